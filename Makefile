@@ -1,0 +1,170 @@
+# envpool — hand-written Makefile (redis-style).
+#
+#   make                 build build/envpool and build/envpoold
+#   make check           build and run every test (unit, sample files, integration)
+#   make SANITIZE=address,undefined check     the same under sanitizers (build-san/)
+#   make valgrind        unit tests and dump over the samples under valgrind
+#   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
+#   make demo | bench | install | uninstall | clean | deps
+#
+# Sources are found by wildcard: a new .c in a library folder joins libenvpool.a,
+# a new tests/unit/<dir>/test_<name>.c becomes its own cmocka binary.
+
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+V          ?= 0
+
+ifeq ($(SANITIZE),)
+BUILD      ?= build
+else
+BUILD      ?= build-san
+endif
+
+WARN  = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wconversion -Wno-sign-conversion
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+OPT  ?= -O2 -g
+PROJECT_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(OPT) -MMD -MP -pthread
+ifneq ($(SANITIZE),)
+PROJECT_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+PROJECT_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+HAVE_SYSTEMD := $(shell $(PKG_CONFIG) --exists libsystemd && echo 1)
+DEP_PKGS      = libuv jansson
+ifeq ($(HAVE_SYSTEMD),1)
+DEP_PKGS     += libsystemd
+PROJECT_CFLAGS += -DHAVE_SYSTEMD=1
+endif
+DEP_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS) 2>/dev/null)
+DEP_LIBS     := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ALL_CFLAGS  = $(PROJECT_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(PROJECT_LDFLAGS) $(LDFLAGS)
+ALL_LIBS    = $(DEP_LIBS) -lm $(LIBS)
+
+ifeq ($(V),1)
+Q =
+say =
+else
+Q = @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+LIB_DIRS  = util region lean pool protocol
+LIB_SRC   = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB       = $(BUILD)/libenvpool.a
+
+CLI_SRC    = $(wildcard cli/*.c)
+DAEMON_SRC = $(wildcard daemon/*.c)
+CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+
+BINS = $(if $(CLI_SRC),$(BUILD)/envpool) $(if $(DAEMON_SRC),$(BUILD)/envpoold)
+
+UNIT_SRC   = $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+TEST_SUPPORT_SRC = $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJ = $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
+INTEG_SCRIPTS = $(sort $(wildcard tests/integration/*.sh))
+
+SAMPLES ?= $(abspath ../shared/lean-samples)
+export ENVPOOL_SAMPLES = $(SAMPLES)
+export ENVPOOL_BUILD   = $(abspath $(BUILD))
+
+.PHONY: all check unit integration valgrind fuzz demo bench install uninstall clean deps examples
+.SUFFIXES:
+
+all: $(BINS) examples
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/envpool: $(CLI_OBJ) $(LIB)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(ALL_LIBS)
+
+$(BUILD)/envpoold: $(DAEMON_OBJ) $(LIB)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB) $(ALL_LIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(CMOCKA_LIBS) $(ALL_LIBS)
+
+# The example library (examples/*.lean.txt) packed into build/examples/ once pack exists.
+EXAMPLE_SRC = $(wildcard examples/*.txt)
+examples: $(if $(and $(EXAMPLE_SRC),$(CLI_SRC)),$(BUILD)/examples/.stamp)
+$(BUILD)/examples/.stamp: $(EXAMPLE_SRC) $(BUILD)/envpool
+	$(call say,PACK,examples)$(BUILD)/envpool pack $(EXAMPLE_SRC) -o $(BUILD)/examples && touch $@
+
+check: all $(UNIT_BINS)
+	$(Q)ENVPOOL_CHECK_LEAKS=1 tests/run-unit.sh $(UNIT_BINS)
+	$(Q)tests/run-integration.sh $(INTEG_SCRIPTS)
+
+valgrind: all $(UNIT_BINS)
+	$(Q)VALGRIND=1 ENVPOOL_CHECK_LEAKS=1 tests/run-unit.sh $(UNIT_BINS)
+	$(Q)VALGRIND=1 tests/run-integration.sh $(INTEG_SCRIPTS)
+
+# libFuzzer targets: tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
+FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_LIB_SRC = $(LIB_SRC)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p build-fuzz
+	$(call say,FUZZ,$@)clang -std=c11 -D_GNU_SOURCE -I. -g -O1 -pthread \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  $(DEP_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(DEP_LIBS) -lm
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do n=$${f#build-fuzz/fuzz_}; \
+	  mkdir -p build-fuzz/corpus-$$n; \
+	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+demo: all
+	$(Q)tests/demo.sh
+
+bench: all
+	$(Q)$(BUILD)/envpool bench --build-dir $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
+	  install -d $(DESTDIR)$(PREFIX)/lib/systemd/system; \
+	  install -m 0644 systemd/*.service systemd/*.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/envpool $(DESTDIR)$(PREFIX)/bin/envpoold
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/envpoold.service $(DESTDIR)$(PREFIX)/lib/systemd/system/envpoold.socket
+
+clean:
+	rm -rf build build-san build-fuzz
+
+# Debian package names of what the build needs.
+DEB_PKGS = build-essential pkg-config libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
+           valgrind clang libclang-rt-14-dev
+deps:
+	@missing=; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "all build dependencies are installed"; fi
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

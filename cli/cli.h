@@ -1,0 +1,23 @@
+/*
+ * cli/cli.h — the envpool command-line tool: one function per subcommand.
+ *
+ * Each cmd_* takes the arguments after the subcommand name (argv[0] is the
+ * subcommand) and returns the process exit status: 0 success, 1 the operation
+ * failed (bad file, not found, daemon error), 2 usage error, 69 daemon
+ * unavailable (EX_UNAVAILABLE). Messages go to stderr as "envpool CMD: ...".
+ */
+#ifndef ENVPOOL_CLI_CLI_H
+#define ENVPOOL_CLI_CLI_H
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_UNAVAILABLE = 69 };
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary; /* one line for `envpool --help` */
+} cli_command;
+
+/* Offline tools on files. */
+int cmd_dump(int argc, char **argv);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * cli/main.c — `envpool`: dispatches to the subcommands of cli.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/mem.h"
+
+#ifndef ENVPOOL_VERSION
+#define ENVPOOL_VERSION "0.1.0"
+#endif
+
+static const cli_command commands[] = {
+    {"dump", cmd_dump, "print the header, imports and constants of .olean files"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: envpool COMMAND [ARGS...]\n\n"
+               "Query a running envpoold, or work offline on Lean .olean files.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'envpool COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    mem_leak_check_at_exit("envpool");
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("envpool %s\n", ENVPOOL_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "envpool: unknown command '%s' (see 'envpool --help')\n", argv[1]);
+    return CLI_USAGE;
+}
