@@ -138,6 +138,11 @@ fuzz: $(FUZZ_BINS)
 	  extra=; [ $$n = region ] && extra=$(SAMPLES); \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n $$extra || exit 1; done
 
+# The baseline server of `make bench` (bench/): deliberately outside libenvpool.
+$(BUILD)/bench/minimal-server: bench/minimal_server.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
+
 demo: all
 	$(Q)tests/demo.sh
 

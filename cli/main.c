@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"dump", cmd_dump, "print the header, imports and constants of .olean files"},
+    {"bench", cmd_bench, "send pipelined requests to a server; report latency and throughput"},
 };
 
 static void usage(FILE *f)
