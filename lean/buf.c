@@ -117,3 +117,14 @@ int ln_buf_printf(ln_buf *b, const char *fmt, ...)
     mem_free(big);
     return rc;
 }
+
+void ln_buf_cut(ln_buf *b)
+{
+    if (b->truncated)
+        return;
+    size_t lim = b->limit;
+    b->limit = b->len; /* forces the cut path, which always has room for the marker */
+    if (ln_buf_append(b, ellipsis, sizeof ellipsis - 1) == -ENOMEM)
+        b->truncated = true;
+    b->limit = lim;
+}

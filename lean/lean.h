@@ -58,6 +58,8 @@ void ln_buf_init(ln_buf *b, size_t limit);
 void ln_buf_deinit(ln_buf *b);
 void ln_buf_reset(ln_buf *b);                 /* len = 0, truncated = false; keeps memory */
 const char *ln_buf_cstr(const ln_buf *b);     /* borrowed; "" when empty */
+/* Marks the buffer cut: appends "…" once and sets truncated (best effort on ENOMEM). */
+void ln_buf_cut(ln_buf *b);
 LN_WUR int ln_buf_append(ln_buf *b, const char *s, size_t n);
 LN_WUR int ln_buf_puts(ln_buf *b, const char *s);
 LN_WUR int ln_buf_printf(ln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

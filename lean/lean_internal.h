@@ -37,4 +37,11 @@ int ln__array_get(const ln_module *m, lx_word arr, uint64_t i, const char *what,
 /* Expr.Data field decoding for either layout. */
 uint32_t ln__expr_loose_bvar_range(const ln_module *m, uint64_t data);
 
+/*
+ * Appends the name a binder shows: a hygienic name (macro scopes, last string
+ * component _hyg) as its base followed by ✝ (x✝ when the base is empty),
+ * anonymous as x, anything else as ln_name_format prints it.
+ */
+int ln__binder_display(const ln_module *m, lx_word name, ln_buf *out, region_error *err);
+
 #endif

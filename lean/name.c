@@ -514,3 +514,50 @@ out:
         mem_free(cs);
     return rc;
 }
+
+/* ---- binder display names ---- */
+
+int ln__binder_display(const ln_module *m, lx_word name, ln_buf *out, region_error *err)
+{
+    comp local[LOCAL_COMPS], *cs = NULL;
+    size_t n = 0;
+    int rc = collect(m, name, local, &cs, &n, err);
+    if (rc)
+        return rc;
+    if (n == 0) {
+        rc = ln_buf_puts(out, "x");
+        goto out;
+    }
+    bool hyg = false;
+    for (size_t i = n; i-- > 0;) {
+        if (cs[i].kind != NAME_STR)
+            continue;
+        const char *s; size_t len;
+        str_of(m, &cs[i], &s, &len);
+        hyg = len == 4 && !memcmp(s, "_hyg", 4);
+        break;
+    }
+    if (!hyg) {
+        rc = format_to(m, name, &(sink){.b = out}, err);
+        goto out;
+    }
+    size_t j = 0;
+    for (; j < n; j++) {
+        if (cs[j].kind != NAME_STR)
+            continue;
+        const char *s; size_t len;
+        str_of(m, &cs[j], &s, &len);
+        if (len == 2 && !memcmp(s, "_@", 2))
+            break;
+    }
+    if (j == 0)
+        rc = ln_buf_puts(out, "x");
+    else
+        rc = format_to(m, cs[j - 1].w, &(sink){.b = out}, err);
+    if (!rc)
+        rc = ln_buf_puts(out, "\xe2\x9c\x9d");
+out:
+    if (cs != local)
+        mem_free(cs);
+    return rc;
+}
