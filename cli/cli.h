@@ -19,5 +19,6 @@ typedef struct cli_command {
 
 /* Offline tools on files. */
 int cmd_dump(int argc, char **argv);
+int cmd_repack(int argc, char **argv);
 
 #endif
