@@ -110,6 +110,7 @@ int cmd_repack(int argc, char **argv)
     region_save_opts opts;
     memset(&opts, 0, sizeof opts);
     opts.format = info->format;
+    opts.format_set = true;
     opts.flags = info->flags;
     opts.flags_set = true;
     snprintf(opts.lean_version, sizeof opts.lean_version, "%s", info->lean_version);

@@ -228,6 +228,7 @@ struct region_saved {
     size_t    tmp_cap;
     enum region_child_order order;
     bool      max_sharing;
+    int       gmp;      /* v2: 1 or 0 as the header's flags bit 0 says; -1: either */
     const region *const *deps;
     size_t    ndeps;
     region_save_stats st;
@@ -470,6 +471,9 @@ static int insert(region_saved *s, lx_word w, bool *done)
             return fail(s, REGION_EUNSUPPORTED, "big number at 0x%" PRIx64 " needs %zu bytes, more than a region header records",
                         (uint64_t)w, sz);
         bool gmp = lx_mpz_is_gmp(o, w);
+        if (s->gmp >= 0 && gmp != (s->gmp == 1))
+            return fail(s, REGION_EUNSUPPORTED, "big number at 0x%" PRIx64 " uses the %s layout but the header declares %s",
+                        (uint64_t)w, gmp ? "GMP" : "native", gmp ? "native" : "GMP");
         if ((rc = buf_alloc(s, sz, &off)))
             return rc;
         uint8_t *p = s->buf + off;
@@ -539,7 +543,7 @@ static void write_header(uint8_t *p, const region_save_opts *o, uint64_t base)
     case REGION_V2:
         memcpy(p, "olean", 5);
         p[5] = 2;
-        p[6] = o->flags_set ? o->flags : (o->flags ? o->flags : 1);
+        p[6] = o->flags;
         put_field(p + 7, o->lean_version, 33);
         put_field(p + 40, o->githash, 40);
         wr64(p + 80, base);
@@ -556,6 +560,8 @@ int region_compact(const char *key, lx_word root, const region *const *deps, siz
     region_save_opts o = opts ? *opts : defaults;
     o.lean_version[sizeof o.lean_version - 1] = 0;
     o.githash[sizeof o.githash - 1] = 0;
+    if (!o.format_set)
+        o.format = REGION_V2;
     region_saved *s = prev;
     size_t part, root_off, hdr_off;
     int rc;
@@ -583,6 +589,9 @@ int region_compact(const char *key, lx_word root, const region *const *deps, siz
     s->ndeps = ndeps;
     s->order = o.order;
     s->max_sharing = !o.no_max_sharing;
+    if (!o.flags_set && !o.flags)
+        o.flags = 1;
+    s->gmp = o.format == REGION_V2 ? (o.flags & 1) : -1;
     memset(&s->st, 0, sizeof s->st);
     if (s->len && o.format != REGION_V2) {
         rc = fail(s, -EINVAL, "only v2 regions can be chained");

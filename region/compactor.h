@@ -47,6 +47,7 @@ enum region_child_order {
  * version strings, base from the key, Lean's current order and sharing. */
 typedef struct region_save_opts {
     enum region_format      format;        /* header version (v0/v1 only to re-save such files) */
+    bool                    format_set;    /* use format as given (else v2) */
     uint8_t                 flags;         /* v2 flags byte; 0 in a zeroed struct means 1 */
     bool                    flags_set;     /* use flags as given even when 0 */
     char                    lean_version[34]; /* v2: written NUL padded to 33 bytes */
