@@ -14,6 +14,14 @@
 static const cli_command commands[] = {
     {"dump", cmd_dump, "print the header, imports and constants of .olean files"},
     {"repack", cmd_repack, "decode a .olean file and save it again (byte-identical for Lean's files)"},
+    {"get", cmd_get, "print a declaration of an environment (daemon)"},
+    {"search", cmd_search, "search declaration names in an environment (daemon)"},
+    {"open", cmd_open, "import an environment into the daemon's pool"},
+    {"modules", cmd_modules, "list the modules of an environment (daemon)"},
+    {"stats", cmd_stats, "print the daemon's counters (--prometheus for scraping)"},
+    {"drain", cmd_drain, "drop the daemon's idle environments"},
+    {"call", cmd_call, "send one JSON-RPC request to the daemon"},
+    {"batch", cmd_batch, "send JSON-RPC lines from stdin, pipelined; replies in order"},
     {"bench", cmd_bench, "send pipelined requests to a server; report latency and throughput"},
 };
 

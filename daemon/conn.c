@@ -200,6 +200,7 @@ static void on_idle_timeout(uv_timer_t *t)
         return;
     }
     c->srv->st->server.idle_closed++;
+    log_msg(LOG_INFO, "conn %" PRIu64 ": idle for --idle-timeout, closing", c->id);
     conn_close(c, "idle timeout");
 }
 
@@ -321,7 +322,7 @@ void conn_close(conn *c, const char *reason)
     set_reading(c, false);
     c->closing = true;
     server *srv = c->srv;
-    log_msg(LOG_INFO, "conn %" PRIu64 " closed: %s", c->id, reason);
+    log_msg(LOG_DEBUG, "conn %" PRIu64 " closed: %s", c->id, reason);
     /* Detach pending calls first: their cancel hooks may still need the session. */
     rpc_session_free(c->rpc);
     c->rpc = NULL;
