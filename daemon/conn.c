@@ -345,6 +345,11 @@ static bool uid_allowed(const server *srv, uid_t uid)
 {
     if (uid == 0 || uid == geteuid())
         return true;
+    /* With --socket-group the socket's group permission is the gate: its members
+     * may be any uid, and a group check from SO_PEERCRED would need a blocking
+     * NSS lookup (supplementary groups) on the loop. */
+    if (srv->cfg->socket_group)
+        return true;
     for (size_t i = 0; i < srv->cfg->nallow; i++)
         if (srv->cfg->allow_uids[i] == uid)
             return true;

@@ -245,14 +245,16 @@ static int next_lsp(frame_reader *fr, const uint8_t **frame, size_t *len)
         const uint8_t *base = fr->buf + fr->start;
         size_t lim = avail < FRAME_MAX_HEADER ? avail : FRAME_MAX_HEADER;
         size_t hlen = 0, skip = 0;
-        /* The header block ends at an empty line: "\r\n\r\n" (or "\n\n"). */
+        /* The header block ends at an empty line: "\r\n\r\n" (or "\n\n"), and the
+         * whole block, terminator included, must lie within FRAME_MAX_HEADER bytes
+         * (decided on those bytes alone, so chunking cannot change the outcome). */
         for (size_t i = 0; i < lim; i++) {
             if (base[i] != '\n')
                 continue;
-            if (i + 1 < avail && base[i + 1] == '\n') {
+            if (i + 1 < lim && base[i + 1] == '\n') {
                 hlen = i; skip = i + 2; break;
             }
-            if (i + 2 < avail && base[i + 1] == '\r' && base[i + 2] == '\n') {
+            if (i + 2 < lim && base[i + 1] == '\r' && base[i + 2] == '\n') {
                 hlen = i; skip = i + 3; break;
             }
         }
