@@ -305,7 +305,13 @@ static int choose_name(pr *p, lx_word name, lx_word body, size_t *off, size_t *l
     uint64_t h = fnv(p->arena.data + start, base_len);
     bool clash = false;
     if (hcount(p, h) > 0) {
-        for (size_t j = p->nsc; j-- > 0 && !clash;) {
+        /* Only the innermost (looseBVarRange - 1) enclosing binders can be used by the body. */
+        ln_expr bx;
+        if ((rc = ln_expr_view(p->m, body, &bx, p->err)))
+            return rc;
+        size_t reach = bx.loose_bvar_range > 0 ? (size_t)bx.loose_bvar_range - 1 : 0;
+        size_t lo = p->nsc > reach ? p->nsc - reach : 0;
+        for (size_t j = p->nsc; j-- > lo && !clash;) {
             const scope_ent *s = &p->sc[j];
             if (++p->steps > p->max_steps)
                 return LN_ETOOBIG;
