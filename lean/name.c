@@ -500,7 +500,7 @@ int ln_name_eq_text(const ln_module *m, lx_word name, const char *text, size_t l
         } else {
             const char *s; size_t sl;
             str_of(m, c, &s, &sl);
-            same = sl == tc.len && !memcmp(s, tc.s, sl);
+            same = !tc.is_num && sl == tc.len && !memcmp(s, tc.s, sl);
         }
     }
     if (rc < 0) {
