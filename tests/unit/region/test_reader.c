@@ -375,11 +375,11 @@ static void test_rejects_bad_headers(void **state)
 
 static void build_two_parts(builder *p0, builder *p1, uint64_t target_in_p0)
 {
-    b_init(p0, 0x200000000);
+    b_init(p0, 0x6f1234560000);
     uint64_t s = b_string(p0, "shared");
     uint64_t ptrs[1] = {s};
     b_root(p0, b_ctor(p0, 0, 1, ptrs, 0));
-    b_init(p1, 0x200000000 + 65536); /* part 1 starts at the next 64 KiB boundary */
+    b_init(p1, 0x6f1234560000 + 65536); /* part 1 starts at the next 64 KiB boundary */
     ptrs[0] = target_in_p0 ? target_in_p0 : s;
     b_root(p1, b_ctor(p1, 0, 1, ptrs, 0));
 }
@@ -400,7 +400,7 @@ static void test_multipart_in_memory(void **state)
     region_close(r);
 
     /* A pointer into the middle of an object of the earlier part. */
-    build_two_parts(&p0, &p1, 0x200000000 + 96 + 8);
+    build_two_parts(&p0, &p1, 0x6f1234560000 + 96 + 8);
     bufs[0] = p0.buf;
     bufs[1] = p1.buf;
     assert_int_equal(region_open_buffers(bufs, lens, 2, "mp.olean", &r, &err), REGION_ECORRUPT);
@@ -410,7 +410,7 @@ static void test_multipart_in_memory(void **state)
 
     /* Overlapping parts. */
     build_two_parts(&p0, &p1, 0);
-    wr64(p1.buf + 80, 0x200000000 + 64);
+    wr64(p1.buf + 80, 0x6f1234560000 + 64);
     assert_int_equal(region_open_buffers(bufs, lens, 2, "mp.olean", &r, &err), REGION_ECORRUPT);
     assert_non_null(strstr(err.reason, "does not follow"));
     assert_int_equal(mem_live_total(), 0);
@@ -446,7 +446,7 @@ static void test_multipart_files(void **state)
         assert_int_equal(region_get_info(r)->mapped_at_base, flags == 0);
         lx_space sp = region_space(r);
         /* Part 1's root points at part 0's string: follow it through one delta. */
-        const uint8_t *root1 = lx_obj(&sp, 0x200000000 + 65536 + 96);
+        const uint8_t *root1 = lx_obj(&sp, 0x6f1234560000 + 65536 + 96);
         const uint8_t *s = lx_obj(&sp, lx_ctor_get(root1, 0));
         assert_string_equal(lx_string_data(s), "shared");
         region_close(r);
