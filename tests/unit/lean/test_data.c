@@ -232,6 +232,7 @@ static void test_known_values(void **state)
 
 int main(void)
 {
+    mem_leak_check_at_exit("test_data");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_values),
         cmocka_unit_test(test_samples_data_match),

@@ -226,6 +226,7 @@ static void test_samples_round_trip(void **state)
 
 int main(void)
 {
+    mem_leak_check_at_exit("test_parse");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_written),
         cmocka_unit_test(test_errors),
