@@ -125,7 +125,7 @@ valgrind: all $(UNIT_BINS)
 FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
-FUZZ_LIB_SRC = $(LIB_SRC)
+FUZZ_LIB_SRC = $(LIB_SRC) $(wildcard tests/support/damage.c)
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p build-fuzz
 	$(call say,FUZZ,$@)clang -std=c11 -D_GNU_SOURCE -I. -g -O1 -pthread \
@@ -135,7 +135,13 @@ fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do n=$${f#build-fuzz/fuzz_}; \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+	  extra=; [ $$n = region ] && extra=$(SAMPLES); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n $$extra || exit 1; done
+
+# The baseline server of `make bench` (bench/): deliberately outside libenvpool.
+$(BUILD)/bench/minimal-server: bench/minimal_server.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
 
 demo: all
 	$(Q)tests/demo.sh

@@ -19,5 +19,9 @@ typedef struct cli_command {
 
 /* Offline tools on files. */
 int cmd_dump(int argc, char **argv);
+int cmd_repack(int argc, char **argv);
+
+/* Load generator (cli/bench.c). */
+int cmd_bench(int argc, char **argv);
 
 #endif

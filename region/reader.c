@@ -74,6 +74,7 @@ struct region {
     size_t             map_len;
     void              *copy;      /* mem_* buffer holding copied parts, if any */
     unsigned           nparts;
+    bool               counted;   /* opened successfully: counted in MEM_REGIONS */
     struct region_part parts[REGION_MAX_PARTS];
 };
 
@@ -516,7 +517,7 @@ void region_close(region *r)
     mem_free(r->copy);
     for (unsigned k = 0; k < REGION_MAX_PARTS; k++)
         mem_free(r->parts[k].path);
-    if (r->info.size || r->nparts)
+    if (r->counted)
         mem_count(MEM_REGIONS, -1);
     mem_free(r);
 }
@@ -525,6 +526,7 @@ static void finish_open(region *r)
 {
     r->space.delta = (uintptr_t)r->parts[0].data - (uintptr_t)r->parts[0].base;
     r->info.mapped_at_base = r->space.delta == 0;
+    r->counted = true;
     mem_count(MEM_REGIONS, 1);
 }
 

@@ -1,0 +1,285 @@
+/*
+ * lean/lean.h — Lean 4 data on top of a validated region: ModuleData, Import,
+ * Name, Level, Expr, ConstantInfo, and an expression printer in Lean syntax.
+ *
+ * Everything here is a view: the decoders read the region in place and hand
+ * back words (lx_word) and scalars; nothing is copied unless the caller asks
+ * for text in a buffer (ln_buf) or a caller-provided char array. Every
+ * function is pure over an immutable region, so any number of threads may call
+ * any of them at once on the same module (the ln_module struct is never
+ * written after ln_module_open).
+ *
+ * Layouts differ between Lean versions ("eras", lean-olean-format.md §4.7).
+ * The era is chosen from object shapes (ModuleData pointer count and size,
+ * lam/forallE/letE sizes, InductiveVal pointer count), never from the header
+ * version alone. Every decoding function checks tag, pointer count and size
+ * before reading an object and returns REGION_ECORRUPT on a wrong shape, with
+ * err->offset the file offset of the offending object (region_offset_of) and
+ * err->path the region's path. err may be NULL everywhere.
+ *
+ * Words handed out are valid as long as the region stays open. A boxed word
+ * (bit 0 set) stands for a nullary constructor or a small number, as in Lean:
+ * box(0) is Name.anonymous, List.nil, Level.zero (2023+) or Nat 0 depending on
+ * the field.
+ */
+#ifndef ENVPOOL_LEAN_LEAN_H
+#define ENVPOOL_LEAN_LEAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "region/region.h"
+
+#define LN_WUR __attribute__((warn_unused_result))
+
+/* ------------------------------------------------------------------------ */
+/* Growable text buffer with a hard size limit.                              */
+
+/*
+ * Output of the formatters. Appends never fail silently: past `limit` bytes
+ * the buffer is cut at a UTF-8 boundary, "…" is appended, `truncated` is set
+ * and LN_ETOOBIG returned; on allocation failure -ENOMEM. data is always
+ * NUL-terminated once anything was appended (ln_buf_cstr gives "" otherwise).
+ * Caller-owned storage: ln_buf_init / ln_buf_deinit. Not thread-safe (one
+ * buffer per thread).
+ */
+typedef struct ln_buf {
+    char  *data;      /* new (mem_try_*), owned by the buffer */
+    size_t len;       /* bytes used, excluding the NUL */
+    size_t cap;       /* bytes allocated */
+    size_t limit;     /* maximum len (0: LN_BUF_DEFAULT_LIMIT) */
+    bool   truncated; /* the limit was hit and "…" appended */
+} ln_buf;
+
+enum { LN_BUF_DEFAULT_LIMIT = 1 << 20 };
+
+void ln_buf_init(ln_buf *b, size_t limit);
+void ln_buf_deinit(ln_buf *b);
+void ln_buf_reset(ln_buf *b);                 /* len = 0, truncated = false; keeps memory */
+const char *ln_buf_cstr(const ln_buf *b);     /* borrowed; "" when empty */
+/* Marks the buffer cut: appends "…" once and sets truncated (best effort on ENOMEM). */
+void ln_buf_cut(ln_buf *b);
+LN_WUR int ln_buf_append(ln_buf *b, const char *s, size_t n);
+LN_WUR int ln_buf_puts(ln_buf *b, const char *s);
+LN_WUR int ln_buf_printf(ln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Error codes beyond region.h's. */
+enum {
+    LN_ETOOBIG = -1101, /* output limit reached (text cut, "…" appended) */
+    LN_EINVAL  = -1102, /* bad argument (malformed name text, index out of range) */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Module.                                                                   */
+
+/* Layout families (lean-olean-format.md §4.6, §4.7). */
+enum ln_era {
+    LN_ERA_2022   = 0, /* ModuleData [imports, constants, entries]; old Expr.Data */
+    LN_ERA_2023   = 1, /* + constNames, extraConstNames (2023-02 … v4.18) */
+    LN_ERA_MODULE = 2, /* + u8 isModule; Import importAll/isExported/isMeta (v4.27+) */
+};
+
+/*
+ * A decoded ModuleData root. Plain values, caller storage, immutable after
+ * ln_module_open; r is borrowed and must outlive the module.
+ */
+typedef struct ln_module {
+    const region *r;
+    lx_space      sp;
+    enum ln_era   era;
+    bool          old_expr;     /* 2022 Expr.Data layout (lam/forallE 40 bytes) */
+    bool          is_module;    /* ModuleData.isModule (LN_ERA_MODULE only) */
+    lx_word       root;
+    lx_word       imports;      /* Array Import */
+    lx_word       const_names;  /* Array Name, or 0 (2022) */
+    lx_word       constants;    /* Array ConstantInfo */
+    lx_word       extra_names;  /* Array Name, or 0 (2022) */
+    lx_word       entries;      /* Array (Name × Array EnvExtensionEntry) */
+    uint64_t      nimports, nconstants, nextra, nentries;
+} ln_module;
+
+/* Decodes the root of an open region as ModuleData. 0 or REGION_ECORRUPT. */
+LN_WUR int ln_module_open(const region *r, ln_module *m, region_error *err);
+
+const char *ln_era_name(enum ln_era era);  /* "2022", "2023", "module" */
+
+typedef struct ln_import {
+    lx_word module;        /* Name */
+    /* LN_ERA_2022 / LN_ERA_2023: */
+    bool    runtime_only;
+    /* LN_ERA_MODULE: */
+    bool    import_all, is_exported, is_meta;
+} ln_import;
+
+LN_WUR int ln_module_import(const ln_module *m, uint64_t i, ln_import *out, region_error *err);
+/* constNames[i] (2023+), or the name inside constants[i] for 2022 files. */
+LN_WUR int ln_module_const_name(const ln_module *m, uint64_t i, lx_word *name, region_error *err);
+LN_WUR int ln_module_extra_name(const ln_module *m, uint64_t i, lx_word *name, region_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Generic values.                                                           */
+
+/* Reads a Nat that must fit 64 bits (box(n), or an MPZ of at most one limb). */
+LN_WUR int ln_nat_u64(const ln_module *m, lx_word w, uint64_t *out, region_error *err);
+/* Appends a Nat in decimal (any size). */
+LN_WUR int ln_nat_format(const ln_module *m, lx_word w, ln_buf *out, region_error *err);
+/* A String object: borrowed bytes (not counting the NUL; may contain NULs). */
+LN_WUR int ln_string(const ln_module *m, lx_word w, const char **data, size_t *len, region_error *err);
+
+/*
+ * List iteration: *cursor starts as the list word; each call stores the head
+ * in *head, advances *cursor and returns 1; returns 0 at the end (box(0)).
+ */
+LN_WUR int ln_list_next(const ln_module *m, lx_word *cursor, lx_word *head, region_error *err);
+/* Length of a List (walks it). */
+LN_WUR int ln_list_length(const ln_module *m, lx_word list, uint64_t *n, region_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Names.                                                                    */
+
+/* Appends the name as dotted text with Lean's «» escaping ("[anonymous]" for anonymous). */
+LN_WUR int ln_name_format(const ln_module *m, lx_word name, ln_buf *out, region_error *err);
+/*
+ * The same text into a caller array. *needed (if not NULL) gets the length
+ * without the NUL. Returns LN_ETOOBIG (buf cut, NUL-terminated) if size is too small.
+ */
+LN_WUR int ln_name_to_cstr(const ln_module *m, lx_word name, char *buf, size_t size,
+                           size_t *needed, region_error *err);
+/* Stored hash (1723 for anonymous). */
+LN_WUR int ln_name_hash_stored(const ln_module *m, lx_word name, uint64_t *hash, region_error *err);
+/* Hash computed from the components with the 2023+ function (equals the stored one in 2023+ files). */
+LN_WUR int ln_name_hash_compute(const ln_module *m, lx_word name, uint64_t *hash, region_error *err);
+/*
+ * Compares a stored name with dotted text as ln_name_format prints it (escaped
+ * components «…» are accepted, as are all-digit components for numeric parts).
+ * *equal is set. LN_EINVAL if text is malformed.
+ */
+LN_WUR int ln_name_eq_text(const ln_module *m, lx_word name, const char *text, size_t len,
+                           bool *equal, region_error *err);
+/* 2023+ Name hash of dotted text (same parsing as ln_name_eq_text). 0 or LN_EINVAL. */
+LN_WUR int ln_name_hash_text(const char *text, size_t len, uint64_t *hash);
+
+/* The pieces of the 2023+ hash, exported for writers and tests. */
+uint64_t ln_hash_mix(uint64_t h, uint64_t k);
+uint64_t ln_murmur64a(const void *data, size_t len, uint64_t seed);
+enum { LN_NAME_ANON_HASH = 1723 };
+uint64_t ln_name_hash_str(uint64_t prefix_hash, const char *s, size_t len);
+uint64_t ln_name_hash_num(uint64_t prefix_hash, uint64_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Levels.                                                                   */
+
+enum ln_level_kind { LN_LZERO, LN_LSUCC, LN_LMAX, LN_LIMAX, LN_LPARAM, LN_LMVAR };
+
+typedef struct ln_level {
+    enum ln_level_kind kind;
+    lx_word a;  /* succ: the level; max/imax: left; param/mvar: Name */
+    lx_word b;  /* max/imax: right */
+} ln_level;
+
+LN_WUR int ln_level_view(const ln_module *m, lx_word w, ln_level *out, region_error *err);
+/* Appends the level in Lean syntax: 0, u, u + 1, max u v, imax u v, ?u. */
+LN_WUR int ln_level_format(const ln_module *m, lx_word w, ln_buf *out, region_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Expressions.                                                              */
+
+enum ln_expr_kind {
+    LN_BVAR = 0, LN_FVAR, LN_MVAR, LN_SORT, LN_CONST, LN_APP, LN_LAM, LN_FORALL,
+    LN_LET, LN_LIT, LN_MDATA, LN_PROJ,
+};
+
+enum ln_binder_info { LN_BI_DEFAULT = 0, LN_BI_IMPLICIT, LN_BI_STRICT, LN_BI_INST, LN_BI_AUXDECL };
+
+typedef struct ln_expr {
+    enum ln_expr_kind kind;
+    /*
+     * Fields by kind (all words):
+     *   bvar:  a = idx (Nat)            fvar/mvar: a = Name
+     *   sort:  a = Level                const: a = Name, b = List Level
+     *   app:   a = fn, b = arg          lam/forall: a = binder Name, b = type, c = body
+     *   let:   a = Name, b = type, c = value, d = body
+     *   lit:   a = Literal; is_str tells which, lit = the Nat or String word
+     *   mdata: a = KVMap (List), b = expr
+     *   proj:  a = struct type Name, b = idx (Nat), c = struct expr
+     */
+    lx_word  a, b, c, d;
+    lx_word  lit;
+    bool     is_str;
+    uint8_t  binder_info;   /* enum ln_binder_info (lam/forall) */
+    bool     non_dep;       /* let */
+    uint64_t data;          /* the stored Expr.Data word */
+    uint32_t loose_bvar_range; /* decoded from data for either layout */
+} ln_expr;
+
+LN_WUR int ln_expr_view(const ln_module *m, lx_word w, ln_expr *out, region_error *err);
+
+/*
+ * Appends e in Lean syntax (see print.c for the conventions: binder braces,
+ * ∀/fun/let, → for non-dependent arrows, Sort/Type/Prop, .{u} on constants,
+ * de Bruijn indices resolved to names with fresh x_1-style names on clashes,
+ * e.1 projections, mdata skipped, all arguments shown). Iterative; output is
+ * bounded by out->limit (LN_ETOOBIG, text cut with "…"), work by a step budget
+ * proportional to the limit. Loose bound variables print as #i.
+ */
+LN_WUR int ln_expr_format(const ln_module *m, lx_word e, ln_buf *out, region_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Constants.                                                                */
+
+enum ln_const_kind {
+    LN_AXIOM = 0, LN_DEF, LN_THM, LN_OPAQUE, LN_QUOT, LN_INDUCT, LN_CTOR, LN_REC,
+};
+/* "axiom" "def" "theorem" "opaque" "quot" "inductive" "ctor" "rec" */
+const char *ln_const_kind_name(enum ln_const_kind k);
+
+enum ln_hints_kind { LN_HINTS_OPAQUE = 0, LN_HINTS_ABBREV, LN_HINTS_REGULAR };
+enum ln_safety { LN_UNSAFE = 0, LN_SAFE, LN_PARTIAL };
+
+typedef struct ln_const {
+    enum ln_const_kind kind;
+    lx_word  info;          /* the ConstantInfo object */
+    lx_word  name;          /* Name */
+    lx_word  level_params;  /* List Name */
+    lx_word  type;          /* Expr */
+    lx_word  value;         /* def/theorem/opaque: Expr; else 0 */
+    lx_word  all;           /* List Name (def/thm/opaque/induct/rec); 0 when absent (2022 def/thm) */
+    bool     is_unsafe;     /* axiom, opaque, induct, ctor, rec */
+    /* def */
+    uint8_t  safety;        /* enum ln_safety */
+    uint8_t  hints;         /* enum ln_hints_kind */
+    uint32_t hints_height;  /* regular */
+    /* quot */
+    uint8_t  quot_kind;     /* 0 type, 1 ctor, 2 lift, 3 ind */
+    /* inductive */
+    uint64_t num_params, num_indices;  /* also ctor (num_params), rec */
+    lx_word  ctors;         /* List Name */
+    bool     is_rec, is_reflexive;
+    bool     has_num_nested; /* v4.18+: num_nested valid; else is_nested */
+    uint64_t num_nested;
+    bool     is_nested;
+    /* ctor */
+    lx_word  induct;        /* Name */
+    uint64_t cidx, num_fields;
+    /* rec */
+    uint64_t num_motives, num_minors;
+    lx_word  rules;         /* List RecursorRule */
+    bool     k;
+} ln_const;
+
+LN_WUR int ln_const_decode(const ln_module *m, lx_word info, ln_const *out, region_error *err);
+LN_WUR int ln_module_const(const ln_module *m, uint64_t i, ln_const *out, region_error *err);
+
+typedef struct ln_rec_rule {
+    lx_word  ctor;      /* Name */
+    uint64_t nfields;
+    lx_word  rhs;       /* Expr */
+} ln_rec_rule;
+
+LN_WUR int ln_rec_rule_view(const ln_module *m, lx_word w, ln_rec_rule *out, region_error *err);
+
+/* Appends "name.{u, v}" (no braces when there are no level params). */
+LN_WUR int ln_const_format_header(const ln_module *m, const ln_const *c, ln_buf *out, region_error *err);
+
+#endif

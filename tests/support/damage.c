@@ -1,0 +1,242 @@
+/*
+ * tests/support/damage.c — seeded mutations of region images. See damage.h.
+ */
+#include "tests/support/damage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+/* splitmix64: small, seedable, good enough to pick mutations. */
+static uint64_t next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t below(uint64_t *s, uint64_t n) { return n ? next(s) % n : 0; }
+
+static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* ---- walking a validated region ----------------------------------------- */
+
+typedef struct wordset {
+    uint64_t *slots;
+    size_t    cap, used;
+} wordset;
+
+static int ws_add(wordset *ws, uint64_t w) /* 1 if new */
+{
+    if ((ws->used + 1) * 2 > ws->cap) {
+        size_t ncap = ws->cap ? ws->cap * 2 : 1024;
+        uint64_t *n = mem_calloc(ncap, sizeof *n);
+        for (size_t i = 0; i < ws->cap; i++) {
+            if (!ws->slots[i])
+                continue;
+            size_t j = (ws->slots[i] * 0x9e3779b97f4a7c15ull >> 20) & (ncap - 1);
+            while (n[j])
+                j = (j + 1) & (ncap - 1);
+            n[j] = ws->slots[i];
+        }
+        mem_free(ws->slots);
+        ws->slots = n;
+        ws->cap = ncap;
+    }
+    size_t j = (w * 0x9e3779b97f4a7c15ull >> 20) & (ws->cap - 1);
+    while (ws->slots[j]) {
+        if (ws->slots[j] == w)
+            return 0;
+        j = (j + 1) & (ws->cap - 1);
+    }
+    ws->slots[j] = w;
+    ws->used++;
+    return 1;
+}
+
+size_t region_touch_all(const region *r)
+{
+    lx_space sp = region_space(r);
+    wordset seen = {0};
+    size_t cap = 1024, top = 0, visited = 0;
+    uint64_t *stack = mem_alloc(cap * sizeof *stack);
+    volatile uint64_t sink = 0;
+
+    stack[top++] = region_root(r);
+    while (top) {
+        lx_word w = stack[--top];
+        if (lx_is_scalar(w) || !ws_add(&seen, w))
+            continue;
+        visited++;
+        const uint8_t *o = lx_obj(&sp, w);
+        uint8_t tag = lx_tag(o);
+        uint64_t nptr = 0, first = 8;
+        if (tag <= LX_MAX_CTOR_TAG) {
+            nptr = lx_ctor_num_objs(o);
+            for (size_t i = 8 + 8 * nptr; i < lx_cs_sz(o); i++)
+                sink += o[i];
+        } else if (tag == LX_TAG_ARRAY) {
+            nptr = lx_array_size(o);
+            first = 24;
+        } else if (tag == LX_TAG_STRING) {
+            for (uint64_t i = 0; i < lx_string_size(o); i++)
+                sink += (uint8_t)lx_string_data(o)[i];
+        } else if (tag == LX_TAG_MPZ) {
+            lx_mpz_view m = lx_mpz(o, w);
+            for (size_t i = 0; i < m.ndigits * m.digit_size; i++)
+                sink += m.digits[i];
+        } else if (tag == LX_TAG_SARRAY) {
+            uint64_t bytes = lx_array_size(o) * lx_other(o);
+            for (uint64_t i = 0; i < bytes; i++)
+                sink += o[24 + i];
+        } else {
+            nptr = 1; /* thunk, task, ref, promise: one value pointer */
+        }
+        for (uint64_t i = 0; i < nptr; i++) {
+            if (top == cap) {
+                cap *= 2;
+                uint64_t *grown = mem_try_realloc(stack, cap * sizeof *stack);
+                if (!grown)
+                    abort();
+                stack = grown;
+            }
+            stack[top++] = rd64(o + first + 8 * i);
+        }
+    }
+    (void)sink;
+    mem_free(stack);
+    mem_free(seen.slots);
+    return visited;
+}
+
+/* ---- mutations ---------------------------------------------------------- */
+
+static size_t header_size(const uint8_t *img, size_t len)
+{
+    if (len >= 6 && memcmp(img, "olean", 5) == 0)
+        return img[5] == 2 ? 88 : 56;
+    return 24;
+}
+
+/* Finds an 8-aligned slot at or after a random place that holds an in-file pointer. */
+static size_t find_pointer_slot(const uint8_t *img, size_t len, size_t hs, uint64_t base, uint64_t *s)
+{
+    size_t start = hs + 8 + below(s, len > hs + 8 ? (len - hs - 8) / 8 : 1) * 8;
+    for (size_t k = 0; k + 8 <= len; k += 8) {
+        size_t pos = hs + 8 + (start - hs - 8 + k) % (len - hs - 8 > 0 ? len - hs - 8 : 8);
+        pos &= ~(size_t)7;
+        if (pos + 8 > len)
+            continue;
+        uint64_t w = rd64(img + pos);
+        if (!(w & 1) && w >= base + hs + 8 && w < base + len)
+            return pos;
+    }
+    return hs; /* the root slot always is one */
+}
+
+static void mutate(uint8_t *m, size_t *len, size_t cap, uint64_t *s)
+{
+    size_t n = *len, hs = header_size(m, n);
+    uint64_t base = n >= hs ? rd64(m + hs - 8) : 0;
+    size_t body = n > hs + 8 ? n - hs - 8 : 1;
+    size_t pos8 = (hs + 8 + below(s, body)) & ~(size_t)7;
+    if (pos8 + 8 > n)
+        pos8 = hs;
+
+    switch (below(s, 12)) {
+    case 0: /* truncation */
+        *len = below(s, n);
+        break;
+    case 1: /* bit flips */
+        for (uint64_t k = 1 + below(s, 8); k > 0; k--) {
+            size_t p = below(s, n);
+            m[p] ^= (uint8_t)(1u << below(s, 8));
+        }
+        break;
+    case 2: { /* a pointer redirected forwards (or into its own object: a cycle) */
+        size_t p = find_pointer_slot(m, n, hs, base, s);
+        wr64(m + p, base + ((p + 8 * below(s, 64)) & ~(size_t)7));
+        break;
+    }
+    case 3: /* a pointer out of range */
+        wr64(m + find_pointer_slot(m, n, hs, base, s), next(s) & ~(uint64_t)1);
+        break;
+    case 4: { /* an unaligned pointer */
+        size_t p = find_pointer_slot(m, n, hs, base, s);
+        wr64(m + p, rd64(m + p) + 2 + 2 * below(s, 3));
+        break;
+    }
+    case 5: { /* the root redirected to an earlier object or into the middle of one */
+        wr64(m + hs, base + ((hs + 8 + below(s, body)) & ~(size_t)(below(s, 2) ? 7 : 3)));
+        break;
+    }
+    case 6: /* a huge size or capacity field */
+        wr64(m + pos8, below(s, 2) ? UINT64_MAX - below(s, 64) : (uint64_t)1 << (32 + below(s, 31)));
+        break;
+    case 7: /* header damage */
+        m[below(s, hs + 8 < n ? hs + 8 : n)] = (uint8_t)next(s);
+        break;
+    case 8: /* an object header byte (rc, size, pointer count, tag) */
+        m[pos8 + below(s, 8)] = (uint8_t)next(s);
+        break;
+    case 9: { /* two words swapped */
+        size_t q = (hs + 8 + below(s, body)) & ~(size_t)7;
+        if (q + 8 <= n) {
+            uint64_t a = rd64(m + pos8), b = rd64(m + q);
+            wr64(m + pos8, b);
+            wr64(m + q, a);
+        }
+        break;
+    }
+    case 10: { /* bytes appended */
+        size_t extra = 1 + below(s, 64);
+        if (n + extra <= cap) {
+            for (size_t i = 0; i < extra; i++)
+                m[n + i] = (uint8_t)next(s);
+            *len = n + extra;
+        }
+        break;
+    }
+    default: /* a pointer pointing at the slot itself */
+        wr64(m + pos8, base + pos8);
+        break;
+    }
+}
+
+void damage_one(const uint8_t *img, size_t len, uint64_t seed, damage_stats *st)
+{
+    uint64_t s = seed;
+    size_t cap = len + 64, n = len;
+    uint8_t *m = mem_alloc(cap);
+    memcpy(m, img, len);
+    for (uint64_t k = 1 + below(&s, 3); k > 0; k--)
+        mutate(m, &n, cap, &s);
+
+    region *r = NULL;
+    region_error err;
+    const uint8_t *bufs[1] = {m};
+    int rc = region_open_buffers(bufs, &n, 1, "damaged.olean", &r, &err);
+    if (rc == 0) {
+        region_touch_all(r);
+        region_close(r);
+        st->accepted++;
+    } else {
+        if (rc != REGION_ECORRUPT && rc != REGION_EUNSUPPORTED) {
+            fprintf(stderr, "damage seed %llu: unexpected code %d\n", (unsigned long long)seed, rc);
+            abort();
+        }
+        if (!err.reason[0] || (err.offset != UINT64_MAX && err.offset >= n + 8)) {
+            fprintf(stderr, "damage seed %llu: bad error: offset %llu of %zu, '%s'\n",
+                    (unsigned long long)seed, (unsigned long long)err.offset, n, err.reason);
+            abort();
+        }
+        st->rejected++;
+        if (rc == REGION_EUNSUPPORTED)
+            st->unsupported++;
+    }
+    mem_free(m);
+}

@@ -1,0 +1,31 @@
+/*
+ * tests/support/damage.h — seeded mutations of region images, shared by the
+ * damage test and the fuzz target's self-check.
+ */
+#ifndef ENVPOOL_TESTS_DAMAGE_H
+#define ENVPOOL_TESTS_DAMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "region/region.h"
+
+typedef struct damage_stats {
+    unsigned long accepted, rejected, unsupported;
+} damage_stats;
+
+/*
+ * Copies img, applies one mutation chosen by seed, opens the result, and if it
+ * validates reads every object reachable from the root (region_touch_all).
+ * Counts the outcome in *st. A rejection must carry a reason and an offset
+ * within the image (or none); anything else aborts the test.
+ */
+void damage_one(const uint8_t *img, size_t len, uint64_t seed, damage_stats *st);
+
+/*
+ * Reads every object reachable from the root of r once (iteratively), so that
+ * an unchecked read shows under the sanitizers. Returns the objects visited.
+ */
+size_t region_touch_all(const region *r);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * tests/support/samples.c — finding and reading the sample .olean files.
+ */
+#include "tests/support/samples.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/mem.h"
+
+static char **found;
+static size_t nfound, capfound;
+
+const char *samples_dir(void)
+{
+    const char *d = getenv("ENVPOOL_SAMPLES");
+    return d && *d ? d : "../shared/lean-samples";
+}
+
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    size_t n = strlen(path);
+    if (type == FTW_F && n > 6 && strcmp(path + n - 6, ".olean") == 0) {
+        if (nfound == capfound) {
+            capfound = capfound ? capfound * 2 : 32;
+            char **grown = mem_try_realloc(found, capfound * sizeof *found);
+            if (!grown)
+                abort();
+            found = grown;
+        }
+        found[nfound++] = mem_strdup(path);
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t samples_list(char ***paths)
+{
+    found = NULL;
+    nfound = capfound = 0;
+    if (nftw(samples_dir(), visit, 16, FTW_PHYS) != 0 || nfound == 0) {
+        fprintf(stderr, "samples: no .olean files under %s (set ENVPOOL_SAMPLES)\n", samples_dir());
+        abort();
+    }
+    qsort(found, nfound, sizeof *found, cmp_str);
+    *paths = found;
+    return nfound;
+}
+
+void samples_free(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mem_free(paths[i]);
+    mem_free(paths);
+}
+
+char *sample_path(const char *rel)
+{
+    size_t n = strlen(samples_dir()) + strlen(rel) + 2;
+    char *p = mem_alloc(n);
+    snprintf(p, n, "%s/%s", samples_dir(), rel);
+    return p;
+}
+
+uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        abort();
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = mem_alloc(n > 0 ? (size_t)n : 1);
+    if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        perror(path);
+        abort();
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}

@@ -1,0 +1,30 @@
+/*
+ * tests/support/samples.h — the real .olean files of ../shared/lean-samples for tests.
+ *
+ * The directory comes from $ENVPOOL_SAMPLES (set by the Makefile), else
+ * ../shared/lean-samples. Files are read in place, never copied into the repo.
+ */
+#ifndef ENVPOOL_TESTS_SAMPLES_H
+#define ENVPOOL_TESTS_SAMPLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The samples directory (borrowed, static). */
+const char *samples_dir(void);
+
+/*
+ * All *.olean files under the samples directory, sorted by path. Returns the
+ * count; *paths is new (free with samples_free). Aborts the test run if the
+ * directory is missing: tests must not pass vacuously.
+ */
+size_t samples_list(char ***paths);
+void   samples_free(char **paths, size_t n);
+
+/* Full path of a sample given its path relative to the samples dir (new). */
+char  *sample_path(const char *rel);
+
+/* Reads a whole file into a new buffer (mem_free it); aborts on error. */
+uint8_t *read_file(const char *path, size_t *len);
+
+#endif
