@@ -215,7 +215,7 @@ out:
 int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
                        const char *imported_by, pool_module **out, pool_error *err)
 {
-    pool_file_id id;
+    pool_file_id id = {0};
     int rc;
     *out = NULL;
     if ((rc = pool__file_id(path, &id)) < 0)
@@ -260,7 +260,7 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
 
     region_error rerr;
     memset(&rerr, 0, sizeof rerr);
-    pool_file_id after;
+    pool_file_id after = {0};
     if ((rc = region_open(path, mc->region_flags, &m->r, &rerr)) < 0) {
         rc = pool__fail_region(err, &rerr, module, imported_by);
     } else if ((rc = pool__file_id(path, &after)) < 0 || !pool__file_id_eq(&id, &after)) {
@@ -323,7 +323,7 @@ bool pool__module_check(pool_module *m)
 {
     if (atomic_load(&m->stale))
         return false;
-    pool_file_id now;
+    pool_file_id now = {0};
     if (pool__file_id(m->path, &now) == 0 && pool__file_id_eq(&now, &m->id))
         return true;
     mark_stale(m);

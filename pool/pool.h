@@ -342,4 +342,45 @@ typedef struct pool_stats {
 /* Loop thread. A consistent snapshot (module cache counters read under its lock). */
 void pool_stats_get(const pool *p, pool_stats *out);
 
+/* ------------------------------------------------------------------------ */
+/* Synthetic libraries (pool/gen.c): `envpool gen`, tests and benchmarks.    */
+
+typedef struct pool_gen_opts {
+    const char *prefix;    /* borrowed: root module name and prefix of every name ("Gen") */
+    uint32_t    modules;   /* modules besides the root, >= 1 */
+    uint32_t    decls;     /* declarations per module */
+    uint32_t    fan_in;    /* imports per module (fewer when fewer modules lie below) */
+    uint32_t    depth;     /* layers of the import graph, 1..modules */
+    uint32_t    type_size; /* binders in each declaration's type */
+    uint64_t    seed;      /* same options and seed, same bytes */
+} pool_gen_opts;
+
+typedef struct pool_gen_stats {
+    uint64_t modules;   /* files written, the root included */
+    uint64_t constants;
+    uint64_t bytes;
+} pool_gen_stats;
+
+/*
+ * Writes a library under dir (created if missing): modules PREFIX.L<layer>.M<i>
+ * in `depth` layers, each importing one module of the layer below and up to
+ * fan_in - 1 more from any lower layer (seeded choice), with `decls`
+ * declarations (def, theorem, axiom, opaque, inductive with its constructor)
+ * whose types refer to declarations of imported modules; and the root module
+ * PREFIX importing every module no other module imports, so that the closure
+ * of [PREFIX] is the whole library. Files are Lean 4.18-shaped v2 .olean files
+ * written by the compactor (region_save). st may be NULL. Caller's thread.
+ */
+POOL_WUR int pool_gen_write(const char *dir, const pool_gen_opts *o, pool_gen_stats *st,
+                            pool_error *err);
+
+/*
+ * Writes one module, DIR/A/B/C.olean for name A.B.C, importing imports[0..n)
+ * and declaring consts[0..m) (borrowed dotted names; kinds by position: def,
+ * theorem, axiom, opaque, inductive, and at positions 6k+5 the constructor of
+ * the inductive before). For tests that need a precise import graph.
+ */
+POOL_WUR int pool_gen_module(const char *dir, const char *name, const char *const *imports,
+                             size_t n, const char *const *consts, size_t m, pool_error *err);
+
 #endif
