@@ -4,6 +4,7 @@
 #include "tests/support/pooltest.h"
 
 #include <ftw.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,28 @@ static void die(const char *what, const pool_error *err)
     abort();
 }
 
-char *tmpdir_make(void)
+static char *make_under(const char *base)
 {
-    const char *base = getenv("TMPDIR");
     char tmpl[4096];
-    snprintf(tmpl, sizeof tmpl, "%s/envpool-pool-XXXXXX", base && *base ? base : "/tmp");
+    snprintf(tmpl, sizeof tmpl, "%s/envpool-pool-XXXXXX", base);
     if (!mkdtemp(tmpl))
         die("mkdtemp", NULL);
     return mem_strdup(tmpl);
+}
+
+char *tmpdir_make(void)
+{
+    const char *base = getenv("TMPDIR");
+    return make_under(base && *base ? base : "/tmp");
+}
+
+char *tmpdir_make_mem(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (base && *base)
+        return make_under(base);
+    struct stat st;
+    return make_under(stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp");
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

@@ -14,6 +14,12 @@
 
 /* A new empty directory under $TMPDIR (or /tmp). New: free with tmpdir_remove. */
 char *tmpdir_make(void);
+/*
+ * The same on a memory file system (/dev/shm) when $TMPDIR is not set: for
+ * tests that replace files thousands of times (ext4 flushes data on every
+ * rename over an existing file).
+ */
+char *tmpdir_make_mem(void);
 /* Removes dir and everything under it, and frees the string. */
 void  tmpdir_remove(char *dir);
 

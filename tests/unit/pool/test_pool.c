@@ -765,7 +765,7 @@ static void test_model(void **state)
            (unsigned long long)steps);
 
     /* Three variants of every module, built once, copied in as new files. */
-    char *tdir = tmpdir_make(), *dir = tmpdir_make();
+    char *tdir = tmpdir_make(), *dir = tmpdir_make_mem();
     variant var[NMOD][NVAR];
     for (int j = 0; j < NMOD; j++)
         for (int v = 0; v < NVAR; v++) {
@@ -885,7 +885,7 @@ static void test_model(void **state)
             assert_int_equal(pool_drain(p), n);
             m.s.drains++;
             m.s.drained += n;
-        } else if (op < 84) { /* a file replaced (or put back) */
+        } else if (op < 86) { /* a file replaced (or put back) */
             int j = (int)(rnd(&rng) % NMOD), v = (int)(rnd(&rng) % NVAR);
             install(dir, j, &var[j][v]);
             m.present[j] = true;
