@@ -103,16 +103,16 @@ void pool_env_module(const pool_env *e, size_t i, pool_module_info *out)
 
 size_t pool__env_module_of(const pool_env *e, uint64_t ord)
 {
-    /* Last k with base[k] <= ord; empty modules share a base with the next. */
-    size_t lo = 0, hi = e->nmods; /* base[lo] <= ord < base[hi] */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->base[mid] <= ord)
-            lo = mid;
-        else
-            hi = mid;
+    /* Last k with base[k] <= ord; empty modules share a base with the next.
+       Branch-free halving: base[0] = 0 <= ord always. */
+    const uint64_t *b = e->base;
+    size_t n = e->nmods;
+    while (n > 1) {
+        size_t half = n / 2;
+        b = b[half] <= ord ? b + half : b;
+        n -= half;
     }
-    return lo;
+    return (size_t)(b - e->base);
 }
 
 bool pool__env_is_shadowed(const pool_env *e, uint64_t ord)
@@ -132,24 +132,91 @@ static lx_word const_name_word(const pool_module *m, uint64_t i)
     return w;
 }
 
-void pool__env_ref_of(const pool_env *e, uint64_t ord, pool_const_ref *out)
+/* Reference to constant i of module k whose name word is already known. */
+static void ref_fill(const pool_env *e, size_t k, uint64_t i, lx_word name, pool_const_ref *out)
 {
-    size_t k = pool__env_module_of(e, ord);
     const pool_module *m = e->mods[k].m;
-    uint64_t i = ord - e->base[k];
     out->module = (uint32_t)k;
     out->index = (uint32_t)i;
     /* ln_module_open checked that constants is an Array of nconstants words. */
     out->info = lx_array_get(lx_obj(&m->lm.sp, m->lm.constants), i);
-    out->name = const_name_word(m, i);
+    out->name = name;
+}
+
+void pool__env_ref_of(const pool_env *e, uint64_t ord, pool_const_ref *out)
+{
+    size_t k = pool__env_module_of(e, ord);
+    uint64_t i = ord - e->base[k];
+    ref_fill(e, k, i, const_name_word(e->mods[k].m, i), out);
 }
 
 /* ---- lookup and iteration ------------------------------------------------- */
 
+/*
+ * Plain dotted text: no «» escapes, no all-digit (numeric) component, no
+ * empty component, not "[anonymous]". Such text hashes and compares
+ * component by component without the general parser: the fast path of lookups.
+ */
+static bool plain_text(const char *t, size_t len, uint64_t *hash)
+{
+    if (len == 0 || (len == 11 && !memcmp(t, "[anonymous]", 11)))
+        return false;
+    uint64_t h = LN_NAME_ANON_HASH;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && t[i] != '.') {
+            if ((unsigned char)t[i] == 0xc2 && i + 1 < len && (unsigned char)t[i + 1] == 0xab)
+                return false; /* « */
+            continue;
+        }
+        if (i == start)
+            return false;
+        bool digits = true;
+        for (size_t k = start; k < i && digits; k++)
+            digits = t[k] >= '0' && t[k] <= '9';
+        if (digits)
+            return false;
+        h = ln_name_hash_str(h, t + start, i - start);
+        start = i + 1;
+    }
+    *hash = h;
+    return true;
+}
+
+/* Does the stored name w equal plain text t (see plain_text)? Walks from the last component. */
+static bool name_eq_plain(const ln_module *lm, lx_word w, const char *t, size_t len)
+{
+    size_t end = len;
+    for (;;) {
+        if (lx_is_scalar(w))
+            return false; /* anonymous (or junk) before the text ran out */
+        const uint8_t *o = lx_obj(&lm->sp, w);
+        if (lx_tag(o) != 1 || lx_ctor_num_objs(o) != 2)
+            return false; /* Name.num, or not a Name */
+        lx_word sw = lx_ctor_get(o, 1);
+        if (lx_is_scalar(sw))
+            return false;
+        const uint8_t *so = lx_obj(&lm->sp, sw);
+        if (lx_tag(so) != LX_TAG_STRING)
+            return false;
+        size_t start = end;
+        while (start > 0 && t[start - 1] != '.')
+            start--;
+        uint64_t slen = lx_string_len(so);
+        if (slen != end - start || memcmp(lx_string_data(so), t + start, end - start) != 0)
+            return false;
+        w = lx_ctor_get(o, 0);
+        if (start == 0)
+            return lx_is_scalar(w) && lx_unbox(w) == 0;
+        end = start - 1;
+    }
+}
+
 int pool_env_lookup(const pool_env *e, const char *name, size_t len, pool_const_ref *out)
 {
     uint64_t h;
-    if (ln_name_hash_text(name, len, &h) != 0)
+    bool plain = plain_text(name, len, &h);
+    if (!plain && ln_name_hash_text(name, len, &h) != 0)
         return POOL_EINVAL;
     if (!e->table)
         return POOL_ENOCONST;
@@ -164,15 +231,21 @@ int pool_env_lookup(const pool_env *e, const char *name, size_t len, pool_const_
         size_t k = pool__env_module_of(e, ord);
         const pool_module *m = e->mods[k].m;
         uint64_t idx = ord - e->base[k];
-        if (m->hashes[idx] != h)
-            continue;
+        /* 32 hash bits matched; the name itself decides (no second memory touch for hashes). */
         bool equal = false;
-        region_error ignore;
-        int rc = ln_name_eq_text(&m->lm, const_name_word(m, idx), name, len, &equal, &ignore);
-        if (rc == LN_EINVAL)
-            return POOL_EINVAL;
-        if (rc == 0 && equal) {
-            pool__env_ref_of(e, ord, out);
+        lx_word nw = const_name_word(m, idx);
+        if (plain) {
+            equal = name_eq_plain(&m->lm, nw, name, len);
+        } else {
+            region_error ignore;
+            int rc = ln_name_eq_text(&m->lm, nw, name, len, &equal, &ignore);
+            if (rc == LN_EINVAL)
+                return POOL_EINVAL;
+            if (rc)
+                equal = false;
+        }
+        if (equal) {
+            ref_fill(e, k, idx, nw, out);
             return 0;
         }
     }
