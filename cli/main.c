@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"dump", cmd_dump, "print the header, imports and constants of .olean files"},
+    {"pack", cmd_pack, "pack text modules into .olean files (docs/module-format.md)"},
     {"repack", cmd_repack, "decode a .olean file and save it again (byte-identical for Lean's files)"},
     {"get", cmd_get, "print a declaration of an environment (daemon)"},
     {"search", cmd_search, "search declaration names in an environment (daemon)"},
@@ -22,6 +23,7 @@ static const cli_command commands[] = {
     {"drain", cmd_drain, "drop the daemon's idle environments"},
     {"call", cmd_call, "send one JSON-RPC request to the daemon"},
     {"batch", cmd_batch, "send JSON-RPC lines from stdin, pipelined; replies in order"},
+    {"gen", cmd_gen, "write a synthetic library of .olean files (seeded, deterministic)"},
     {"bench", cmd_bench, "send pipelined requests to a server; report latency and throughput"},
 };
 
