@@ -66,6 +66,7 @@ static const char common_help[] =
 static int parse_opts(copts *o, const char *cmd, int argc, char **argv, const int *accepted,
                       const char *usage_text)
 {
+    rpc_global_init(); /* jansson allocates through util/mem.h from here on */
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
     o->limit = -1;
@@ -177,6 +178,8 @@ static int report_error(const copts *o, const json_t *reply)
             fprintf(stderr, "%s %s", i ? "," : "", name ? name : "?");
         }
         fprintf(stderr, "\n");
+    } else if (sugg) {
+        fprintf(stderr, "  (no similar names)\n");
     } else if (data) {
         char *d = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
         if (d) {
@@ -270,12 +273,19 @@ static int show_decl(const copts *o, const json_t *r)
     json_t *v;
     json_object_foreach((json_t *)r, key, v) {
         if (!strcmp(key, "kind") || !strcmp(key, "name") || !strcmp(key, "type") ||
-            !strcmp(key, "level_params") || !strcmp(key, "value"))
+            !strcmp(key, "level_params") || !strcmp(key, "value") || !strcmp(key, "value_truncated") ||
+            !strcmp(key, "value_limit") || !strcmp(key, "type_truncated"))
             continue;
         print_field(key, v);
     }
-    if (json_object_get(r, "value"))
+    if (json_is_true(json_object_get(r, "type_truncated")))
+        printf("  (type cut at %u bytes)\n", RPC_TYPE_LIMIT);
+    if (json_is_string(json_object_get(r, "value")))
         printf("  := %s\n", jstr(r, "value"));
+    else if (json_object_get(r, "value"))
+        printf("  (no value: a %s has none)\n", jstr(r, "kind"));
+    if (json_is_true(json_object_get(r, "value_truncated")))
+        printf("  (value cut at %" JSON_INTEGER_FORMAT " bytes)\n", json_integer_value(json_object_get(r, "value_limit")));
     return CLI_OK;
 }
 

@@ -82,15 +82,8 @@ void config_log_summary(const daemon_config *cfg);
 
 typedef struct conn conn;
 typedef struct server server;
+typedef struct envs envs;
 
-/* What the pool side plugs into the server (daemon/envs.c); any member may be NULL. */
-typedef struct server_hooks {
-    void *ctx;
-    int  (*pool_stats)(void *ctx, stats_pool *out); /* for pool.stats */
-    int  (*attach)(server *srv);  /* after the rpc server exists: register methods */
-    void (*hup)(server *srv);     /* SIGHUP */
-    void (*detach)(server *srv);  /* after the loop stopped, before uv_loop_close */
-} server_hooks;
 
 struct server {
     uv_loop_t     *loop;
@@ -112,16 +105,30 @@ struct server {
     conn          *attn;           /* connections waiting for the pump */
     uint64_t       next_conn_id;
     int            exit_code;
-    server_hooks  *hooks;          /* borrowed, may be NULL */
-    void         (*hup_cb)(server *srv);
+    envs          *envs;           /* the pool side (borrowed) */
 };
 
-/* Runs the daemon until drained; returns the exit status. hooks may be NULL. */
-int server_run(daemon_config *cfg, server_hooks *hooks);
+/* Runs the daemon until drained; returns the exit status. e is borrowed. */
+int server_run(daemon_config *cfg, envs *e);
 /* Marks c for the pump (deferred work outside the current callback). */
 void server_attention(server *srv, conn *c);
 /* A connection was closed and freed: the drain may be complete. */
 void server_conn_gone(server *srv);
+
+/* ---- envs.c ---- */
+
+/* Creates the pool from cfg (roots must exist). 0 or negative (logged). *out new: envs_free. */
+int envs_new(const daemon_config *cfg, envs **out);
+/* Registers the environment methods on srv->rpc and starts the tick and scan timers. */
+int envs_attach(envs *e, server *srv);
+/* The search roots as real paths, NULL-terminated (borrowed). */
+const char *const *envs_roots(const envs *e);
+/* rpc_server_info.pool_stats adapter (ctx: the envs). */
+int envs_pool_stats(void *ctx, stats_pool *out);
+/* SIGHUP: drop idle environments. */
+void envs_hup(envs *e);
+/* After the loop stopped: every session gone, every work done. e may be NULL. */
+void envs_free(envs *e);
 
 /* ---- conn.c ---- */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "daemon/daemon.h"
+#include "region/guard.h"
 #include "util/mem.h"
 
 int main(int argc, char **argv)
@@ -29,7 +30,18 @@ int main(int argc, char **argv)
     snprintf(threads, sizeof threads, "%u", cfg.threads);
     setenv("UV_THREADPOOL_SIZE", threads, 1);
     config_log_summary(&cfg);
-    rc = server_run(&cfg, NULL);
+    if (region_guard_install() < 0) {
+        log_msg(LOG_ERROR, "cannot install the SIGBUS guard");
+        config_free(&cfg);
+        return 1;
+    }
+    envs *e;
+    if (envs_new(&cfg, &e) < 0) {
+        config_free(&cfg);
+        return 1;
+    }
+    rc = server_run(&cfg, e);
+    envs_free(e);
     config_free(&cfg);
     return rc;
 }

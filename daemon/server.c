@@ -148,10 +148,7 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     server *srv = h->data;
     if (signum == SIGHUP) {
-        if (srv->hup_cb)
-            srv->hup_cb(srv);
-        else
-            log_msg(LOG_INFO, "SIGHUP: no pool attached, nothing to drain");
+        envs_hup(srv->envs);
         return;
     }
     start_drain(srv, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -294,7 +291,7 @@ static int listen_activated(server *srv)
 
 static const char *const formats_read[] = {"v0", "v1", "v2", NULL};
 
-int server_run(daemon_config *cfg, server_hooks *hooks)
+int server_run(daemon_config *cfg, envs *e)
 {
     server srv;
     memset(&srv, 0, sizeof srv);
@@ -307,14 +304,11 @@ int server_run(daemon_config *cfg, server_hooks *hooks)
     srv.loop = &loop;
     srv.cfg = cfg;
     srv.exit_code = 0;
+    srv.envs = e;
     rpc_server_info info = {
-        .name = "envpoold", .version = ENVPOOL_VERSION, .search_path = cfg->search,
-        .formats = formats_read, .pid = (int64_t)getpid(),
+        .name = "envpoold", .version = ENVPOOL_VERSION, .search_path = envs_roots(e),
+        .formats = formats_read, .pid = (int64_t)getpid(), .pool_stats = envs_pool_stats, .pool_ctx = e,
     };
-    if (hooks && hooks->pool_stats) {
-        info.pool_stats = hooks->pool_stats;
-        info.pool_ctx = hooks->ctx;
-    }
     srv.rpc = rpc_server_new(&info);
     srv.st = rpc_server_stats(srv.rpc);
     srv.st->limits = (stats_limits){
@@ -322,12 +316,8 @@ int server_run(daemon_config *cfg, server_hooks *hooks)
         .max_inflight = cfg->max_inflight, .idle_timeout_ms = cfg->idle_timeout_ms,
         .output_high = cfg->output_high, .output_low = cfg->output_low, .output_hard = cfg->output_hard,
     };
-    if (hooks) {
-        srv.hup_cb = hooks->hup;
-        srv.hooks = hooks;
-        if (hooks->attach && (rc = hooks->attach(&srv)) < 0)
-            goto fail;
-    }
+    if ((rc = envs_attach(e, &srv)) < 0)
+        goto fail;
 
     uv_idle_init(&loop, &srv.pump);
     srv.pump.data = &srv;
@@ -377,8 +367,6 @@ fail:
     uv_run(&loop, UV_RUN_DEFAULT);
 close:
     unlink_socket(&srv);
-    if (hooks && hooks->detach)
-        hooks->detach(&srv);
     rc = uv_loop_close(&loop);
     if (rc != 0) {
         log_msg(LOG_ERROR, "uv_loop_close: %s (a handle was left open)", uv_strerror(rc));

@@ -154,6 +154,7 @@ typedef struct stats_pool {
     uint64_t evicted_capacity, evicted_bytes, evicted_stale, drains, drained;
     uint64_t mapped_bytes, modules_mapped, module_cache_hits;
     uint64_t import_count, import_total_us, import_max_us;
+    uint64_t importing, imports_abandoned;
 } stats_pool;
 
 #define STATS_MAX_METHODS 32
@@ -276,8 +277,11 @@ rpc_session *rpc_session_new(rpc_server *srv, const rpc_session_ops *ops, void *
 void rpc_session_free(rpc_session *s);
 /* Output framing of replies (follow the frame_reader's detected mode). */
 void rpc_session_set_mode(rpc_session *s, enum frame_mode mode);
-/* Host data attached to the session (e.g. its env handles); borrowed. */
-void  rpc_session_set_data(rpc_session *s, void *data);
+/*
+ * Host data attached to the session (e.g. its env handles); borrowed. free_cb
+ * (may be NULL) runs from rpc_session_free after pending calls are cancelled.
+ */
+void  rpc_session_set_data(rpc_session *s, void *data, void (*free_cb)(void *data));
 void *rpc_session_data(const rpc_session *s);
 /* Requests accepted and not answered yet. */
 size_t rpc_session_inflight(const rpc_session *s);
@@ -329,5 +333,45 @@ int rpc_param_enum(rpc_call *c, json_t *params, const char *name, const char *co
 /* A non-empty array of non-empty strings of at most max_items; *out borrowed. */
 int rpc_param_strings(rpc_call *c, json_t *params, const char *name, bool required,
                       size_t max_items, json_t **out) __attribute__((warn_unused_result));
+
+/* ------------------------------------------------------------------------ */
+/* Methods over the pool (methods_env.c)                                      */
+/* ------------------------------------------------------------------------ */
+
+struct pool;
+
+/* Longest printed type and value in decl.get; longer text is cut ("…", *_truncated). */
+#define RPC_TYPE_LIMIT  (64u * 1024u)
+#define RPC_VALUE_LIMIT (64u * 1024u)
+#define RPC_MAX_IMPORTS 1024      /* names in one import list */
+#define RPC_MAX_HANDLES 4096      /* open env handles per session */
+#define RPC_PROGRESS_US 200000u   /* $/progress after an import ran this long, then as often */
+
+/* What the host gives the environment methods. */
+typedef struct env_host {
+    struct pool *pool;   /* borrowed; loop thread only */
+    /*
+     * Runs work(arg) on a worker thread, then done(arg) on the loop thread.
+     * Returns 0, or a negative code (then neither runs).
+     */
+    int  (*queue_work)(void *ctx, void (*work)(void *arg), void (*done)(void *arg), void *arg);
+    void  *ctx;
+} env_host;
+
+typedef struct env_methods env_methods;
+
+/*
+ * Registers env.open, env.close, decl.get, decl.search, module.list and
+ * pool.drain on srv, served from host->pool. Returns a new env_methods (free
+ * with env_methods_free once every session is gone and every queued work is done).
+ */
+env_methods *env_methods_new(rpc_server *srv, const env_host *host);
+void env_methods_free(env_methods *em);
+/* Sends $/progress for every call that has waited RPC_PROGRESS_US since its last one. Loop thread. */
+void env_methods_tick(env_methods *em);
+/* Calls waiting for an import. */
+size_t env_methods_waiting(const env_methods *em);
+/* rpc_server_info.pool_stats adapter: ctx is the struct pool. */
+int env_pool_stats(void *ctx, stats_pool *out);
 
 #endif

@@ -44,6 +44,7 @@ struct rpc_session {
     rpc_session_ops ops;
     void           *ctx;
     void           *data;
+    void          (*data_free)(void *data);
     enum frame_mode mode;
     rpc_call       *pending;   /* doubly-linked list of pending calls */
     size_t          inflight;
@@ -194,9 +195,10 @@ void rpc_session_set_mode(rpc_session *s, enum frame_mode mode)
     s->mode = mode == FRAME_LSP ? FRAME_LSP : FRAME_LINES;
 }
 
-void rpc_session_set_data(rpc_session *s, void *data)
+void rpc_session_set_data(rpc_session *s, void *data, void (*free_cb)(void *data))
 {
     s->data = data;
+    s->data_free = free_cb;
 }
 
 void *rpc_session_data(const rpc_session *s)
@@ -419,6 +421,8 @@ void rpc_session_free(rpc_session *s)
         if (b && --b->outstanding == 0)
             batch_done(s, b);
     }
+    if (s->data_free)
+        s->data_free(s->data);
     mem_free(s);
 }
 

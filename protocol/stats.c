@@ -125,6 +125,7 @@ json_t *stats_to_json(const stats *st, const stats_pool *pool)
         P(releases); P(released_to_pool); P(released_dropped);
         P(evicted_capacity); P(evicted_bytes); P(evicted_stale); P(drains); P(drained);
         P(mapped_bytes); P(modules_mapped); P(module_cache_hits);
+        P(importing); P(imports_abandoned);
 #undef P
         json_object_set_new(p, "import_time", json_pack(
             "{s:I,s:f,s:f}", "count", (json_int_t)pool->import_count,
@@ -295,6 +296,9 @@ int stats_to_prometheus(const stats *st, const stats_pool *pool, char **text, si
         metric(&b, "pool_modules_mapped", "gauge", "Module files mapped.", pool->modules_mapped);
         metric(&b, "pool_module_cache_hits_total", "counter", "Module mappings shared instead of mapped again.",
                pool->module_cache_hits);
+        metric(&b, "pool_importing", "gauge", "Imports running now.", pool->importing);
+        metric(&b, "pool_imports_abandoned_total", "counter", "Imports whose every waiter cancelled.",
+               pool->imports_abandoned);
         metric(&b, "pool_imports_timed_total", "counter", "Imports timed.", pool->import_count);
         sb_printf(&b, "# HELP envpool_pool_import_seconds_total Time spent importing.\n"
                       "# TYPE envpool_pool_import_seconds_total counter\nenvpool_pool_import_seconds_total ");

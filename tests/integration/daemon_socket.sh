@@ -10,7 +10,7 @@ start_daemon
 [ "$(mode "$SOCK")" = 600 ] || fail "socket mode $(mode "$SOCK"), expected 600"
 
 # A second daemon on the same path refuses and leaves the first one working.
-"$BUILD/envpoold" --socket "$SOCK" 2>"$TMP/second.log"; st=$?
+"$BUILD/envpoold" --socket "$SOCK" --search-path "$TMP" 2>"$TMP/second.log"; st=$?
 [ $st = 1 ] || fail "second daemon exited $st, expected 1"
 grep -q "another daemon is listening on $SOCK" "$TMP/second.log" || fail "second daemon's message"
 "$BUILD/envpool" call server.info --socket "$SOCK" >/dev/null 2>&1 || fail "first daemon after the second tried"
@@ -26,14 +26,14 @@ stop_daemon 0
 
 # A regular file at the path is never removed.
 echo data >"$TMP/file"
-"$BUILD/envpoold" --socket "$TMP/file" 2>"$TMP/file.log"; st=$?
+"$BUILD/envpoold" --search-path "$TMP" --socket "$TMP/file" 2>"$TMP/file.log"; st=$?
 [ $st = 1 ] || fail "daemon on a regular file exited $st, expected 1"
 grep -q "exists and is not a socket" "$TMP/file.log" || fail "message for a regular file"
 [ "$(cat "$TMP/file")" = data ] || fail "the regular file was touched"
 
 # A path longer than sun_path is refused, not truncated.
 long=$TMP/$(printf 'x%.0s' $(seq 1 120))
-"$BUILD/envpoold" --socket "$long" 2>"$TMP/long.log"; st=$?
+"$BUILD/envpoold" --search-path "$TMP" --socket "$long" 2>"$TMP/long.log"; st=$?
 [ $st = 1 ] || fail "daemon on an overlong path exited $st, expected 1"
 grep -q "a Unix socket path holds at most 107" "$TMP/long.log" || fail "message for an overlong path"
 ls "$TMP" | grep -q '^xxxxxxxx' && fail "a truncated socket was created"

@@ -35,9 +35,9 @@ start_daemon() {
     before=$(listening_count)
     if [ "${VALGRIND:-0}" = 1 ]; then
         valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-            "$BUILD/envpoold" --socket "$SOCK" "$@" 2>>"$TMP/daemon.log" &
+            "$BUILD/envpoold" --socket "$SOCK" --search-path "$TMP" "$@" 2>>"$TMP/daemon.log" &
     else
-        "$BUILD/envpoold" --socket "$SOCK" "$@" 2>>"$TMP/daemon.log" &
+        "$BUILD/envpoold" --socket "$SOCK" --search-path "$TMP" "$@" 2>>"$TMP/daemon.log" &
     fi
     DPID=$!
     i=0
