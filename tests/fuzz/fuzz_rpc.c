@@ -2,19 +2,28 @@
  * tests/fuzz/fuzz_rpc.c — libFuzzer target for protocol/rpc.c, stats.c, methods.c.
  *
  * The input is a byte stream on one session (framed by frame.c, so both line
- * and LSP framing are reached). Besides the built-in methods, "t.wait" leaves
+ * and LSP framing are reached). The environment methods run against a small
+ * real pool over a generated library (modules F, F.L0.M0, F.L0.M1, F.L1.M2;
+ * constants F.L0.M0.d0 … d4.mk), with imports run inline (the host's
+ * queue_work declines, so the ticket is finished before the handler returns).
+ * Besides the built-in methods, "t.wait" leaves
  * its call pending (answered or cancelled later), so batches mixing pending
  * and immediate calls, $/cancelRequest and session close with calls pending
  * are all exercised. Every output must be one well-formed framed JSON text;
  * after the session is freed nothing may be left allocated.
  */
+#include <errno.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool/pool.h"
 #include "protocol/protocol.h"
 #include "util/mem.h"
+
+static char libdir[64];
 
 #define MAX_WAITERS 64
 
@@ -63,13 +72,6 @@ static int t_strings(rpc_call *c, json_t *params, void *udata)
     return 0;
 }
 
-static int pool_cb(void *ctx, stats_pool *out)
-{
-    (void)ctx;
-    out->capacity = 4;
-    return 0;
-}
-
 static void on_send(void *ctx, char *buf, size_t len)
 {
     (void)ctx;
@@ -98,12 +100,64 @@ static void on_send(void *ctx, char *buf, size_t len)
 static const rpc_session_ops ops = {on_send, NULL};
 static const char *const search[] = {"/nonexistent", NULL};
 
+static int no_workers(void *ctx, void (*work)(void *arg), void (*done)(void *arg), void *arg)
+{
+    (void)ctx;
+    (void)work;
+    (void)done;
+    (void)arg;
+    return -ENOSYS;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_libdir(void)
+{
+    nftw(libdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    rpc_global_init();
+    snprintf(libdir, sizeof libdir, "/tmp/envpool-fuzz-rpc.XXXXXX");
+    if (!mkdtemp(libdir))
+        abort();
+    pool_gen_opts o = {"F", 3, 6, 2, 2, 2, 1};
+    pool_error err;
+    atexit(remove_libdir);
+    if (pool_gen_write(libdir, &o, NULL, &err) < 0)
+        abort();
+    if (mem_live_total() != 0)
+        abort();
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     rpc_global_init();
-    rpc_server_info info = {"envpoold", "fuzz", search, search, 1, pool_cb, NULL};
+    const char *dirs[] = {libdir};
+    pool_roots *roots;
+    pool *p;
+    pool_error perr;
+    if (pool_roots_new(dirs, 1, &roots, &perr) < 0)
+        abort();
+    pool_config pc = {roots, 2, 0, 0, POOL_STALE_SCAN};
+    if (pool_new(&pc, &p, &perr) < 0)
+        abort();
+    rpc_server_info info = {"envpoold", "fuzz", search, search, 1, env_pool_stats, p};
     rpc_server *srv = rpc_server_new(&info);
+    env_host host = {p, no_workers, NULL};
+    env_methods *em = env_methods_new(srv, &host);
     rpc_method w = {"t.wait", t_wait, NULL, "n"};
     rpc_method s = {"t.strings", t_strings, NULL, "imports,name,flag,mode"};
     if (rpc_server_add(srv, &w) < 0 || rpc_server_add(srv, &s) < 0)
@@ -148,7 +202,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (waiters[i])
             abort();
     frame_deinit(&fr);
+    env_methods_free(em);
     rpc_server_free(srv);
+    pool_free(p);
     if (mem_live_total() != 0)
         abort();
     return 0;

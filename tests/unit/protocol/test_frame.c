@@ -147,6 +147,33 @@ static void test_lsp_errors(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* The header block, terminator included, must fit in FRAME_MAX_HEADER bytes, however it arrives. */
+static void test_lsp_header_limit(void **state)
+{
+    (void)state;
+    for (int extra = 0; extra <= 1; extra++) {
+        char text[FRAME_MAX_HEADER + 64];
+        const char *head = "Content-Length: 2\r\nX-Pad: ";
+        size_t l = strlen(head);
+        memcpy(text, head, l);
+        size_t pad = FRAME_MAX_HEADER - l - 4 + (size_t)extra; /* "\r\n\r\n" ends at the limit (+extra) */
+        memset(text + l, 'p', pad);
+        memcpy(text + l + pad, "\r\n\r\n{}", 6);
+        size_t len = l + pad + 6;
+        for (size_t chunk = 1; chunk <= len; chunk = chunk * 3 + 1) {
+            char out[64];
+            int rc = run(100, text, len, chunk, out, sizeof out, NULL);
+            if (extra) {
+                assert_int_equal(rc, FRAME_EHEADER);
+            } else {
+                assert_int_equal(rc, 0);
+                assert_string_equal(out, "{}|");
+            }
+        }
+    }
+    assert_int_equal(mem_live_total(), 0);
+}
+
 static void test_sticky_error(void **state)
 {
     (void)state;
@@ -223,7 +250,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines_any_chunking), cmocka_unit_test(test_lsp_any_chunking),
         cmocka_unit_test(test_detect_prefix_lookalike), cmocka_unit_test(test_line_too_big),
-        cmocka_unit_test(test_lsp_errors), cmocka_unit_test(test_sticky_error),
+        cmocka_unit_test(test_lsp_errors), cmocka_unit_test(test_lsp_header_limit),
+        cmocka_unit_test(test_sticky_error),
         cmocka_unit_test(test_space_bounded), cmocka_unit_test(test_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
