@@ -230,6 +230,29 @@ PY
 stop_daemon 0
 grep -q "uv_loop_close" "$TMP/daemon.log" && fail "a libuv handle was left open"
 
+# --max-inflight: requests waiting for an import pause reading at the limit (all
+# sent in one write, so the pause happens before the import can finish), and
+# every request is still answered once it finishes.
+start_daemon --search-path "$LIBDIR" --max-inflight 2
+py - "$SOCK" <<'PY' || fail "max-inflight"
+import sys
+from rpc import Conn, stats
+path = sys.argv[1]
+c = Conn(path)
+reqs = b"".join(b'{"jsonrpc":"2.0","id":%d,"method":"decl.get","params":{"imports":["Big"],"name":"Big"}}\n' % i
+                for i in range(5))
+c.send_raw(reqs + b'{"jsonrpc":"2.0","id":"last","method":"server.info"}\n')
+ids = []
+while len(ids) < 6:
+    m = c.read_reply()
+    ids.append(m["id"])
+assert sorted(map(str, ids)) == sorted(map(str, list(range(5)) + ["last"])), ids
+assert ids[-1] == "last" or ids.index("last") >= 2, ids  # read only after the first two were answered
+s = stats(path)
+assert s["limits"]["max_inflight"]["limit"] == 2 and s["limits"]["max_inflight"]["hits"] >= 1, s["limits"]
+PY
+stop_daemon 0
+
 # The CLI on the pool.
 start_daemon --search-path "$LIBDIR"
 "$E" get --socket "$SOCK" --imports Demo.Main Nat.add >"$TMP/out" || fail "envpool get"
