@@ -253,6 +253,30 @@ assert s["limits"]["max_inflight"]["limit"] == 2 and s["limits"]["max_inflight"]
 PY
 stop_daemon 0
 
+# SIGTERM while a request waits for an import: the server.info sent in the same
+# write is answered first (the import cannot finish during that read), so the
+# env.open has been read and is in flight when the signal comes; the drain must
+# still answer it, then exit 0.
+start_daemon --search-path "$LIBDIR"
+py - "$SOCK" "$DPID" <<'PY' || fail "SIGTERM during an import"
+import os, sys, signal
+from rpc import Conn
+path, pid = sys.argv[1], int(sys.argv[2])
+c = Conn(path)
+c.send_raw(b'{"jsonrpc":"2.0","id":"open","method":"env.open","params":{"imports":["Big"]}}\n'
+           b'{"jsonrpc":"2.0","id":"info","method":"server.info"}\n')
+first = c.read_reply()
+assert first["id"] == "info", first
+os.kill(pid, signal.SIGTERM)
+m = c.read_reply()
+assert m["id"] == "open" and m["result"]["modules"] == 301, m
+assert c.expect_eof()
+PY
+i=0
+while kill -0 "$DPID" 2>/dev/null; do i=$((i + 1)); [ $i -lt 600 ] || fail "no exit after SIGTERM"; sleep 0.1; done
+wait "$DPID"; st=$?; DPID=
+[ $st = 0 ] || fail "exit status $st after SIGTERM during an import, expected 0"
+
 # The CLI on the pool.
 start_daemon --search-path "$LIBDIR"
 "$E" get --socket "$SOCK" --imports Demo.Main Nat.add >"$TMP/out" || fail "envpool get"
