@@ -278,8 +278,13 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
             usage(stdout);
             return CONFIG_EXIT_OK;
         case OPT_VERSION:
-            printf("envpoold %s (protocol %s, libuv %s, jansson %s)\n", ENVPOOL_VERSION,
-                   RPC_PROTOCOL_VERSION, uv_version_string(), JANSSON_VERSION);
+#ifdef HAVE_SYSTEMD
+            const char *sd = "systemd yes";
+#else
+            const char *sd = "systemd no";
+#endif
+            printf("envpoold %s (protocol %s, libuv %s, jansson %s, %s)\n", ENVPOOL_VERSION,
+                   RPC_PROTOCOL_VERSION, uv_version_string(), JANSSON_VERSION, sd);
             return CONFIG_EXIT_OK;
         case ':':
             fprintf(stderr, "envpoold: %s needs a value (see --help)\n", argv[optind - 1]);

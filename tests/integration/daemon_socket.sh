@@ -84,4 +84,20 @@ PY
 else
     echo "daemon_socket: not root, peer-credential refusal not tested"
 fi
+# Socket activation (LISTEN_FDS): the passed socket is used and left in place.
+if command -v systemd-socket-activate >/dev/null 2>&1 && "$BUILD/envpoold" --version | grep -q "systemd yes"; then
+    ACT=$TMP/activated.sock
+    systemd-socket-activate -l "$ACT" "$BUILD/envpoold" --search-path "$TMP" --socket "$TMP/unused.sock" \
+        2>>"$TMP/daemon.log" &
+    DPID=$! # systemd-socket-activate execs envpoold in place: same pid
+    i=0
+    while [ ! -S "$ACT" ]; do i=$((i + 1)); [ $i -lt 300 ] || fail "no activated socket"; sleep 0.1; done
+    timeout 30 "$BUILD/envpool" call server.info --socket "$ACT" >/dev/null 2>&1 || fail "call over the activated socket"
+    grep -q "listening on the socket systemd passed" "$TMP/daemon.log" || fail "activation not used"
+    [ ! -e "$TMP/unused.sock" ] || fail "created its own socket despite LISTEN_FDS"
+    stop_daemon 0
+    [ -S "$ACT" ] || fail "the activated socket was removed (it belongs to systemd)"
+else
+    echo "daemon_socket: no systemd-socket-activate or built without libsystemd: activation not tested"
+fi
 echo "daemon_socket: ok"
