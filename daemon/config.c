@@ -277,7 +277,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         case OPT_HELP:
             usage(stdout);
             return CONFIG_EXIT_OK;
-        case OPT_VERSION:
+        case OPT_VERSION: {
 #ifdef HAVE_SYSTEMD
             const char *sd = "systemd yes";
 #else
@@ -286,6 +286,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
             printf("envpoold %s (protocol %s, libuv %s, jansson %s, %s)\n", ENVPOOL_VERSION,
                    RPC_PROTOCOL_VERSION, uv_version_string(), JANSSON_VERSION, sd);
             return CONFIG_EXIT_OK;
+        }
         case ':':
             fprintf(stderr, "envpoold: %s needs a value (see --help)\n", argv[optind - 1]);
             return -EINVAL;
