@@ -16,6 +16,8 @@
  *   stats.c    server counters and per-method latency histograms, rendered as
  *              JSON and as Prometheus text exposition.
  *   methods.c  the methods that need no pool (server.info, pool.stats).
+ *   methods_env.c  the methods served from the pool (env.*, decl.*,
+ *              module.list, pool.drain), imports on the host's workers.
  *
  * Threads: everything here is called on one thread (the daemon's loop thread),
  * except rpc_global_init which is called once before any other use.
@@ -271,8 +273,8 @@ typedef struct rpc_session_ops {
 rpc_session *rpc_session_new(rpc_server *srv, const rpc_session_ops *ops, void *ctx);
 /*
  * Cancels every pending call (their cancel callbacks run; nothing is sent)
- * and frees the session. Host resources tied to the session (env handles) are
- * released by the host before or after; see rpc_session_set_close_hook.
+ * and frees the session. Host resources tied to the session (env handles)
+ * go through the data hook of rpc_session_set_data, which runs last.
  */
 void rpc_session_free(rpc_session *s);
 /* Output framing of replies (follow the frame_reader's detected mode). */
