@@ -10,7 +10,8 @@
  * on the loop thread. A pending call can be cancelled ($/cancelRequest, or its
  * session closing): the pool waiter is withdrawn and the call answered -32800.
  * Calls waiting longer than RPC_PROGRESS_US get $/progress notifications from
- * env_methods_tick.
+ * env_methods_tick. Searches run on a worker too (the first one builds the
+ * environment's search structures).
  *
  * Handles are per session, numbered from 1 and never reused in a session;
  * each is one use of a pool environment, released by env.close or when the
@@ -40,6 +41,7 @@ struct env_methods {
     env_wait   *waiting;   /* calls waiting for an import (doubly linked) */
     size_t      nwaiting;
     size_t      tickets;   /* queued imports not finished yet */
+    size_t      searches;  /* searches queued on workers and not finished */
 };
 
 /* One session's handles: envs[h - 1] is handle h (NULL once closed). */
@@ -481,15 +483,87 @@ static void op_get(op_ctx *o)
 
 static const char *const mode_names[] = {"prefix", "substring", "fuzzy", NULL};
 
-static void op_search(op_ctx *o)
+/*
+ * A search runs on a worker: the first search of an environment builds its
+ * search structures (O(constants)), which must not stall the loop. The job
+ * holds its own reference to the environment; a cancel only detaches the call.
+ */
+typedef struct search_job {
+    env_methods       *em;
+    rpc_call          *call;     /* NULL once cancelled */
+    pool_env          *env;      /* own reference (pool_env_ref) */
+    json_t            *params;   /* keeps the query text alive */
+    pool_search_query  q;
+    pool_search_item  *items;
+    size_t             n;
+    uint64_t           next;
+    int                rc;
+    pool_error         err;
+} search_job;
+
+static void search_work(void *arg)
+{
+    search_job *j = arg;
+    j->rc = pool_env_search(j->env, &j->q, j->items, &j->n, &j->next, &j->err);
+}
+
+static void search_reply(search_job *j)
+{
+    rpc_call *c = j->call;
+    if (j->rc == POOL_EINVAL) {
+        rpc_call_errorf(c, RPC_INVALID_PARAMS, json_pack("{s:s}", "param", "cursor"), "param 'cursor': %s",
+                        j->err.reason);
+        return;
+    }
+    if (j->rc < 0) {
+        reply_pool_error(c, j->rc, &j->err);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t k = 0; k < j->n; k++) {
+        pool_module_info mi;
+        pool_env_module(j->env, j->items[k].ref.module, &mi);
+        json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:i}", "name",
+                                             jtext(j->items[k].name, j->items[k].name_len), "kind",
+                                             ln_const_kind_name((enum ln_const_kind)j->items[k].kind), "module",
+                                             mi.name, "score", (int)j->items[k].score));
+    }
+    json_t *nc = json_null();
+    if (j->next) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)j->next);
+        nc = json_string(buf);
+    }
+    rpc_call_result(c, json_pack("{s:o,s:o}", "items", arr, "next_cursor", nc));
+}
+
+static void search_done(void *arg)
+{
+    search_job *j = arg;
+    j->em->searches--;
+    if (j->call)
+        search_reply(j);
+    mem_free(j->items);
+    pool_env_unref(j->env);
+    json_decref(j->params);
+    mem_free(j);
+}
+
+static void search_cancel(rpc_call *call, void *arg)
+{
+    (void)call;
+    search_job *j = arg;
+    j->call = NULL; /* the worker finishes; search_done frees */
+}
+
+static void op_search(env_methods *em, op_ctx *o)
 {
     json_t *p = o->params;
     const char *query = json_string_value(json_object_get(p, "query"));
-    int mode = 0;
-    for (int i = 0; mode_names[i]; i++)
-        if (!strcmp(json_string_value(json_object_get(p, "mode")) ? json_string_value(json_object_get(p, "mode"))
-                                                                   : "substring",
-                    mode_names[i]))
+    const char *mode_text = json_string_value(json_object_get(p, "mode"));
+    int mode = POOL_SEARCH_SUBSTRING;
+    for (int i = 0; mode_text && mode_names[i]; i++)
+        if (!strcmp(mode_text, mode_names[i]))
             mode = i;
     pool_search_query q = {(enum pool_search_mode)mode, query, strlen(query), 0, 50, 0};
     json_t *kinds = json_object_get(p, "kinds");
@@ -511,37 +585,19 @@ static void op_search(op_ctx *o)
         reply_pool_error(o->call, -ENOMEM, NULL);
         return;
     }
-    size_t n = 0;
-    uint64_t next = 0;
-    pool_error err;
-    int rc = pool_env_search(o->env, &q, items, &n, &next, &err);
-    if (rc == POOL_EINVAL) {
-        mem_free(items);
-        rpc_call_errorf(o->call, RPC_INVALID_PARAMS, json_pack("{s:s}", "param", "cursor"),
-                        "param 'cursor': %s", err.reason);
-        return;
+    search_job *j = mem_calloc(1, sizeof *j);
+    j->em = em;
+    j->call = o->call;
+    j->env = pool_env_ref(o->env);
+    j->params = json_incref(p);
+    j->q = q;
+    j->items = items;
+    em->searches++;
+    rpc_call_set_cancel(o->call, search_cancel, j);
+    if (em->host.queue_work(em->host.ctx, search_work, search_done, j) < 0) {
+        search_work(j);
+        search_done(j);
     }
-    if (rc < 0) {
-        mem_free(items);
-        reply_pool_error(o->call, rc, &err);
-        return;
-    }
-    json_t *arr = json_array();
-    for (size_t k = 0; k < n; k++) {
-        pool_module_info mi;
-        pool_env_module(o->env, items[k].ref.module, &mi);
-        json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:i}", "name", jtext(items[k].name, items[k].name_len),
-                                             "kind", ln_const_kind_name((enum ln_const_kind)items[k].kind),
-                                             "module", mi.name, "score", (int)items[k].score));
-    }
-    mem_free(items);
-    json_t *nc = json_null();
-    if (next) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)next);
-        nc = json_string(buf);
-    }
-    rpc_call_result(o->call, json_pack("{s:o,s:o}", "items", arr, "next_cursor", nc));
 }
 
 static void op_modules(op_ctx *o)
@@ -564,7 +620,7 @@ static void run_op(env_methods *em, enum env_op op, op_ctx *o)
     switch (op) {
     case OP_OPEN: op_open(em, o); return; /* keeps the use */
     case OP_GET: op_get(o); break;
-    case OP_SEARCH: op_search(o); break;
+    case OP_SEARCH: op_search(em, o); break;
     case OP_MODULES: op_modules(o); break;
     }
     if (o->temporary)
@@ -849,9 +905,9 @@ void env_methods_free(env_methods *em)
 {
     if (!em)
         return;
-    if (em->waiting || em->tickets) {
-        fprintf(stderr, "env_methods_free: %zu calls waiting, %zu imports unfinished\n", em->nwaiting,
-                em->tickets);
+    if (em->waiting || em->tickets || em->searches) {
+        fprintf(stderr, "env_methods_free: %zu calls waiting, %zu imports and %zu searches unfinished\n",
+                em->nwaiting, em->tickets, em->searches);
         abort();
     }
     mem_free(em);

@@ -225,6 +225,47 @@ static void test_close_during_import(void **state)
     assert_int_equal(ps.releases, 2);
 }
 
+/* Searches run on a worker: answered when it finishes, or cancelled meanwhile. */
+static void test_search_on_worker(void **state)
+{
+    fixture *f = *state;
+    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"Solo\"]}}");
+    run_jobs();
+    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"Solo.\","
+            "\"mode\":\"prefix\",\"limit\":1}}");
+    assert_int_equal(njobs, 1);
+    assert_int_equal(rpc_session_inflight(f->s), 1);
+    run_jobs();
+    json_t *r = json_object_get(last(f), "result");
+    assert_int_equal(json_array_size(json_object_get(r, "items")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "name")),
+                        "Solo.a");
+    const char *cur = json_string_value(json_object_get(r, "next_cursor"));
+    assert_non_null(cur);
+    char req[256];
+    snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"decl.search\",\"params\":{\"env\":1,"
+             "\"query\":\"Solo.\",\"mode\":\"prefix\",\"limit\":1,\"cursor\":\"%s\"}}", cur);
+    feed(f, req);
+    run_jobs();
+    r = json_object_get(last(f), "result");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "name")),
+                        "Solo.b");
+    assert_true(json_is_null(json_object_get(r, "next_cursor")));
+    /* cancelled while queued: answered -32800 once, the job still finishes and frees */
+    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"a\"}}");
+    feed(f, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":4}}");
+    assert_int_equal(err_code(last(f)), RPC_CANCELLED);
+    size_t before = json_array_size(f->k.msgs);
+    run_jobs();
+    assert_int_equal(json_array_size(f->k.msgs), before);
+    /* and a session closed with a search queued */
+    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"a\"}}");
+    rpc_session_free(f->s);
+    f->s = rpc_session_new(f->srv, &ops, &f->k);
+    run_jobs();
+    assert_int_equal(json_array_size(f->k.msgs), before);
+}
+
 static void test_errors(void **state)
 {
     fixture *f = *state;
@@ -258,7 +299,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_open_wait_and_hit), T(test_progress_then_result), T(test_cancel_waiting),
-        T(test_close_during_import), T(test_errors),
+        T(test_close_during_import), T(test_search_on_worker), T(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
