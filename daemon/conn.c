@@ -35,11 +35,13 @@
 
 #define CONN_FRAMES_PER_WAKEUP 64
 
+/* One uv_write of every reply queued since the last flush (a writev). */
 typedef struct wreq {
     uv_write_t req;
     conn      *c;
-    char      *buf;
-    size_t     len;
+    size_t     len;     /* bytes of all bufs */
+    unsigned   n;
+    uv_buf_t   bufs[];  /* each base is a reply buffer (mem_free) */
 } wreq;
 
 static void set_reading(conn *c, bool on);
@@ -62,7 +64,8 @@ static void on_write(uv_write_t *req, int status)
     wreq *w = req->data;
     conn *c = w->c;
     c->out_queued -= w->len;
-    mem_free(w->buf);
+    for (unsigned i = 0; i < w->n; i++)
+        mem_free(w->bufs[i].base);
     mem_free(w);
     if (c->closing)
         return;
@@ -80,7 +83,48 @@ static void on_write(uv_write_t *req, int status)
     }
 }
 
-/* rpc_session_ops.send: called from inside the session; never closes directly. */
+/* Frees replies that were queued but never handed to libuv. */
+static void drop_pending(conn *c)
+{
+    for (unsigned i = 0; i < c->npend; i++)
+        mem_free(c->pend[i].base);
+    c->out_queued -= c->pend_len;
+    c->npend = 0;
+    c->pend_len = 0;
+}
+
+/*
+ * Hands every queued reply to libuv in one write: a pipelining client gets
+ * one writev per wakeup instead of one write(2) (and one wakeup of its reader)
+ * per reply.
+ */
+static void flush_out(conn *c)
+{
+    if (c->npend == 0 || c->closing || c->kill)
+        return;
+    wreq *w = mem_alloc(sizeof *w + c->npend * sizeof w->bufs[0]);
+    w->c = c;
+    w->len = c->pend_len;
+    w->n = c->npend;
+    w->req.data = w;
+    memcpy(w->bufs, c->pend, c->npend * sizeof c->pend[0]);
+    c->npend = 0;
+    c->pend_len = 0;
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, w->bufs, w->n, on_write);
+    if (rc < 0) {
+        c->out_queued -= w->len;
+        for (unsigned i = 0; i < w->n; i++)
+            mem_free(w->bufs[i].base);
+        mem_free(w);
+        defer_kill(c, "write failed");
+    }
+}
+
+/*
+ * rpc_session_ops.send: called from inside the session; never closes directly.
+ * Replies are queued and flushed at the end of the pump (which the attention
+ * list runs soon when this is a completion arriving outside it).
+ */
 static void conn_send(void *ctx, char *buf, size_t len)
 {
     conn *c = ctx;
@@ -88,20 +132,13 @@ static void conn_send(void *ctx, char *buf, size_t len)
         mem_free(buf);
         return;
     }
-    wreq *w = mem_alloc(sizeof *w);
-    w->c = c;
-    w->buf = buf;
-    w->len = len;
-    w->req.data = w;
-    uv_buf_t b = uv_buf_init(buf, (unsigned)len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
-    if (rc < 0) {
-        mem_free(buf);
-        mem_free(w);
-        defer_kill(c, "write failed");
-        return;
-    }
+    if (c->npend == CONN_MAX_IOV)
+        flush_out(c);
+    c->pend[c->npend++] = uv_buf_init(buf, (unsigned)len);
+    c->pend_len += len;
     c->out_queued += len;
+    if (!c->in_pump)
+        server_attention(c->srv, c);
     const daemon_config *cfg = c->srv->cfg;
     if (c->out_queued > cfg->output_hard) {
         c->srv->st->server.output_closed++;
@@ -269,6 +306,7 @@ void conn_pump(conn *c)
         conn_close(c, c->kill_reason);
         return;
     }
+    flush_out(c);
     if (more) {
         /* Frames are left: let every other connection have its turn first. */
         st->wakeup_yields++;
@@ -326,6 +364,7 @@ void conn_close(conn *c, const char *reason)
     /* Detach pending calls first: their cancel hooks may still need the session. */
     rpc_session_free(c->rpc);
     c->rpc = NULL;
+    drop_pending(c);
     srv->st->server.connections_active--;
     srv->st->server.connections_closed++;
     uv_close((uv_handle_t *)&c->pipe, on_close);

@@ -132,6 +132,8 @@ void envs_free(envs *e);
 
 /* ---- conn.c ---- */
 
+#define CONN_MAX_IOV 64 /* replies gathered into one write */
+
 /* One client connection; loop thread only. Freed when both handles have closed. */
 struct conn {
     uv_pipe_t    pipe;
@@ -142,7 +144,10 @@ struct conn {
     uint64_t     id;            /* for logs */
     uid_t        uid;
     pid_t        pid;
-    size_t       out_queued;    /* bytes handed to uv_write and not completed */
+    size_t       out_queued;    /* reply bytes queued or handed to uv_write, not yet written */
+    uv_buf_t     pend[CONN_MAX_IOV]; /* replies queued for the next flush (bases: mem_free) */
+    unsigned     npend;
+    size_t       pend_len;
     int          open_handles;  /* 2 until the close callbacks ran */
     bool         reading;
     bool         closing;       /* conn_close called */
