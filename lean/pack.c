@@ -276,7 +276,7 @@ typedef struct txt {
 
 static void tput(txt *t, const char *s, size_t n)
 {
-    if (t->oom)
+    if (t->oom || n == 0)
         return;
     if (t->len + n + 1 > t->cap) {
         size_t c = t->cap ? t->cap : 256;
