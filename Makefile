@@ -80,7 +80,7 @@ SAMPLES ?= $(abspath ../shared/lean-samples)
 export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 
-.PHONY: all check unit integration valgrind fuzz demo bench install uninstall clean deps examples
+.PHONY: all check unit integration valgrind fuzz demo bench bench-pool install uninstall clean deps examples
 .SUFFIXES:
 
 all: $(BINS) examples
@@ -106,6 +106,15 @@ $(BUILD)/envpoold: $(DAEMON_OBJ) $(LIB)
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(CMOCKA_LIBS) $(ALL_LIBS)
+
+# Benchmark programs: tests/bench/bench_<name>.c, linked like unit tests.
+BENCH_SRC  = $(wildcard tests/bench/bench_*.c)
+BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(CMOCKA_LIBS) $(ALL_LIBS)
+bench-pool: $(BUILD)/bench/bench_pool
+	$(Q)$(BUILD)/bench/bench_pool $(BENCH_POOL_ARGS)
 
 # The example library (examples/*.lean.txt) packed into build/examples/ once pack exists.
 EXAMPLE_SRC = $(wildcard examples/*.txt)
@@ -142,6 +151,10 @@ fuzz: $(FUZZ_BINS)
 $(BUILD)/bench/minimal-server: bench/minimal_server.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
+
+$(BUILD)/bench/bench-region: bench/bench_region.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LIBS)
 
 demo: all
 	$(Q)tests/demo.sh

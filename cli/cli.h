@@ -21,6 +21,7 @@ typedef struct cli_command {
 int cmd_dump(int argc, char **argv);
 int cmd_repack(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
+int cmd_gen(int argc, char **argv);     /* cli/gen.c */
 
 /* Load generator (cli/bench.c). */
 int cmd_bench(int argc, char **argv);

@@ -1,0 +1,722 @@
+/*
+ * pool/pool.c — the pool: environments keyed by their ordered import list,
+ * one import per key at a time, an LRU of idle environments bounded by count
+ * and by mapped bytes, and the counters of DESIGN.md §3.
+ *
+ * Everything here runs on the loop thread except pool_ticket_run (a worker:
+ * it touches only its ticket, the immutable roots and the thread-safe module
+ * cache) and pool_scan_files (module cache only). So the pool needs no lock:
+ * counters are plain integers, updated in pairs within one call so that
+ * acquired = imports_performed + reused and releases = released_to_pool +
+ * released_dropped hold whenever the loop thread looks.
+ *
+ * Keys: the import names after validation, in order, with the partial flag.
+ * They are hashed and compared without allocation (a hit allocates nothing);
+ * the stored form is the flag byte followed by each name and a NUL.
+ *
+ * Life of a key: absent → ticket in flight (waiters gather) → resident entry
+ * (users > 0: in use; users == 0: idle, in the LRU list) → dropped (capacity,
+ * bytes, stale, drain). A ticket whose waiters all cancel leaves the table at
+ * once ("orphaned"), so a new acquire of the key starts afresh while the old
+ * worker winds down; its finish only frees it.
+ */
+#include "pool/pool_internal.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+typedef struct entry {
+    char         *key;        /* stored key (see above) */
+    size_t        keylen;
+    uint64_t      hash;
+    pool_env     *env;        /* the pool's reference */
+    uint32_t      users;      /* uses handed out and not released (+1 while finishing) */
+    uint64_t      seen_gen;   /* module cache generation last found clean (POOL_STALE_SCAN) */
+    struct entry *prev, *next;/* LRU links while idle; head = most recently released */
+    struct entry *hnext;
+} entry;
+
+struct pool_waiter {
+    pool_ticket        *t;
+    pool_acquire_cb     cb;
+    void               *cookie;
+    struct pool_waiter *prev, *next;
+    bool                cancelled; /* withdrawn while its ticket was finishing */
+};
+
+struct pool_ticket {
+    char          *key;
+    size_t         keylen;
+    uint64_t       hash;
+    char          *display;      /* pool_env_key */
+    char         **imports;      /* [n] copies */
+    size_t         n;
+    unsigned       flags;
+    const pool_roots *roots;     /* borrowed from the pool (immutable) */
+    pool_modcache *mc;           /* a reference */
+    pool_build_ctl ctl;
+    pool_waiter   *whead, *wtail;/* loop thread */
+    size_t         nwaiters;
+    bool           in_table;     /* false once orphaned */
+    bool           ran, finishing;
+    /* result, written by the worker, read by finish */
+    int            rc;
+    pool_env      *env;
+    pool_error     err;
+    uint64_t       ns;
+    pool_ticket   *hnext;
+};
+
+struct pool {
+    pool_roots    *roots;
+    pool_modcache *mc;
+    size_t         capacity;
+    uint64_t       max_bytes;
+    enum pool_stale_check stale_check;
+    entry        **eb;          /* entries by key */
+    size_t         neb, nentries;
+    pool_ticket  **tb;          /* tickets in flight by key */
+    size_t         ntb, ntickets;
+    size_t         tickets_alive; /* including orphans not yet finished */
+    entry         *lru_head, *lru_tail;
+    size_t         idle;
+    /* counters (never reset) */
+    uint64_t imports_performed, reused, acquired, import_failures, imports_abandoned;
+    uint64_t releases, released_to_pool, released_dropped;
+    uint64_t evicted_capacity, evicted_bytes, evicted_stale, drains, drained;
+    uint64_t import_count, import_ns_total, import_ns_max;
+};
+
+/* ---- keys ------------------------------------------------------------------ */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t key_hash(const char *const *imports, size_t n, unsigned flags)
+{
+    uint8_t f = (uint8_t)flags;
+    uint64_t h = fnv(0xcbf29ce484222325ull, &f, 1);
+    for (size_t i = 0; i < n; i++)
+        h = fnv(h, imports[i], strlen(imports[i]) + 1);
+    return h;
+}
+
+static bool key_match(const char *key, size_t keylen, const char *const *imports, size_t n,
+                      unsigned flags)
+{
+    if (keylen == 0 || (uint8_t)key[0] != (uint8_t)flags)
+        return false;
+    size_t pos = 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(imports[i]) + 1;
+        if (pos + len > keylen || memcmp(key + pos, imports[i], len) != 0)
+            return false;
+        pos += len;
+    }
+    return pos == keylen;
+}
+
+/* ---- tables ---------------------------------------------------------------- */
+
+static entry *entry_find(const pool *p, uint64_t h, const char *const *imports, size_t n,
+                         unsigned flags)
+{
+    for (entry *e = p->eb[h & (p->neb - 1)]; e; e = e->hnext)
+        if (e->hash == h && key_match(e->key, e->keylen, imports, n, flags))
+            return e;
+    return NULL;
+}
+
+static void entry_insert(pool *p, entry *e)
+{
+    if (p->nentries + 1 > p->neb) {
+        size_t nb = p->neb * 2;
+        entry **b = mem_calloc(nb, sizeof *b);
+        for (size_t i = 0; i < p->neb; i++)
+            for (entry *x = p->eb[i], *next; x; x = next) {
+                next = x->hnext;
+                x->hnext = b[x->hash & (nb - 1)];
+                b[x->hash & (nb - 1)] = x;
+            }
+        mem_free(p->eb);
+        p->eb = b;
+        p->neb = nb;
+    }
+    entry **head = &p->eb[e->hash & (p->neb - 1)];
+    e->hnext = *head;
+    *head = e;
+    p->nentries++;
+}
+
+static pool_ticket *ticket_find(const pool *p, uint64_t h, const char *const *imports, size_t n,
+                                unsigned flags)
+{
+    for (pool_ticket *t = p->tb[h & (p->ntb - 1)]; t; t = t->hnext)
+        if (t->hash == h && key_match(t->key, t->keylen, imports, n, flags))
+            return t;
+    return NULL;
+}
+
+static void ticket_insert(pool *p, pool_ticket *t)
+{
+    if (p->ntickets + 1 > p->ntb) {
+        size_t nb = p->ntb * 2;
+        pool_ticket **b = mem_calloc(nb, sizeof *b);
+        for (size_t i = 0; i < p->ntb; i++)
+            for (pool_ticket *x = p->tb[i], *next; x; x = next) {
+                next = x->hnext;
+                x->hnext = b[x->hash & (nb - 1)];
+                b[x->hash & (nb - 1)] = x;
+            }
+        mem_free(p->tb);
+        p->tb = b;
+        p->ntb = nb;
+    }
+    pool_ticket **head = &p->tb[t->hash & (p->ntb - 1)];
+    t->hnext = *head;
+    *head = t;
+    t->in_table = true;
+    p->ntickets++;
+}
+
+static void ticket_unlink(pool *p, pool_ticket *t)
+{
+    if (!t->in_table)
+        return;
+    pool_ticket **pp = &p->tb[t->hash & (p->ntb - 1)];
+    while (*pp != t)
+        pp = &(*pp)->hnext;
+    *pp = t->hnext;
+    t->in_table = false;
+    p->ntickets--;
+}
+
+/* ---- LRU and dropping -------------------------------------------------------- */
+
+static void lru_push_head(pool *p, entry *e)
+{
+    e->prev = NULL;
+    e->next = p->lru_head;
+    if (p->lru_head)
+        p->lru_head->prev = e;
+    else
+        p->lru_tail = e;
+    p->lru_head = e;
+    p->idle++;
+}
+
+static void lru_remove(pool *p, entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        p->lru_head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        p->lru_tail = e->prev;
+    e->prev = e->next = NULL;
+    p->idle--;
+}
+
+/* Removes an idle entry from the pool and lets its environment go. */
+static void drop_idle(pool *p, entry *e)
+{
+    assert(e->users == 0);
+    lru_remove(p, e);
+    entry **pp = &p->eb[e->hash & (p->neb - 1)];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    p->nentries--;
+    pool__env_set_slot(e->env, NULL);
+    pool_env_unref(e->env);
+    mem_free(e->key);
+    mem_free(e);
+}
+
+static uint64_t mapped_bytes(const pool *p)
+{
+    pool_modcache_stats st;
+    pool__modcache_stats(p->mc, &st);
+    return st.mapped_bytes;
+}
+
+/*
+ * Drops least recently used idle entries while the limits are exceeded.
+ * `released` (may be NULL) is an entry that just became idle: if it has to go
+ * itself, it is not counted as an eviction (its release counts as dropped)
+ * and false is returned.
+ */
+static bool enforce_limits(pool *p, const entry *released)
+{
+    bool survives = true;
+    while (p->idle > p->capacity) {
+        entry *v = p->lru_tail;
+        if (v == released)
+            survives = false;
+        else
+            p->evicted_capacity++;
+        drop_idle(p, v);
+    }
+    while (p->max_bytes && p->idle > 0 && mapped_bytes(p) > p->max_bytes) {
+        entry *v = p->lru_tail;
+        if (v == released)
+            survives = false;
+        else
+            p->evicted_bytes++;
+        drop_idle(p, v);
+    }
+    return survives;
+}
+
+static bool entry_is_stale(pool *p, entry *e)
+{
+    pool_env *env = e->env;
+    if (p->stale_check == POOL_STALE_STAT) {
+        for (size_t i = 0; i < env->nmods; i++)
+            if (!pool__module_check(env->mods[i].m))
+                return true;
+        return false;
+    }
+    uint64_t gen = pool__modcache_generation(p->mc);
+    if (e->seen_gen == gen)
+        return false;
+    for (size_t i = 0; i < env->nmods; i++)
+        if (atomic_load(&env->mods[i].m->stale))
+            return true;
+    e->seen_gen = gen;
+    return false;
+}
+
+/* ---- life of the pool ---------------------------------------------------------- */
+
+int pool_new(const pool_config *cfg, pool **out, pool_error *err)
+{
+    *out = NULL;
+    if (!cfg->roots)
+        return pool__fail(err, POOL_EINVAL, NULL, NULL, "no search roots");
+    if (cfg->stale_check != POOL_STALE_STAT && cfg->stale_check != POOL_STALE_SCAN) {
+        pool_roots_free(cfg->roots);
+        return pool__fail(err, POOL_EINVAL, NULL, NULL, "unknown stale check mode");
+    }
+    pool *p = mem_calloc(1, sizeof *p);
+    p->roots = cfg->roots;
+    p->mc = pool__modcache_new(cfg->region_flags);
+    p->capacity = cfg->capacity;
+    p->max_bytes = cfg->max_bytes;
+    p->stale_check = cfg->stale_check;
+    p->neb = 64;
+    p->eb = mem_calloc(p->neb, sizeof *p->eb);
+    p->ntb = 16;
+    p->tb = mem_calloc(p->ntb, sizeof *p->tb);
+    *out = p;
+    return 0;
+}
+
+void pool_free(pool *p)
+{
+    if (!p)
+        return;
+    if (p->tickets_alive != 0 || p->nentries != p->idle) {
+        fprintf(stderr, "envpool: pool_free with %zu imports in flight and %zu environments in use\n",
+                p->tickets_alive, p->nentries - p->idle);
+        abort();
+    }
+    while (p->lru_tail)
+        drop_idle(p, p->lru_tail);
+    mem_free(p->eb);
+    mem_free(p->tb);
+    pool__modcache_unref(p->mc);
+    pool_roots_free(p->roots);
+    mem_free(p);
+}
+
+const pool_roots *pool_get_roots(const pool *p) { return p->roots; }
+
+void pool_set_capacity(pool *p, size_t capacity)
+{
+    p->capacity = capacity;
+    enforce_limits(p, NULL);
+}
+
+void pool_set_max_bytes(pool *p, uint64_t max_bytes)
+{
+    p->max_bytes = max_bytes;
+    enforce_limits(p, NULL);
+}
+
+/* ---- acquire --------------------------------------------------------------------- */
+
+static pool_waiter *waiter_add(pool_ticket *t, pool_acquire_cb cb, void *cookie)
+{
+    pool_waiter *w = mem_calloc(1, sizeof *w);
+    w->t = t;
+    w->cb = cb;
+    w->cookie = cookie;
+    w->prev = t->wtail;
+    if (t->wtail)
+        t->wtail->next = w;
+    else
+        t->whead = w;
+    t->wtail = w;
+    t->nwaiters++;
+    return w;
+}
+
+static void ticket_free(pool_ticket *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        mem_free(t->imports[i]);
+    mem_free(t->imports);
+    mem_free(t->key);
+    mem_free(t->display);
+    pool_env_unref(t->env);
+    pool__modcache_unref(t->mc);
+    mem_free(t);
+}
+
+static int ticket_new(pool *p, const char *const *imports, size_t n, unsigned flags,
+                      uint64_t h, pool_ticket **out, pool_error *err)
+{
+    size_t keylen = 1, displen = (flags & POOL_PARTIAL) ? 8 : 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(imports[i]);
+        keylen += len + 1;
+        displen += len + 1;
+    }
+    pool_ticket *t = mem_calloc(1, sizeof *t);
+    t->key = mem_try_alloc(keylen);
+    t->display = mem_try_alloc(displen + 1);
+    t->imports = mem_try_calloc(n, sizeof *t->imports);
+    if (!t->key || !t->display || !t->imports) {
+        mem_free(t->key);
+        mem_free(t->display);
+        mem_free(t->imports);
+        mem_free(t);
+        return pool__fail(err, -ENOMEM, NULL, NULL, "out of memory for an import of %zu modules", n);
+    }
+    t->keylen = keylen;
+    t->hash = h;
+    t->flags = flags;
+    t->key[0] = (char)(uint8_t)flags;
+    char *k = t->key + 1, *d = t->display;
+    if (flags & POOL_PARTIAL)
+        d = stpcpy(d, "partial:");
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(imports[i]);
+        memcpy(k, imports[i], len + 1);
+        k += len + 1;
+        if (i)
+            *d++ = ',';
+        memcpy(d, imports[i], len);
+        d += len;
+    }
+    *d = '\0';
+    for (; t->n < n; t->n++) {
+        t->imports[t->n] = mem_try_alloc(strlen(imports[t->n]) + 1);
+        if (!t->imports[t->n]) {
+            t->mc = NULL;
+            ticket_free(t);
+            return pool__fail(err, -ENOMEM, NULL, NULL, "out of memory for an import of %zu modules", n);
+        }
+        strcpy(t->imports[t->n], imports[t->n]);
+    }
+    t->roots = p->roots;
+    pool__modcache_ref(p->mc);
+    t->mc = p->mc;
+    atomic_init(&t->ctl.loaded, 0);
+    atomic_init(&t->ctl.total, 0);
+    atomic_init(&t->ctl.cancel, false);
+    *out = t;
+    return 0;
+}
+
+int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned flags,
+                       pool_acquire_cb cb, void *cookie, pool_env **env,
+                       pool_ticket **ticket, pool_waiter **waiter, pool_error *err)
+{
+    *env = NULL;
+    if (ticket)
+        *ticket = NULL;
+    if (waiter)
+        *waiter = NULL;
+    if (n == 0)
+        return pool__fail(err, POOL_EINVAL, NULL, NULL, "the import list is empty");
+    if (flags & ~(unsigned)POOL_PARTIAL)
+        return pool__fail(err, POOL_EINVAL, NULL, NULL, "unknown acquire flags 0x%x", flags);
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        if (!imports[i])
+            return pool__fail(err, POOL_EINVAL, NULL, NULL, "import %zu is missing", i);
+        if ((rc = pool_name_check(imports[i], strlen(imports[i]), err)))
+            return rc;
+    }
+    uint64_t h = key_hash(imports, n, flags);
+    entry *e = entry_find(p, h, imports, n, flags);
+    if (e && e->users == 0 && entry_is_stale(p, e)) {
+        drop_idle(p, e);
+        p->evicted_stale++;
+        e = NULL;
+    }
+    if (e) {
+        if (e->users == 0)
+            lru_remove(p, e);
+        e->users++;
+        p->acquired++;
+        p->reused++;
+        *env = e->env;
+        return POOL_HIT;
+    }
+    pool_ticket *t = ticket_find(p, h, imports, n, flags);
+    if (t) {
+        pool_waiter *w = waiter_add(t, cb, cookie);
+        if (waiter)
+            *waiter = w;
+        return POOL_WAITING;
+    }
+    int rc = ticket_new(p, imports, n, flags, h, &t, err);
+    if (rc)
+        return rc;
+    assert(ticket != NULL);
+    ticket_insert(p, t);
+    p->tickets_alive++;
+    pool_waiter *w = waiter_add(t, cb, cookie);
+    if (waiter)
+        *waiter = w;
+    *ticket = t;
+    return POOL_STARTED;
+}
+
+void pool_ticket_run(pool_ticket *t)
+{
+    uint64_t t0 = pool__now_ns();
+    t->rc = pool__env_build(t->roots, t->mc, (const char *const *)t->imports, t->n, t->flags,
+                            t->display, &t->ctl, &t->env, &t->err);
+    t->ns = pool__now_ns() - t0;
+    t->ran = true;
+}
+
+void pool_ticket_finish(pool *p, pool_ticket *t)
+{
+    assert(t->ran && !t->finishing);
+    ticket_unlink(p, t);
+    p->tickets_alive--;
+    t->finishing = true;
+
+    if (t->nwaiters == 0) {
+        p->imports_abandoned++;
+        ticket_free(t);
+        return;
+    }
+    pool_waiter *w = t->whead;
+    t->whead = t->wtail = NULL;
+    if (t->rc != 0) {
+        p->import_failures++;
+        while (w) {
+            pool_waiter *next = w->next;
+            if (!w->cancelled)
+                w->cb(w->cookie, NULL, &t->err);
+            mem_free(w);
+            w = next;
+        }
+        ticket_free(t);
+        return;
+    }
+
+    /* Install, pinned (users = 1) so that callbacks releasing at once cannot drop it. */
+    entry *e = mem_calloc(1, sizeof *e);
+    e->key = t->key;
+    e->keylen = t->keylen;
+    e->hash = t->hash;
+    e->env = t->env;
+    e->users = 1;
+    e->seen_gen = pool__modcache_generation(p->mc);
+    t->key = NULL;
+    t->env = NULL;
+    pool__env_set_slot(e->env, e);
+    entry_insert(p, e);
+    p->import_count++;
+    p->import_ns_total += t->ns;
+    if (t->ns > p->import_ns_max)
+        p->import_ns_max = t->ns;
+
+    bool first = true;
+    while (w) {
+        pool_waiter *next = w->next;
+        if (!w->cancelled) {
+            e->users++;
+            p->acquired++;
+            if (first)
+                p->imports_performed++;
+            else
+                p->reused++;
+            first = false;
+            w->cb(w->cookie, e->env, NULL);
+        }
+        mem_free(w);
+        w = next;
+    }
+    ticket_free(t);
+    if (--e->users == 0)
+        lru_push_head(p, e);
+    enforce_limits(p, NULL);
+}
+
+void pool_waiter_cancel(pool *p, pool_waiter *w)
+{
+    pool_ticket *t = w->t;
+    if (t->finishing) {
+        w->cancelled = true; /* finish is walking its list: it skips and frees w */
+        return;
+    }
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        t->whead = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        t->wtail = w->prev;
+    t->nwaiters--;
+    mem_free(w);
+    if (t->nwaiters == 0) {
+        atomic_store(&t->ctl.cancel, true);
+        ticket_unlink(p, t); /* orphaned: the next acquire of the key starts afresh */
+    }
+}
+
+void pool_ticket_progress(const pool_ticket *t, uint32_t *loaded, uint32_t *total)
+{
+    *loaded = (uint32_t)atomic_load(&((pool_ticket *)t)->ctl.loaded);
+    *total = (uint32_t)atomic_load(&((pool_ticket *)t)->ctl.total);
+}
+
+void pool_waiter_progress(const pool_waiter *w, uint32_t *loaded, uint32_t *total)
+{
+    pool_ticket_progress(w->t, loaded, total);
+}
+
+typedef struct sync_result {
+    pool_env  *env;
+    pool_error err;
+    bool       done;
+} sync_result;
+
+static void sync_cb(void *cookie, pool_env *env, const pool_error *err)
+{
+    sync_result *r = cookie;
+    r->done = true;
+    r->env = env;
+    if (err)
+        r->err = *err;
+}
+
+int pool_acquire(pool *p, const char *const *imports, size_t n, unsigned flags,
+                 pool_env **env, pool_error *err)
+{
+    sync_result res;
+    memset(&res, 0, sizeof res);
+    pool_ticket *t;
+    pool_waiter *w;
+    int rc = pool_acquire_begin(p, imports, n, flags, sync_cb, &res, env, &t, &w, err);
+    if (rc < 0 || rc == POOL_HIT)
+        return rc < 0 ? rc : 0;
+    if (rc == POOL_WAITING) {
+        pool_waiter_cancel(p, w);
+        return pool__fail(err, -EAGAIN, NULL, NULL,
+                          "an import of this key is in flight on another path");
+    }
+    pool_ticket_run(t);
+    pool_ticket_finish(p, t);
+    assert(res.done);
+    if (res.env) {
+        *env = res.env;
+        return 0;
+    }
+    if (err)
+        *err = res.err;
+    return res.err.code ? res.err.code : POOL_EINVAL;
+}
+
+/* ---- release, drain, scan, stats ------------------------------------------------- */
+
+void pool_release(pool *p, pool_env *env, bool *kept)
+{
+    entry *e = pool__env_slot(env);
+    if (!e || e->env != env || e->users == 0) {
+        fprintf(stderr, "envpool: pool_release of an environment not in use in this pool\n");
+        abort();
+    }
+    bool stays = true;
+    if (--e->users == 0) {
+        lru_push_head(p, e);
+        stays = enforce_limits(p, e);
+    }
+    p->releases++;
+    if (stays)
+        p->released_to_pool++;
+    else
+        p->released_dropped++;
+    if (kept)
+        *kept = stays;
+}
+
+size_t pool_drain(pool *p)
+{
+    size_t n = 0;
+    while (p->lru_tail) {
+        drop_idle(p, p->lru_tail);
+        n++;
+    }
+    p->drains++;
+    p->drained += n;
+    return n;
+}
+
+int pool_scan_files(pool *p, size_t *changed)
+{
+    return pool__modcache_scan(p->mc, changed);
+}
+
+void pool_stats_get(const pool *p, pool_stats *out)
+{
+    pool_modcache_stats mc;
+    pool__modcache_stats(p->mc, &mc);
+    memset(out, 0, sizeof *out);
+    out->capacity = p->capacity;
+    out->max_bytes = p->max_bytes;
+    out->resident = p->nentries;
+    out->idle = p->idle;
+    out->in_use = p->nentries - p->idle;
+    out->importing = p->tickets_alive;
+    out->imports_performed = p->imports_performed;
+    out->reused = p->reused;
+    out->acquired = p->acquired;
+    out->import_failures = p->import_failures;
+    out->imports_abandoned = p->imports_abandoned;
+    out->releases = p->releases;
+    out->released_to_pool = p->released_to_pool;
+    out->released_dropped = p->released_dropped;
+    out->evicted_capacity = p->evicted_capacity;
+    out->evicted_bytes = p->evicted_bytes;
+    out->evicted_stale = p->evicted_stale;
+    out->drains = p->drains;
+    out->drained = p->drained;
+    out->mapped_bytes = mc.mapped_bytes;
+    out->modules_mapped = mc.modules_mapped;
+    out->module_cache_hits = mc.hits;
+    out->import_count = p->import_count;
+    out->import_ns_total = p->import_ns_total;
+    out->import_ns_max = p->import_ns_max;
+}

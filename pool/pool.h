@@ -1,0 +1,386 @@
+/*
+ * pool/pool.h — environments and the pool: module resolution, one mapping per
+ * module file, import closures with a name index, lazily built search
+ * structures, and the LRU pool with its statistics (DESIGN.md §3).
+ *
+ * Pure C, no event loop. The pool is owned by one thread, "the loop thread"
+ * (the daemon's libuv loop; a test's or the CLI's main thread). Imports are
+ * split so that the expensive part runs elsewhere:
+ *
+ *   loop:    pool_acquire_begin()  hit → an environment at once;
+ *                                  miss → a ticket (POOL_STARTED), or the caller
+ *                                  joins the import already in flight for the
+ *                                  key (POOL_WAITING)
+ *   worker:  pool_ticket_run()     resolution, mapping through the module cache,
+ *                                  validation, decoding, name index; touches no
+ *                                  pool state except the module cache (mutex)
+ *   loop:    pool_ticket_finish()  installs the environment (or not, on error),
+ *                                  calls every waiter's callback, frees the ticket
+ *
+ * pool_acquire() does the three steps on the calling thread (CLI, tests, bench).
+ *
+ * Counting (pool_stats): every acquire that delivers an environment counts once
+ * in `acquired` and exactly once in `imports_performed` (the first waiter of a
+ * successful import) or `reused` (a hit, or a further waiter of an import);
+ * every pool_release counts once in `releases` and exactly once in
+ * `released_to_pool` (the environment stays resident: idle, or still used by
+ * others) or `released_dropped` (it is gone after this release: capacity 0,
+ * byte budget, or it was already replaced). Both sums hold at every instant
+ * because each pair is updated together. A failed import counts in
+ * `import_failures` only; an import whose waiters all cancelled counts in
+ * `imports_abandoned` only. Environments are never cached after a failure.
+ *
+ * Ownership words follow STYLE.md: borrowed, new (caller releases), stolen.
+ */
+#ifndef ENVPOOL_POOL_POOL_H
+#define ENVPOOL_POOL_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "region/region.h"
+
+#define POOL_WUR __attribute__((warn_unused_result))
+
+struct ln_module; /* lean/lean.h */
+
+/* ------------------------------------------------------------------------ */
+/* Errors.                                                                   */
+
+/*
+ * Codes: 0, a negative errno, REGION_E* (region.h: corrupt/unsupported/stale
+ * file, details in pool_error.region), or these.
+ */
+enum {
+    POOL_ENOTFOUND  = -1201, /* module not found under any root: module, imported_by */
+    POOL_EBADNAME   = -1202, /* module name refused (empty component, '/', NUL, '.', '..') */
+    POOL_EOUTSIDE   = -1203, /* the file's real path lies outside every root */
+    POOL_ECANCELLED = -1204, /* every waiter of the import cancelled */
+    POOL_ENOCONST   = -1205, /* no constant of that name in the environment */
+    POOL_ECYCLE     = -1206, /* import cycle: module imports itself through imported_by */
+    POOL_ELIMIT     = -1207, /* more modules or constants than an index can number */
+    POOL_EINVAL     = -1208, /* bad argument (empty import list, limit out of range, bad cursor) */
+};
+
+/* What went wrong, with everything a client needs to act on it. Caller storage. */
+typedef struct pool_error {
+    int          code;            /* as above; 0 if none */
+    char         module[256];     /* the module concerned ("" if none) */
+    char         imported_by[256];/* its importer ("" when requested directly) */
+    region_error region;          /* REGION_E* and I/O errors: path, offset, reason */
+    char         reason[256];     /* one-line human text (always set when code != 0) */
+} pool_error;
+
+/* One line: "module M (imported by I): REASON" and the region's path/offset; returns buf. */
+const char *pool_error_format(const pool_error *err, char *buf, size_t size);
+/* Stable short name of a code: "not found", "bad name", "corrupt region", ... */
+const char *pool_strerror(int code);
+
+/* ------------------------------------------------------------------------ */
+/* Resolution (pool/resolve.c). Immutable after creation; any thread.        */
+
+typedef struct pool_roots pool_roots;
+
+/*
+ * Search roots from directories (borrowed strings). Each must exist and is
+ * kept as its real path; order is kept (the first root that has a module
+ * wins). Duplicates are kept once. *out is new (pool_roots_free).
+ */
+POOL_WUR int pool_roots_new(const char *const *dirs, size_t n, pool_roots **out, pool_error *err);
+/*
+ * The search path as DESIGN.md §3 says: `list` (colon-separated, the
+ * --search-path flag) if not NULL, else $ENVPOOL_PATH, else $LEAN_PATH.
+ * Empty entries are skipped; an empty result is POOL_EINVAL.
+ */
+POOL_WUR int pool_roots_from_env(const char *list, pool_roots **out, pool_error *err);
+void        pool_roots_free(pool_roots *r);                       /* r may be NULL */
+size_t      pool_roots_count(const pool_roots *r);
+const char *pool_roots_get(const pool_roots *r, size_t i);       /* borrowed real path */
+
+/* Checks a dotted module name (len bytes). 0 or POOL_EBADNAME (err says which component). */
+POOL_WUR int pool_name_check(const char *name, size_t len, pool_error *err);
+
+/*
+ * Module name → *path (new, mem_free), the real path of A/B/C.olean under the
+ * first root that has it. imported_by (borrowed, may be NULL) only feeds the
+ * error. POOL_EBADNAME, POOL_ENOTFOUND, POOL_EOUTSIDE (a symlink leads out of
+ * the root), -ENOMEM.
+ */
+POOL_WUR int pool_resolve(const pool_roots *r, const char *module, const char *imported_by,
+                          char **path, pool_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Environments (pool/env.c, pool/search.c).                                 */
+
+/*
+ * An import closure with its name index. Immutable once built: every accessor
+ * below may be called from any thread by anyone holding a reference. The
+ * lazily built search structures are built once, under a lock, by the first
+ * search.
+ */
+typedef struct pool_env pool_env;
+
+/* Any thread. pool_env_ref returns e (a new reference); unref releases one. */
+pool_env *pool_env_ref(pool_env *e);
+void      pool_env_unref(pool_env *e);  /* e may be NULL */
+
+/* The key: the import names joined by ',' and prefixed "partial:" in partial mode. Borrowed. */
+const char *pool_env_key(const pool_env *e);
+
+typedef struct pool_module_info {
+    const char *name;          /* borrowed, e.g. "Foo.Bar" */
+    const char *path;          /* borrowed real path of part 0 */
+    enum region_format format; /* header version */
+    const char *lean_version;  /* borrowed; "" before v2 headers */
+    const char *era;           /* borrowed: "2022", "2023", "module" */
+    uint64_t    constants;     /* constants in the module (including shadowed) */
+    uint64_t    bytes;         /* mapped bytes, all parts */
+} pool_module_info;
+
+size_t pool_env_module_count(const pool_env *e);
+/* Module i in import order (0 ≤ i < count). */
+void   pool_env_module(const pool_env *e, size_t i, pool_module_info *out);
+/* The decoded ModuleData of module i, for lean/ calls. Borrowed, valid while e is. */
+const struct ln_module *pool_env_ln_module(const pool_env *e, size_t i);
+
+/* Partial mode: the modules that did not resolve, and who imported them. Borrowed. */
+size_t pool_env_missing_count(const pool_env *e);
+void   pool_env_missing(const pool_env *e, size_t i, const char **module, const char **imported_by);
+
+uint64_t pool_env_constant_count(const pool_env *e);  /* visible names (shadowed ones not counted) */
+uint64_t pool_env_constant_total(const pool_env *e);  /* every constant of every module */
+uint64_t pool_env_mapped_bytes(const pool_env *e);    /* sum of its modules' mapped bytes */
+uint64_t pool_env_index_bytes(const pool_env *e);     /* heap bytes of the name index */
+uint64_t pool_env_build_ns(const pool_env *e);        /* wall time of the import that built it */
+
+/* A constant found in an environment. */
+typedef struct pool_const_ref {
+    uint32_t module;  /* index in pool_env_module order (the module that won) */
+    uint32_t index;   /* index in that module's constants array */
+    lx_word  info;    /* the ConstantInfo word (in that module's space) */
+    lx_word  name;    /* the Name word */
+} pool_const_ref;
+
+/*
+ * Looks up a dotted name (len bytes, Lean's «» escaping accepted). 0 and *out,
+ * POOL_ENOCONST, or POOL_EINVAL for malformed text. Uses the Name hashes
+ * stored in the files; later modules shadow earlier ones.
+ */
+POOL_WUR int pool_env_lookup(const pool_env *e, const char *name, size_t len, pool_const_ref *out);
+
+/*
+ * Iteration over the visible constants in import order, then constant order.
+ * *cursor starts at 0; returns 1 with *out and an advanced cursor, 0 at the end.
+ */
+int pool_env_next(const pool_env *e, uint64_t *cursor, pool_const_ref *out);
+
+enum pool_search_mode { POOL_SEARCH_PREFIX = 0, POOL_SEARCH_SUBSTRING, POOL_SEARCH_FUZZY };
+enum { POOL_SEARCH_MAX_LIMIT = 1000 };
+
+typedef struct pool_search_query {
+    enum pool_search_mode mode;
+    const char *text;     /* borrowed, len bytes; matched against the dotted names */
+    size_t      len;
+    uint32_t    kinds;    /* bit (1u << enum ln_const_kind) per kind wanted; 0 = all */
+    uint32_t    limit;    /* 1..POOL_SEARCH_MAX_LIMIT */
+    uint64_t    cursor;   /* 0 = first page; else a next_cursor from the previous page */
+} pool_search_query;
+
+typedef struct pool_search_item {
+    pool_const_ref ref;
+    uint8_t        kind;      /* enum ln_const_kind */
+    int32_t        score;     /* higher is better; prefix/substring: by position and length */
+    const char    *name;      /* borrowed dotted name, NUL-terminated, valid while e is */
+    size_t         name_len;
+} pool_search_item;
+
+/*
+ * Runs one page of a search. items has room for q->limit entries; *n gets the
+ * number filled, *next_cursor the cursor of the next page (0 when there is
+ * none). Order: prefix and substring by name; fuzzy by score, then name.
+ * Pages are stable: the environment never changes, so a cursor names the same
+ * position forever. POOL_EINVAL (bad limit, cursor or mode), -ENOMEM.
+ * Any thread; the first search builds the structures (O(constants)).
+ */
+POOL_WUR int pool_env_search(const pool_env *e, const pool_search_query *q,
+                             pool_search_item *items, size_t *n, uint64_t *next_cursor,
+                             pool_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* The pool (pool/pool.c).                                                   */
+
+typedef struct pool        pool;
+typedef struct pool_ticket pool_ticket;  /* one import in flight */
+typedef struct pool_waiter pool_waiter;  /* one acquirer waiting for it */
+
+/* How an idle environment is found stale at acquire. */
+enum pool_stale_check {
+    /* stat(2) every file of the idle environment's closure at its acquire: exact,
+       O(modules) syscalls on the loop thread. */
+    POOL_STALE_STAT = 0,
+    /* only consult what the last pool_scan_files() saw: O(1) per acquire; the
+       owner runs pool_scan_files() (any thread) as often as it wants freshness. */
+    POOL_STALE_SCAN = 1,
+};
+
+typedef struct pool_config {
+    pool_roots *roots;        /* stolen (freed by pool_free, or by pool_new on failure) */
+    size_t      capacity;     /* max idle environments kept; 0 = keep none */
+    uint64_t    max_bytes;    /* max mapped bytes before idle ones go; 0 = unlimited */
+    unsigned    region_flags; /* REGION_OPEN_* added to REGION_OPEN_PARTS */
+    enum pool_stale_check stale_check;
+} pool_config;
+
+/* Loop thread. *out is new (pool_free). */
+POOL_WUR int pool_new(const pool_config *cfg, pool **out, pool_error *err);
+/*
+ * Loop thread. Drops every idle environment and frees the pool. Preconditions
+ * (asserted): no environment in use, no ticket unfinished. Environments still
+ * referenced through pool_env_ref stay valid (they hold their own mappings).
+ */
+void pool_free(pool *p);
+
+const pool_roots *pool_get_roots(const pool *p);   /* borrowed; any thread */
+
+/* Loop thread. Take effect at once (evicting idle environments as needed). */
+void pool_set_capacity(pool *p, size_t capacity);
+void pool_set_max_bytes(pool *p, uint64_t max_bytes);
+
+/* acquire flags */
+enum { POOL_PARTIAL = 1u << 0 }; /* load what resolves, list what is missing */
+
+/*
+ * Called on the loop thread from pool_ticket_finish, once per waiter that was
+ * not cancelled. On success env is a new use of the environment (give it back
+ * with pool_release) and err is NULL; on failure env is NULL and err (borrowed,
+ * valid during the call) says why. The waiter is freed after the call. The
+ * callback may call any pool function except pool_ticket_finish of this ticket.
+ */
+typedef void (*pool_acquire_cb)(void *cookie, pool_env *env, const pool_error *err);
+
+/* pool_acquire_begin results (>= 0) */
+enum { POOL_HIT = 0, POOL_STARTED = 1, POOL_WAITING = 2 };
+
+/*
+ * Loop thread. Validates the key (imports[0..n), borrowed; n ≥ 1; flags).
+ *  POOL_HIT:     *env is a new use (pool_release it); cb is not called.
+ *  POOL_STARTED: *ticket is set: run pool_ticket_run(*ticket) on a worker, then
+ *                pool_ticket_finish(p, *ticket) on the loop thread. *waiter is
+ *                the caller's registration; cb(cookie, ...) runs from finish.
+ *  POOL_WAITING: an import of this key is in flight; the caller is registered
+ *                (*waiter) and cb runs from that import's finish.
+ *  < 0:          invalid key (POOL_EBADNAME, POOL_EINVAL), *err filled; nothing counted.
+ * waiter may be NULL if the caller never cancels.
+ */
+POOL_WUR int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned flags,
+                                pool_acquire_cb cb, void *cookie, pool_env **env,
+                                pool_ticket **ticket, pool_waiter **waiter, pool_error *err);
+
+/*
+ * Worker thread (or any thread), exactly once per ticket. Builds the
+ * environment. Touches only the ticket, the roots and the module cache.
+ */
+void pool_ticket_run(pool_ticket *t);
+
+/*
+ * Loop thread, exactly once per ticket, after pool_ticket_run returned. Installs
+ * the environment (success and at least one waiter), calls the waiters'
+ * callbacks in registration order, enforces capacity and max_bytes, frees t.
+ */
+void pool_ticket_finish(pool *p, pool_ticket *t);
+
+/*
+ * Loop thread. Withdraws a waiter: its callback will not be called and w is
+ * freed. When the last waiter of a ticket withdraws, the worker stops early
+ * (between modules) and the import ends as POOL_ECANCELLED (imports_abandoned).
+ * The ticket must still be finished.
+ */
+void pool_waiter_cancel(pool *p, pool_waiter *w);
+
+/* Any thread: progress of the import a waiter waits for (modules mapped / modules known so far). */
+void pool_waiter_progress(const pool_waiter *w, uint32_t *loaded, uint32_t *total);
+void pool_ticket_progress(const pool_ticket *t, uint32_t *loaded, uint32_t *total);
+
+/*
+ * Loop thread. begin + run + finish on the calling thread. 0 and *env (a new
+ * use, pool_release it) or a negative code with *err.
+ */
+POOL_WUR int pool_acquire(pool *p, const char *const *imports, size_t n, unsigned flags,
+                          pool_env **env, pool_error *err);
+
+/*
+ * Loop thread. Gives back one use obtained from an acquire. *kept (may be
+ * NULL): true if the environment stays resident (idle at the head of the LRU,
+ * or still in use by others), false if it was dropped by this release.
+ */
+void pool_release(pool *p, pool_env *env, bool *kept);
+
+/* Loop thread. Drops every idle environment; returns how many. */
+size_t pool_drain(pool *p);
+
+/*
+ * Any thread (touches only the module cache): stats every mapped file and
+ * marks the ones whose identity (device, inode, size, mtime) changed or that
+ * vanished. *changed (may be NULL) gets how many were newly marked. With
+ * POOL_STALE_SCAN this is what makes idle environments stale.
+ */
+POOL_WUR int pool_scan_files(pool *p, size_t *changed);
+
+typedef struct pool_stats {
+    uint64_t capacity, max_bytes;
+    uint64_t resident, idle, in_use, importing;  /* environments; importing = tickets */
+    uint64_t imports_performed, reused, acquired;
+    uint64_t import_failures, imports_abandoned;
+    uint64_t releases, released_to_pool, released_dropped;
+    uint64_t evicted_capacity, evicted_bytes, evicted_stale;
+    uint64_t drains, drained;
+    uint64_t mapped_bytes, modules_mapped, module_cache_hits;
+    uint64_t import_count, import_ns_total, import_ns_max;  /* successful imports' build time */
+} pool_stats;
+
+/* Loop thread. A consistent snapshot (module cache counters read under its lock). */
+void pool_stats_get(const pool *p, pool_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* Synthetic libraries (pool/gen.c): `envpool gen`, tests and benchmarks.    */
+
+typedef struct pool_gen_opts {
+    const char *prefix;    /* borrowed: root module name and prefix of every name ("Gen") */
+    uint32_t    modules;   /* modules besides the root, >= 1 */
+    uint32_t    decls;     /* declarations per module */
+    uint32_t    fan_in;    /* imports per module (fewer when fewer modules lie below) */
+    uint32_t    depth;     /* layers of the import graph, 1..modules */
+    uint32_t    type_size; /* binders in each declaration's type */
+    uint64_t    seed;      /* same options and seed, same bytes */
+} pool_gen_opts;
+
+typedef struct pool_gen_stats {
+    uint64_t modules;   /* files written, the root included */
+    uint64_t constants;
+    uint64_t bytes;
+} pool_gen_stats;
+
+/*
+ * Writes a library under dir (created if missing): modules PREFIX.L<layer>.M<i>
+ * in `depth` layers, each importing one module of the layer below and up to
+ * fan_in - 1 more from any lower layer (seeded choice), with `decls`
+ * declarations (def, theorem, axiom, opaque, inductive with its constructor)
+ * whose types refer to declarations of imported modules; and the root module
+ * PREFIX importing every module no other module imports, so that the closure
+ * of [PREFIX] is the whole library. Files are Lean 4.18-shaped v2 .olean files
+ * written by the compactor (region_save). st may be NULL. Caller's thread.
+ */
+POOL_WUR int pool_gen_write(const char *dir, const pool_gen_opts *o, pool_gen_stats *st,
+                            pool_error *err);
+
+/*
+ * Writes one module, DIR/A/B/C.olean for name A.B.C, importing imports[0..n)
+ * and declaring consts[0..m) (borrowed dotted names; kinds by position: def,
+ * theorem, axiom, opaque, inductive, and at positions 6k+5 the constructor of
+ * the inductive before). For tests that need a precise import graph.
+ */
+POOL_WUR int pool_gen_module(const char *dir, const char *name, const char *const *imports,
+                             size_t n, const char *const *consts, size_t m, pool_error *err);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * pool/pool_internal.h — what the files of pool/ share and tests look into:
+ * error helpers, the module cache (modcache.c) and the environment builder
+ * (env.c) that a ticket runs (pool.c).
+ *
+ * Threads: the module cache is shared by worker threads and the loop thread
+ * and guards its table with one mutex; a pool_module's decoded contents are
+ * immutable once published; the environment builder touches only its own
+ * arguments and the module cache.
+ */
+#ifndef ENVPOOL_POOL_POOL_INTERNAL_H
+#define ENVPOOL_POOL_POOL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "lean/lean.h"
+#include "pool/pool.h"
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Sets err (if not NULL): code, module, imported_by (either may be NULL), reason. */
+int pool__fail(pool_error *err, int code, const char *module, const char *imported_by,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Sets err from a region_error (mapping, validation or decoding failure of module). */
+int pool__fail_region(pool_error *err, const region_error *rerr, const char *module,
+                      const char *imported_by);
+
+uint64_t pool__now_ns(void);  /* CLOCK_MONOTONIC */
+
+/* ---- module cache (modcache.c) ------------------------------------------- */
+
+/* A file's identity: a change in any field means another file. */
+typedef struct pool_file_id {
+    uint64_t dev, ino, size;
+    int64_t  mtime_sec, mtime_nsec;
+} pool_file_id;
+
+/* stat(2) path into *id. 0 or -errno. */
+int  pool__file_id(const char *path, pool_file_id *id);
+bool pool__file_id_eq(const pool_file_id *a, const pool_file_id *b);
+
+typedef struct pool_modcache pool_modcache;
+
+/*
+ * One mapped, validated and decoded module file. Everything but the fields
+ * marked otherwise is immutable once pool__modcache_get returned it.
+ */
+typedef struct pool_module {
+    region      *r;
+    ln_module    lm;           /* decoded ModuleData */
+    pool_file_id id;           /* identity when mapped */
+    char        *path;         /* real path of part 0 */
+    uint64_t     bytes;        /* mapped bytes, all parts */
+    uint64_t     nconstants;
+    uint64_t    *hashes;       /* [nconstants] Name hashes (2023+ function) of constNames */
+    size_t       nimports;     /* imports followed (runtime-only imports of old eras skipped) */
+    uint32_t    *import_off;   /* [nimports] offsets into import_text */
+    char        *import_text;  /* NUL-terminated dotted names, one after another */
+    /* --- owned by the cache (under its mutex) --- */
+    pool_modcache      *mc;
+    struct pool_module *next;  /* hash chain */
+    uint32_t     refs;
+    int          state;        /* loading / ready */
+    atomic_bool  stale;        /* the file at path is no longer this one (sticky) */
+} pool_module;
+
+/* New cache with one reference. region_flags are added to REGION_OPEN_PARTS. */
+pool_modcache *pool__modcache_new(unsigned region_flags);
+void pool__modcache_ref(pool_modcache *mc);
+void pool__modcache_unref(pool_modcache *mc);  /* frees at 0 (no module may be left) */
+
+/*
+ * Any thread. The module at path (a resolved real path): an existing mapping
+ * of the same file identity (a cache hit), or a new one, mapped, validated and
+ * decoded once. *out is a new reference (pool__module_unref). Errors: -errno,
+ * REGION_E* (err->region filled), -ENOMEM. module/imported_by feed the error.
+ */
+int  pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
+                        const char *imported_by, pool_module **out, pool_error *err);
+void pool__module_unref(pool_module *m);
+
+/*
+ * Is the file at m->path still m? Stats it; marks m stale (and bumps the
+ * cache generation) if not. Any thread.
+ */
+bool pool__module_check(pool_module *m);
+/* Stats every mapped module (pool_scan_files). */
+int  pool__modcache_scan(pool_modcache *mc, size_t *changed);
+/* Bumped whenever a module is marked stale. */
+uint64_t pool__modcache_generation(pool_modcache *mc);
+
+typedef struct pool_modcache_stats {
+    uint64_t mapped_bytes, modules_mapped, hits, loads;
+} pool_modcache_stats;
+void pool__modcache_stats(pool_modcache *mc, pool_modcache_stats *out);
+
+/* ---- environment builder (env.c) ----------------------------------------- */
+
+typedef struct pool_build_ctl {
+    atomic_uint_fast32_t loaded, total;  /* progress, read by the loop thread */
+    atomic_bool          cancel;         /* set by the loop thread: stop early */
+} pool_build_ctl;
+
+/*
+ * Builds the environment of imports[0..n) (checked names) on the calling
+ * thread: closure in Lean's order, module mappings through mc, name index.
+ * display_key (borrowed) becomes pool_env_key. *out is new (one reference).
+ */
+int pool__env_build(const pool_roots *roots, pool_modcache *mc, const char *const *imports,
+                    size_t n, unsigned flags, const char *display_key, pool_build_ctl *ctl,
+                    pool_env **out, pool_error *err);
+
+struct pool_search_index; /* search.c */
+
+typedef struct pool_env_mod {
+    pool_module *m;     /* a reference */
+    char        *name;  /* dotted module name */
+} pool_env_mod;
+
+/*
+ * Index slots: 0 = empty, else (high 32 bits of the Name hash) << 32 |
+ * (ordinal + 1). The ordinal numbers every constant of the closure in import
+ * order: module k's constant i is base[k] + i. Linear probing from the low
+ * bits of the hash.
+ */
+struct pool_env {
+    atomic_uint     refs;
+    char           *key;          /* display key */
+    pool_modcache  *mc;           /* a reference: modules point into it */
+    size_t          nmods;
+    pool_env_mod   *mods;         /* import order */
+    uint64_t       *base;         /* [nmods + 1] first ordinal of each module */
+    size_t          nmissing;
+    char          **missing;      /* [2 * nmissing]: module, imported_by */
+    uint64_t        total, visible;
+    uint64_t       *table;        /* [mask + 1] slots */
+    uint64_t        mask;
+    uint64_t       *shadowed;     /* bitmap over ordinals */
+    uint64_t        mapped_bytes, index_bytes, build_ns;
+    pthread_mutex_t search_lock;  /* guards building `search` */
+    _Atomic(struct pool_search_index *) search; /* built by the first search */
+    void           *slot;         /* the pool's entry; loop thread only (not part of the value) */
+};
+
+/* The module holding ordinal ord (binary search over base). */
+size_t pool__env_module_of(const pool_env *e, uint64_t ord);
+bool   pool__env_is_shadowed(const pool_env *e, uint64_t ord);
+/* Fills a reference for ordinal ord (module, index, info, name words). */
+void   pool__env_ref_of(const pool_env *e, uint64_t ord, pool_const_ref *out);
+
+void pool__search_index_free(struct pool_search_index *s);
+
+/* The pool's entry for e: loop thread only (NULL outside a pool). */
+void *pool__env_slot(const pool_env *e);
+void  pool__env_set_slot(pool_env *e, void *slot);
+
+#endif
