@@ -260,6 +260,84 @@ static void test_errors(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* Damaged texts (bytes replaced, deleted, duplicated) fail cleanly or pack:
+ * never a crash, never a leak. Deterministic (fixed seed). */
+static void test_damaged_texts(void **state)
+{
+    (void)state;
+    static const char pieces[][4] = {"(", ")", "{", "}", "[", "]", ":", ":=", ",", "|", ".", ".{", " ", "\n",
+                                     "\xe2\x88\x80", "\xe2\x86\x92", "#", "?", "0", "\"", "\xc2\xab", "=>"};
+    uint64_t seed = 0x9e3779b97f4a7c15ull, ok = 0, failed = 0;
+    for (size_t f = 0; f < sizeof order / sizeof order[0]; f++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s.txt", EXAMPLES_DIR, order[f]);
+        size_t len;
+        uint8_t *text = read_file(path, &len);
+        char *buf = mem_alloc(len + 64);
+        for (int round = 0; round < 60; round++) {
+            memcpy(buf, text, len);
+            size_t n = len;
+            for (int k = 0; k < 3; k++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                size_t at = (size_t)(seed >> 33) % n;
+                const char *pc = pieces[(seed >> 20) % (sizeof pieces / sizeof pieces[0])];
+                size_t pl = strlen(pc);
+                switch ((seed >> 8) % 3) {
+                case 0: /* replace */
+                    if (at + pl <= n)
+                        memcpy(buf + at, pc, pl);
+                    break;
+                case 1: /* delete up to 5 bytes */
+                    {
+                        size_t d = 1 + (seed >> 40) % 5;
+                        if (at + d <= n) {
+                            memmove(buf + at, buf + at + d, n - at - d);
+                            n -= d;
+                        }
+                    }
+                    break;
+                default: /* insert */
+                    if (n + pl <= len + 60) {
+                        memmove(buf + at + pl, buf + at, n - at);
+                        memcpy(buf + at, pc, pl);
+                        n += pl;
+                    }
+                    break;
+                }
+            }
+            ln_pack *pk = ln_pack_new();
+            /* the imports of the damaged module: everything before it */
+            for (size_t g = 0; g < f; g++) {
+                char ip[256];
+                snprintf(ip, sizeof ip, "%s/%s.txt", EXAMPLES_DIR, order[g]);
+                size_t il;
+                uint8_t *it = read_file(ip, &il);
+                lx_word r;
+                region_error e;
+                assert_int_equal(ln_pack_build(pk, ip, (const char *)it, il, &r, NULL, &e), 0);
+                lx_unref(r);
+                mem_free(it);
+            }
+            lx_word root;
+            region_error err;
+            if (ln_pack_build(pk, path, buf, n, &root, NULL, &err) == 0) {
+                ok++;
+                lx_unref(root);
+            } else {
+                failed++;
+                assert_non_null(strstr(err.reason, path));
+            }
+            ln_pack_free(pk);
+            assert_int_equal(mem_live(MEM_OBJECTS), 0);
+        }
+        mem_free(buf);
+        mem_free(text);
+    }
+    print_message("damaged texts: %llu packed, %llu refused\n", (unsigned long long)ok, (unsigned long long)failed);
+    assert_true(failed > 0);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 int main(void)
 {
     mem_leak_check_at_exit("test_pack");
@@ -267,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_example_library),
         cmocka_unit_test(test_inductive_derivation),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_damaged_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
