@@ -185,7 +185,7 @@ def bench_reader(fig):
               + sorted(samples)).stdout
     for line in out.splitlines():
         mbs = float(line.split("MB/s")[0].split()[-1])
-        fig["validation_mb_s" if line.startswith("validation ") else "validate_decode_mb_s"] = mbs
+        fig["validate_decode_mb_s" if "+ decode" in line else "validation_mb_s"] = mbs
 
 
 def bench_envpoold(tmp, lib, lib2, fig):
