@@ -152,6 +152,10 @@ $(BUILD)/bench/minimal-server: bench/minimal_server.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
 
+$(BUILD)/bench/bench-region: bench/bench_region.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LIBS)
+
 demo: all
 	$(Q)tests/demo.sh
 

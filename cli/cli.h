@@ -20,6 +20,7 @@ typedef struct cli_command {
 /* Offline tools on files. */
 int cmd_dump(int argc, char **argv);
 int cmd_repack(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
 int cmd_gen(int argc, char **argv);     /* cli/gen.c */
 
 /* Load generator (cli/bench.c). */

@@ -1,37 +1,402 @@
 /*
- * cli/dump.c — `envpool dump FILE...`: what a .olean file holds.
- * (Header and validation only for now; lean/ decoding extends it.)
+ * cli/dump.c — `envpool dump [--json] FILE...`: what a .olean file holds.
+ *
+ * For people: the header (format, Lean version, githash, base), the layout
+ * era, the imports, each constant as `kind name.{params} : type`, and a count
+ * per kind. With --json: one JSON object per file, on one line:
+ *
+ *   {"path", "format": "v0"|"v1"|"v2", "lean_version": string|null,
+ *    "githash": string|null, "base": "0x…", "objects": N,
+ *    "imports": [{"module", flags}], "constants": [{"name", "kind",
+ *    "level_params": [..], "type", per-kind fields}]}
+ *
+ * Import flags: "runtime_only" up to v4.18; "import_all", "is_exported",
+ * "is_meta" in the module era. Per kind: inductive "ctors", "num_params",
+ * "num_indices", "is_rec"; ctor "induct", "cidx", "num_params",
+ * "num_fields"; rec "num_params", "num_indices", "num_motives", "num_minors",
+ * "rules" (ctor names), "k"; def "safety" ("unsafe"|"safe"|"partial"),
+ * "hints" ("opaque"|"abbrev"|"regular N"); axiom and opaque "is_unsafe".
+ *
+ * Each file's output is built in memory and written only when the whole file
+ * decoded, so a damaged file prints nothing on stdout but one line on stderr
+ * (path, offset, reason) and makes the exit status 1; later files still run.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "region/region.h"
+#include "lean/lean.h"
 
 static const char *const format_names[] = {"v0", "v1", "v2"};
+static const char *const safety_names[] = {"unsafe", "safe", "partial"};
+
+typedef struct dump_opts {
+    bool   json;
+    size_t max_type_bytes;
+} dump_opts;
+
+/* ---- JSON text ---- */
+
+/* Appends s[0..n) as a JSON string; invalid UTF-8 becomes U+FFFD. */
+static int json_str(ln_buf *b, const char *s, size_t n)
+{
+    int rc = ln_buf_puts(b, "\"");
+    size_t i = 0, run = 0;
+    while (!rc && i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            run++;
+            i++;
+            continue;
+        }
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = len > 0 && i + len <= n;
+        for (size_t k = 1; ok && k < len; k++)
+            ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
+        if (ok && c >= 0x80) {
+            run += len;
+            i += len;
+            continue;
+        }
+        if (run && (rc = ln_buf_append(b, s + i - run, run)))
+            break;
+        run = 0;
+        char esc[8];
+        if (!ok)
+            rc = ln_buf_puts(b, "\\ufffd");
+        else if (c == '"')
+            rc = ln_buf_puts(b, "\\\"");
+        else if (c == '\\')
+            rc = ln_buf_puts(b, "\\\\");
+        else if (c == '\n')
+            rc = ln_buf_puts(b, "\\n");
+        else if (c == '\t')
+            rc = ln_buf_puts(b, "\\t");
+        else {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            rc = ln_buf_puts(b, esc);
+        }
+        i++;
+    }
+    if (!rc && run)
+        rc = ln_buf_append(b, s + n - run, run);
+    return rc ? rc : ln_buf_puts(b, "\"");
+}
+
+static int json_cstr(ln_buf *b, const char *s) { return json_str(b, s, strlen(s)); }
+
+/* A Name as a JSON string (formatted into scratch first). */
+static int json_name(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word name, region_error *err)
+{
+    ln_buf_reset(scratch);
+    int rc = ln_name_format(m, name, scratch, err);
+    return rc ? rc : json_str(b, scratch->data ? scratch->data : "", scratch->len);
+}
+
+/* A List Name as a JSON array. */
+static int json_name_list(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list,
+                          region_error *err)
+{
+    int rc = ln_buf_puts(b, "[");
+    lx_word head;
+    bool first = true;
+    while (!rc && (rc = ln_list_next(m, &list, &head, err)) == 1) {
+        if (!first && (rc = ln_buf_puts(b, ",")))
+            break;
+        first = false;
+        rc = json_name(b, scratch, m, head, err);
+    }
+    return rc < 0 ? rc : ln_buf_puts(b, "]");
+}
+
+static int json_rules(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list,
+                      region_error *err)
+{
+    int rc = ln_buf_puts(b, "[");
+    lx_word head;
+    bool first = true;
+    while (!rc && (rc = ln_list_next(m, &list, &head, err)) == 1) {
+        ln_rec_rule rule;
+        if ((rc = ln_rec_rule_view(m, head, &rule, err)))
+            break;
+        if (!first && (rc = ln_buf_puts(b, ",")))
+            break;
+        first = false;
+        rc = json_name(b, scratch, m, rule.ctor, err);
+    }
+    return rc < 0 ? rc : ln_buf_puts(b, "]");
+}
+
+static int hints_text(const ln_const *c, char *buf, size_t size)
+{
+    if (c->hints == LN_HINTS_OPAQUE)
+        snprintf(buf, size, "opaque");
+    else if (c->hints == LN_HINTS_ABBREV)
+        snprintf(buf, size, "abbrev");
+    else
+        snprintf(buf, size, "regular %u", c->hints_height);
+    return 0;
+}
+
+/* Formats c's type into tbuf (reset first); a cut text is not an error. */
+static int type_text(const ln_module *m, const ln_const *c, ln_buf *tbuf, region_error *err)
+{
+    ln_buf_reset(tbuf);
+    int rc = ln_expr_format(m, c->type, tbuf, err);
+    return rc == LN_ETOOBIG ? 0 : rc;
+}
+
+static int json_const(ln_buf *b, ln_buf *scratch, ln_buf *tbuf, const ln_module *m,
+                      const ln_const *c, region_error *err)
+{
+    int rc;
+    if ((rc = ln_buf_puts(b, "{\"name\":")) || (rc = json_name(b, scratch, m, c->name, err)) ||
+        (rc = ln_buf_printf(b, ",\"kind\":\"%s\",\"level_params\":", ln_const_kind_name(c->kind))) ||
+        (rc = json_name_list(b, scratch, m, c->level_params, err)) ||
+        (rc = type_text(m, c, tbuf, err)) || (rc = ln_buf_puts(b, ",\"type\":")) ||
+        (rc = json_str(b, ln_buf_cstr(tbuf), tbuf->len)))
+        return rc;
+    switch (c->kind) {
+    case LN_INDUCT:
+        if ((rc = ln_buf_puts(b, ",\"ctors\":")) || (rc = json_name_list(b, scratch, m, c->ctors, err)))
+            return rc;
+        rc = ln_buf_printf(b, ",\"num_params\":%llu,\"num_indices\":%llu,\"is_rec\":%s",
+                           (unsigned long long)c->num_params, (unsigned long long)c->num_indices,
+                           c->is_rec ? "true" : "false");
+        break;
+    case LN_CTOR:
+        if ((rc = ln_buf_puts(b, ",\"induct\":")) || (rc = json_name(b, scratch, m, c->induct, err)))
+            return rc;
+        rc = ln_buf_printf(b, ",\"cidx\":%llu,\"num_params\":%llu,\"num_fields\":%llu",
+                           (unsigned long long)c->cidx, (unsigned long long)c->num_params,
+                           (unsigned long long)c->num_fields);
+        break;
+    case LN_REC:
+        if ((rc = ln_buf_printf(b, ",\"num_params\":%llu,\"num_indices\":%llu,\"num_motives\":%llu,"
+                                   "\"num_minors\":%llu,\"rules\":",
+                                (unsigned long long)c->num_params, (unsigned long long)c->num_indices,
+                                (unsigned long long)c->num_motives, (unsigned long long)c->num_minors)) ||
+            (rc = json_rules(b, scratch, m, c->rules, err)))
+            return rc;
+        rc = ln_buf_printf(b, ",\"k\":%s", c->k ? "true" : "false");
+        break;
+    case LN_DEF: {
+        char h[32];
+        hints_text(c, h, sizeof h);
+        rc = ln_buf_printf(b, ",\"safety\":\"%s\",\"hints\":\"%s\"", safety_names[c->safety], h);
+        break;
+    }
+    case LN_AXIOM:
+    case LN_OPAQUE:
+        rc = ln_buf_printf(b, ",\"is_unsafe\":%s", c->is_unsafe ? "true" : "false");
+        break;
+    default:
+        break;
+    }
+    return rc ? rc : ln_buf_puts(b, "}");
+}
+
+static int dump_json(ln_buf *b, const char *path, const region *r, const ln_module *m,
+                     const dump_opts *o, region_error *err)
+{
+    const region_info *in = region_get_info(r);
+    ln_buf scratch, tbuf;
+    ln_buf_init(&scratch, 0);
+    ln_buf_init(&tbuf, o->max_type_bytes);
+    int rc;
+    if ((rc = ln_buf_puts(b, "{\"path\":")) || (rc = json_cstr(b, path)) ||
+        (rc = ln_buf_printf(b, ",\"format\":\"%s\",\"lean_version\":", format_names[in->format])))
+        goto out;
+    rc = in->format == REGION_V2 ? json_cstr(b, in->lean_version) : ln_buf_puts(b, "null");
+    if (rc || (rc = ln_buf_puts(b, ",\"githash\":")))
+        goto out;
+    rc = in->format != REGION_V0 ? json_cstr(b, in->githash) : ln_buf_puts(b, "null");
+    if (rc || (rc = ln_buf_printf(b, ",\"base\":\"0x%llx\",\"objects\":%llu,\"imports\":[",
+                                  (unsigned long long)in->base, (unsigned long long)in->objects)))
+        goto out;
+    for (uint64_t i = 0; i < m->nimports; i++) {
+        ln_import im;
+        if ((rc = ln_module_import(m, i, &im, err)) || (rc = ln_buf_puts(b, i ? ",{\"module\":" : "{\"module\":")) ||
+            (rc = json_name(b, &scratch, m, im.module, err)))
+            goto out;
+        if (m->era == LN_ERA_MODULE)
+            rc = ln_buf_printf(b, ",\"import_all\":%s,\"is_exported\":%s,\"is_meta\":%s}",
+                               im.import_all ? "true" : "false", im.is_exported ? "true" : "false",
+                               im.is_meta ? "true" : "false");
+        else
+            rc = ln_buf_printf(b, ",\"runtime_only\":%s}", im.runtime_only ? "true" : "false");
+        if (rc)
+            goto out;
+    }
+    if ((rc = ln_buf_puts(b, "],\"constants\":[")))
+        goto out;
+    for (uint64_t i = 0; i < m->nconstants; i++) {
+        ln_const c;
+        if ((rc = ln_module_const(m, i, &c, err)) || (i && (rc = ln_buf_puts(b, ","))) ||
+            (rc = json_const(b, &scratch, &tbuf, m, &c, err)))
+            goto out;
+    }
+    rc = ln_buf_puts(b, "]}\n");
+out:
+    ln_buf_deinit(&scratch);
+    ln_buf_deinit(&tbuf);
+    return rc;
+}
+
+/* ---- human text ---- */
+
+static int dump_text(ln_buf *b, const char *path, const region *r, const ln_module *m,
+                     const dump_opts *o, region_error *err)
+{
+    const region_info *in = region_get_info(r);
+    ln_buf tbuf;
+    ln_buf_init(&tbuf, o->max_type_bytes);
+    uint64_t counts[LN_REC + 1] = {0};
+    int rc;
+    if ((rc = ln_buf_printf(b, "%s\n  format %s, lean %s, githash %s, base 0x%llx\n"
+                               "  %llu bytes, %llu objects, layout era %s%s%s\n",
+                            path, format_names[in->format],
+                            in->lean_version[0] ? in->lean_version : "-",
+                            in->githash[0] ? in->githash : "-", (unsigned long long)in->base,
+                            (unsigned long long)in->size, (unsigned long long)in->objects,
+                            ln_era_name(m->era), m->old_expr ? ", 2022 Expr layout" : "",
+                            m->is_module ? ", module system" : "")))
+        goto out;
+    if ((rc = ln_buf_printf(b, "  imports (%llu):\n", (unsigned long long)m->nimports)))
+        goto out;
+    for (uint64_t i = 0; i < m->nimports; i++) {
+        ln_import im;
+        if ((rc = ln_module_import(m, i, &im, err)) || (rc = ln_buf_puts(b, "    import ")) ||
+            (rc = ln_name_format(m, im.module, b, err)))
+            goto out;
+        if (m->era == LN_ERA_MODULE)
+            rc = ln_buf_printf(b, "%s%s%s\n", im.import_all ? " [all]" : "",
+                               im.is_exported ? "" : " [private]", im.is_meta ? " [meta]" : "");
+        else
+            rc = ln_buf_puts(b, im.runtime_only ? " [runtime only]\n" : "\n");
+        if (rc)
+            goto out;
+    }
+    if ((rc = ln_buf_printf(b, "  constants (%llu):\n", (unsigned long long)m->nconstants)))
+        goto out;
+    for (uint64_t i = 0; i < m->nconstants; i++) {
+        ln_const c;
+        if ((rc = ln_module_const(m, i, &c, err)))
+            goto out;
+        counts[c.kind]++;
+        if ((rc = ln_buf_printf(b, "    %s ", ln_const_kind_name(c.kind))) ||
+            (rc = ln_const_format_header(m, &c, b, err)) || (rc = ln_buf_puts(b, " : ")) ||
+            (rc = type_text(m, &c, &tbuf, err)) || (rc = ln_buf_append(b, ln_buf_cstr(&tbuf), tbuf.len)) ||
+            (rc = ln_buf_puts(b, "\n")))
+            goto out;
+    }
+    if ((rc = ln_buf_printf(b, "  summary: %llu constants", (unsigned long long)m->nconstants)))
+        goto out;
+    bool first = true;
+    for (unsigned k = 0; k <= LN_REC && !rc; k++) {
+        if (!counts[k])
+            continue;
+        rc = ln_buf_printf(b, "%s%s %llu", first ? " (" : ", ", ln_const_kind_name((enum ln_const_kind)k),
+                           (unsigned long long)counts[k]);
+        first = false;
+    }
+    if (!rc)
+        rc = ln_buf_puts(b, first ? "\n" : ")\n");
+out:
+    ln_buf_deinit(&tbuf);
+    return rc;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: envpool dump [--json] [--max-type-bytes N] FILE.olean...\n"
+               "  --json               one JSON object per file (see docs/DESIGN.md)\n"
+               "  --max-type-bytes N   cut each printed type at N bytes (default %d)\n",
+            LN_BUF_DEFAULT_LIMIT);
+}
+
+static int dump_one(const char *path, const dump_opts *o)
+{
+    region *r = NULL;
+    region_error err;
+    ln_module m;
+    ln_buf out;
+    char msg[1024];
+    memset(&err, 0, sizeof err);
+    err.offset = UINT64_MAX;
+    /* Whole-file text: only the file size and the per-type cap bound it. */
+    ln_buf_init(&out, SIZE_MAX / 4);
+    int rc = region_open(path, REGION_OPEN_PARTS, &r, &err);
+    if (!rc)
+        rc = ln_module_open(r, &m, &err);
+    if (!rc)
+        rc = o->json ? dump_json(&out, path, r, &m, o, &err) : dump_text(&out, path, r, &m, o, &err);
+    if (rc) {
+        if (err.code == 0) { /* allocation failure or a limit, not the file */
+            snprintf(err.path, sizeof err.path, "%s", path);
+            snprintf(err.reason, sizeof err.reason, "%s", rc == -ENOMEM ? "out of memory" : "output too large");
+            err.offset = UINT64_MAX;
+        }
+        fprintf(stderr, "envpool dump: %s\n", region_error_format(&err, msg, sizeof msg));
+    } else {
+        fwrite(ln_buf_cstr(&out), 1, out.len, stdout);
+    }
+    ln_buf_deinit(&out);
+    region_close(r);
+    return rc ? CLI_FAIL : CLI_OK;
+}
 
 int cmd_dump(int argc, char **argv)
 {
-    int status = CLI_OK;
-    if (argc < 2) {
-        fprintf(stderr, "usage: envpool dump FILE.olean...\n");
-        return CLI_USAGE;
-    }
+    dump_opts o = {.json = false, .max_type_bytes = LN_BUF_DEFAULT_LIMIT};
+    int status = CLI_OK, nfiles = 0;
+    bool opts = true;
+    /* Options may come anywhere before "--"; first pass reads them. */
     for (int i = 1; i < argc; i++) {
-        region *r;
-        region_error err;
-        if (region_open(argv[i], REGION_OPEN_PARTS, &r, &err) < 0) {
-            char msg[1024];
-            fprintf(stderr, "envpool dump: %s\n", region_error_format(&err, msg, sizeof msg));
-            status = CLI_FAIL;
+        if (!opts || argv[i][0] != '-' || !argv[i][1])
+            continue;
+        if (!strcmp(argv[i], "--")) {
+            opts = false;
+        } else if (!strcmp(argv[i], "--json")) {
+            o.json = true;
+        } else if (!strcmp(argv[i], "--max-type-bytes") && i + 1 < argc) {
+            char *end;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (*end || v == 0) {
+                usage(stderr);
+                return CLI_USAGE;
+            }
+            o.max_type_bytes = (size_t)v;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        } else {
+            fprintf(stderr, "envpool dump: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    opts = true;
+    for (int i = 1; i < argc; i++) {
+        if (opts && !strcmp(argv[i], "--")) {
+            opts = false;
             continue;
         }
-        const region_info *in = region_get_info(r);
-        printf("%s\n  format %s, lean %s, githash %s, base 0x%llx, %llu bytes, %llu objects\n",
-               argv[i], format_names[in->format], in->lean_version[0] ? in->lean_version : "-",
-               in->githash[0] ? in->githash : "-", (unsigned long long)in->base,
-               (unsigned long long)in->size, (unsigned long long)in->objects);
-        region_close(r);
+        if (opts && argv[i][0] == '-' && argv[i][1]) {
+            if (!strcmp(argv[i], "--max-type-bytes"))
+                i++;
+            continue;
+        }
+        nfiles++;
+        if (dump_one(argv[i], &o) != CLI_OK)
+            status = CLI_FAIL;
     }
+    if (nfiles == 0) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    fflush(stdout);
     return status;
 }

@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"dump", cmd_dump, "print the header, imports and constants of .olean files"},
+    {"pack", cmd_pack, "pack text modules into .olean files (docs/module-format.md)"},
     {"repack", cmd_repack, "decode a .olean file and save it again (byte-identical for Lean's files)"},
     {"gen", cmd_gen, "write a synthetic library of .olean files (seeded, deterministic)"},
     {"bench", cmd_bench, "send pipelined requests to a server; report latency and throughput"},

@@ -146,7 +146,11 @@ LN_WUR int ln_name_format(const ln_module *m, lx_word name, ln_buf *out, region_
  */
 LN_WUR int ln_name_to_cstr(const ln_module *m, lx_word name, char *buf, size_t size,
                            size_t *needed, region_error *err);
-/* Stored hash (1723 for anonymous). */
+/*
+ * Stored hash (1723 for anonymous). In 2022 files it is an older, different
+ * function: an index that is looked up by text (ln_name_hash_text) must key
+ * on ln_name_hash_compute, which is the same function for every era.
+ */
 LN_WUR int ln_name_hash_stored(const ln_module *m, lx_word name, uint64_t *hash, region_error *err);
 /* Hash computed from the components with the 2023+ function (equals the stored one in 2023+ files). */
 LN_WUR int ln_name_hash_compute(const ln_module *m, lx_word name, uint64_t *hash, region_error *err);

@@ -25,6 +25,7 @@
 
 #include "util/mem.h"
 
+__attribute__((format(printf, 5, 0)))
 static void vfill(const ln_module *m, region_error *err, int code, uint64_t off,
                   const char *fmt, va_list ap)
 {

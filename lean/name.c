@@ -24,6 +24,7 @@
 #include "lean/lean_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/mem.h"
@@ -290,7 +291,11 @@ static int format_to(const ln_module *m, lx_word name, sink *k, region_error *er
         if (cs[i].kind == NAME_NUM) {
             if (k->b) {
                 rc = ln_nat_format(m, cs[i].field, k->b, err);
-            } else {
+            } else if (lx_is_scalar(cs[i].field)) {
+                char num[24];
+                int nd = snprintf(num, sizeof num, "%llu", (unsigned long long)lx_unbox(cs[i].field));
+                rc = put(k, num, (size_t)nd);
+            } else { /* a numeric component beyond 2^63: scratch buffer for the digits */
                 ln_buf tmp;
                 ln_buf_init(&tmp, 0);
                 rc = ln_nat_format(m, cs[i].field, &tmp, err);
@@ -500,7 +505,7 @@ int ln_name_eq_text(const ln_module *m, lx_word name, const char *text, size_t l
         } else {
             const char *s; size_t sl;
             str_of(m, c, &s, &sl);
-            same = sl == tc.len && !memcmp(s, tc.s, sl);
+            same = !tc.is_num && sl == tc.len && !memcmp(s, tc.s, sl);
         }
     }
     if (rc < 0) {

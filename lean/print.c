@@ -10,10 +10,11 @@
  *   `[C] → B`. `let x : T := v; b`.
  * - Names: a bound variable prints as its binder's name. A hygienic name
  *   (macro scopes) prints as its base with ✝ (`a✝`), an anonymous one as `x`.
- *   When a binder's name is already bound by an enclosing binder it gets a
- *   fresh name: suffix _1, _2, … (`x_1`), or superscript digits after ✝
- *   (`a✝¹`), as Lean does; so every occurrence is unambiguous. Free names
- *   (constants) are not considered. A loose bound variable prints as #i.
+ *   When a binder's name is already bound by an enclosing binder that its
+ *   body refers to, it gets a fresh name: suffix _1, _2, … (`x_1`), or
+ *   superscript digits after ✝ (`a✝¹`), as Lean does; so every occurrence
+ *   is unambiguous. Harmless shadowing is kept. Free names (constants) are
+ *   not considered. A loose bound variable prints as #i.
  * - Sorts: Prop, Type, Type 1, Type u, Type (max u v), Sort u, Sort (max u v).
  *   Constants carry their universe arguments: `List.{u} α`.
  * - Applications show every argument, implicit ones included (the file does
@@ -288,19 +289,43 @@ static const char *const superscripts[] = {
 };
 
 /*
- * Appends the display name of binder `name` to the arena, made fresh against
- * the names in scope; off and len locate it.
+ * Appends the display name of binder `name` (whose scope is `body`) to the
+ * arena; off and len locate it. The name is kept when no enclosing binder
+ * has it, or when the body refers to none of the enclosing binders that have
+ * it (shadowing is then harmless, as in Lean); otherwise a fresh suffix is
+ * added until no name in scope equals it.
  */
-static int choose_name(pr *p, lx_word name, size_t *off, size_t *len)
+static int choose_name(pr *p, lx_word name, lx_word body, size_t *off, size_t *len)
 {
     size_t start = p->arena.len;
     int rc = ln__binder_display(p->m, name, &p->arena, p->err);
     if (rc)
         return rc;
     size_t base_len = p->arena.len - start;
+    uint64_t h = fnv(p->arena.data + start, base_len);
+    bool clash = false;
+    if (hcount(p, h) > 0) {
+        /* Only the innermost (looseBVarRange - 1) enclosing binders can be used by the body. */
+        ln_expr bx;
+        if ((rc = ln_expr_view(p->m, body, &bx, p->err)))
+            return rc;
+        size_t reach = bx.loose_bvar_range > 0 ? (size_t)bx.loose_bvar_range - 1 : 0;
+        size_t lo = p->nsc > reach ? p->nsc - reach : 0;
+        for (size_t j = p->nsc; j-- > lo && !clash;) {
+            const scope_ent *s = &p->sc[j];
+            if (++p->steps > p->max_steps)
+                return LN_ETOOBIG;
+            if (s->hash != h || s->len != base_len ||
+                memcmp(p->arena.data + s->off, p->arena.data + start, base_len))
+                continue;
+            /* Entry j is bvar (nsc - 1 - j) here, one more inside the body. */
+            if ((rc = has_loose_bvar(p, body, (uint64_t)(p->nsc - j), &clash)))
+                return rc;
+        }
+    }
     const char *dagger = "\xe2\x9c\x9d";
     bool inacc = base_len >= 3 && !memcmp(p->arena.data + p->arena.len - 3, dagger, 3);
-    for (uint64_t k = 1; hcount(p, fnv(p->arena.data + start, p->arena.len - start)) > 0; k++) {
+    for (uint64_t k = 1; clash; k++) {
         if (++p->steps > p->max_steps)
             return LN_ETOOBIG;
         p->arena.len = start + base_len;
@@ -314,6 +339,7 @@ static int choose_name(pr *p, lx_word name, size_t *off, size_t *len)
         }
         if (rc)
             return rc;
+        clash = hcount(p, fnv(p->arena.data + start, p->arena.len - start)) > 0;
     }
     *off = start;
     *len = p->arena.len - start;
@@ -646,7 +672,7 @@ static int do_open(pr *p, lx_word w)
     ln_expr x;
     size_t off, len;
     int rc = ln_expr_view(p->m, w, &x, p->err);
-    if (rc || (rc = choose_name(p, x.a, &off, &len)))
+    if (rc || (rc = choose_name(p, x.a, x.c, &off, &len)))
         return rc;
     if ((rc = ln_buf_puts(p->out, open_bracket(x.binder_info))) ||
         (rc = ln_buf_append(p->out, p->arena.data + off, len)) ||
@@ -662,7 +688,7 @@ static int do_let(pr *p, lx_word w)
     ln_expr x;
     size_t off, len;
     int rc = ln_expr_view(p->m, w, &x, p->err);
-    if (rc || (rc = choose_name(p, x.a, &off, &len)))
+    if (rc || (rc = choose_name(p, x.a, x.d, &off, &len)))
         return rc;
     if ((rc = ln_buf_puts(p->out, "let ")) ||
         (rc = ln_buf_append(p->out, p->arena.data + off, len)) ||

@@ -121,11 +121,15 @@ uint64_t region_module_base(const char *key)
 /* ---------------------------------------------------------------- tables */
 
 /* Heap object address -> address it was given in the output. */
+typedef struct ptr_entry {
+    uint64_t key; /* 0 = empty */
+    uint64_t val;
+} ptr_entry;
+
 typedef struct ptr_map {
-    uint64_t *keys; /* 0 = empty */
-    uint64_t *vals;
-    size_t    cap;  /* power of two */
-    size_t    n;
+    ptr_entry *e;
+    size_t     cap; /* power of two */
+    size_t     n;
 } ptr_map;
 
 static size_t ptr_slot(uint64_t key, size_t cap)
@@ -138,11 +142,11 @@ static bool ptr_map_get(const ptr_map *m, uint64_t key, uint64_t *val)
     if (!m->cap)
         return false;
     for (size_t i = ptr_slot(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == key) {
-            *val = m->vals[i];
+        if (m->e[i].key == key) {
+            *val = m->e[i].val;
             return true;
         }
-        if (!m->keys[i])
+        if (!m->e[i].key)
             return false;
     }
 }
@@ -151,60 +155,58 @@ static int ptr_map_put(ptr_map *m, uint64_t key, uint64_t val)
 {
     if (2 * (m->n + 1) > m->cap) {
         size_t ncap = m->cap ? 2 * m->cap : 1024;
-        uint64_t *nk = mem_try_calloc(ncap, 8), *nv = mem_try_calloc(ncap, 8);
-        if (!nk || !nv) {
-            mem_free(nk);
-            mem_free(nv);
+        ptr_entry *ne = mem_try_calloc(ncap, sizeof *ne);
+        if (!ne)
             return -ENOMEM;
-        }
         for (size_t i = 0; i < m->cap; i++) {
-            if (!m->keys[i])
+            if (!m->e[i].key)
                 continue;
-            size_t j = ptr_slot(m->keys[i], ncap);
-            while (nk[j])
+            size_t j = ptr_slot(m->e[i].key, ncap);
+            while (ne[j].key)
                 j = (j + 1) & (ncap - 1);
-            nk[j] = m->keys[i];
-            nv[j] = m->vals[i];
+            ne[j] = m->e[i];
         }
-        mem_free(m->keys);
-        mem_free(m->vals);
-        m->keys = nk;
-        m->vals = nv;
+        mem_free(m->e);
+        m->e = ne;
         m->cap = ncap;
     }
     size_t i = ptr_slot(key, m->cap);
-    while (m->keys[i])
+    while (m->e[i].key)
         i = (i + 1) & (m->cap - 1);
-    m->keys[i] = key;
-    m->vals[i] = val;
+    m->e[i] = (ptr_entry){key, val};
     m->n++;
     return 0;
 }
 
-/* Emitted objects by content, for max sharing: buffer offset + 1 (0 = empty). */
-typedef struct share_entry {
-    uint64_t off1;
-    uint64_t hash;
-    size_t   size;
-} share_entry;
+/*
+ * Emitted objects by content, for max sharing. One word per entry, to keep
+ * the table small (it is probed once per object, at random): the object's
+ * buffer offset / 8 + 1 in the low 40 bits (0 = empty), the top 24 bits of
+ * its content hash above. The size is read back from the object itself.
+ */
+#define SHARE_OFF_BITS 40
+#define SHARE_OFF_MASK (((uint64_t)1 << SHARE_OFF_BITS) - 1)
 
 typedef struct share_set {
-    share_entry *e;
-    size_t       cap;
-    size_t       n;
+    uint64_t *e;
+    size_t    cap;
+    size_t    n;
 } share_set;
 
-static int share_grow(share_set *s)
+static int share_grow(share_set *s, const uint8_t *buf)
 {
     size_t ncap = s->cap ? 2 * s->cap : 1024;
-    share_entry *ne = mem_try_calloc(ncap, sizeof *ne);
+    uint64_t *ne = mem_try_calloc(ncap, sizeof *ne);
     if (!ne)
         return -ENOMEM;
     for (size_t i = 0; i < s->cap; i++) {
-        if (!s->e[i].off1)
+        if (!s->e[i])
             continue;
-        size_t j = (size_t)s->e[i].hash & (ncap - 1);
-        while (ne[j].off1)
+        size_t off = (size_t)((s->e[i] & SHARE_OFF_MASK) - 1) * 8;
+        const uint8_t *o = buf + off;
+        size_t sz = lx_object_byte_size(o, 0);
+        size_t j = (size_t)region_murmur64a(o, sz, 17) & (ncap - 1);
+        while (ne[j])
             j = (j + 1) & (ncap - 1);
         ne[j] = s->e[i];
     }
@@ -255,10 +257,9 @@ void region_saved_free(region_saved *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->placed.cap; i++)
-        if (s->placed.keys[i])
-            lx_unref((lx_word)s->placed.keys[i]);
-    mem_free(s->placed.keys);
-    mem_free(s->placed.vals);
+        if (s->placed.e[i].key)
+            lx_unref((lx_word)s->placed.e[i].key);
+    mem_free(s->placed.e);
     mem_free(s->share.e);
     mem_free(s->todo);
     mem_free(s->tmp);
@@ -362,19 +363,25 @@ static int save_max_sharing(region_saved *s, lx_word o, size_t off, size_t sz)
         s->st.objects++;
         return placed_put(s, o, s->base + off);
     }
-    if (2 * (s->share.n + 1) > s->share.cap && share_grow(&s->share))
+    if (2 * (s->share.n + 1) > s->share.cap && share_grow(&s->share, s->buf))
         return fail(s, -ENOMEM, "out of memory growing the sharing table");
+    if ((off / 8 + 1) > SHARE_OFF_MASK)
+        return fail(s, -EFBIG, "region larger than 8 TiB");
     uint64_t h = region_murmur64a(s->buf + off, sz, 17);
+    uint64_t tag = h >> SHARE_OFF_BITS << SHARE_OFF_BITS;
     size_t i = (size_t)h & (s->share.cap - 1);
-    for (; s->share.e[i].off1; i = (i + 1) & (s->share.cap - 1)) {
-        share_entry *e = &s->share.e[i];
-        if (e->hash == h && e->size == sz && !memcmp(s->buf + e->off1 - 1, s->buf + off, sz)) {
+    for (; s->share.e[i]; i = (i + 1) & (s->share.cap - 1)) {
+        uint64_t e = s->share.e[i];
+        if ((e & ~SHARE_OFF_MASK) != tag)
+            continue;
+        size_t eoff = (size_t)((e & SHARE_OFF_MASK) - 1) * 8;
+        if (lx_object_byte_size(s->buf + eoff, 0) == sz && !memcmp(s->buf + eoff, s->buf + off, sz)) {
             s->len = off; /* drop the copy */
             s->st.merged++;
-            return placed_put(s, o, s->base + e->off1 - 1);
+            return placed_put(s, o, s->base + eoff);
         }
     }
-    s->share.e[i] = (share_entry){off + 1, h, sz};
+    s->share.e[i] = tag | (off / 8 + 1);
     s->share.n++;
     s->st.objects++;
     return placed_put(s, o, s->base + off);

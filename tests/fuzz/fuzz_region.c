@@ -1,6 +1,7 @@
 /*
  * tests/fuzz/fuzz_region.c — libFuzzer target for the region reader (and,
- * through region_touch_all, every read a validated region allows).
+ * through region_touch_all and region_decode_all, every read a validated region
+ * allows and everything lean/ decodes and prints).
  *
  * Seeds: `make fuzz` adds ../shared/lean-samples as a read-only corpus
  * directory, so the fuzzer starts from every real file; tests/fuzz/corpus/region
@@ -23,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *bufs[1] = {data};
     if (region_open_buffers(bufs, &size, 1, "fuzz.olean", &r, &err) == 0) {
         region_touch_all(r);
+        region_decode_all(r);
         region_close(r);
     } else if (!err.reason[0]) {
         abort(); /* every refusal says why */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lean/lean.h"
 #include "util/mem.h"
 
 /* splitmix64: small, seedable, good enough to pick mutations. */
@@ -113,6 +114,57 @@ size_t region_touch_all(const region *r)
     return visited;
 }
 
+/* ---- decoding everything lean/ knows ----------------------------------- */
+
+int region_decode_all(const region *r)
+{
+    ln_module m;
+    region_error err;
+    int rc = ln_module_open(r, &m, &err);
+    if (rc < 0)
+        return rc;
+    ln_buf b;
+    ln_buf_init(&b, 64 * 1024);
+    int bad = 0;
+    for (uint64_t i = 0; i < m.nimports; i++) {
+        ln_import imp;
+        if (ln_module_import(&m, i, &imp, &err) < 0 || ln_name_format(&m, imp.module, &b, &err) < 0)
+            bad = -1;
+    }
+    for (uint64_t i = 0; i < m.nconstants; i++) {
+        ln_const c;
+        lx_word name;
+        uint64_t h;
+        ln_buf_reset(&b);
+        if (ln_module_const_name(&m, i, &name, &err) < 0 || ln_name_hash_stored(&m, name, &h, &err) < 0 ||
+            ln_name_hash_compute(&m, name, &h, &err) < 0) {
+            bad = -1;
+        }
+        if (ln_module_const(&m, i, &c, &err) < 0) {
+            bad = -1;
+            continue;
+        }
+        if (ln_const_format_header(&m, &c, &b, &err) < 0)
+            bad = -1;
+        ln_buf_reset(&b);
+        if (ln_expr_format(&m, c.type, &b, &err) < 0)
+            bad = -1;
+        if (c.value) {
+            ln_buf_reset(&b);
+            if (ln_expr_format(&m, c.value, &b, &err) < 0)
+                bad = -1;
+        }
+        lx_word cur = c.rules, head;
+        while (c.kind == LN_REC && ln_list_next(&m, &cur, &head, &err) == 1) {
+            ln_rec_rule rule;
+            if (ln_rec_rule_view(&m, head, &rule, &err) < 0)
+                bad = -1;
+        }
+    }
+    ln_buf_deinit(&b);
+    return bad;
+}
+
 /* ---- mutations ---------------------------------------------------------- */
 
 static size_t header_size(const uint8_t *img, size_t len)
@@ -138,6 +190,8 @@ static size_t find_pointer_slot(const uint8_t *img, size_t len, size_t hs, uint6
     return hs; /* the root slot always is one */
 }
 
+/* Every draw from the generator is its own statement: argument evaluation
+ * order differs between compilers, and the same seed must give the same damage. */
 static void mutate(uint8_t *m, size_t *len, size_t cap, uint64_t *s)
 {
     size_t n = *len, hs = header_size(m, n);
@@ -162,27 +216,37 @@ static void mutate(uint8_t *m, size_t *len, size_t cap, uint64_t *s)
         wr64(m + p, base + ((p + 8 * below(s, 64)) & ~(size_t)7));
         break;
     }
-    case 3: /* a pointer out of range */
-        wr64(m + find_pointer_slot(m, n, hs, base, s), next(s) & ~(uint64_t)1);
+    case 3: { /* a pointer out of range */
+        size_t p = find_pointer_slot(m, n, hs, base, s);
+        wr64(m + p, next(s) & ~(uint64_t)1);
         break;
+    }
     case 4: { /* an unaligned pointer */
         size_t p = find_pointer_slot(m, n, hs, base, s);
         wr64(m + p, rd64(m + p) + 2 + 2 * below(s, 3));
         break;
     }
     case 5: { /* the root redirected to an earlier object or into the middle of one */
-        wr64(m + hs, base + ((hs + 8 + below(s, body)) & ~(size_t)(below(s, 2) ? 7 : 3)));
+        size_t at = hs + 8 + below(s, body);
+        size_t mask = below(s, 2) ? 7 : 3;
+        wr64(m + hs, base + (at & ~mask));
         break;
     }
-    case 6: /* a huge size or capacity field */
-        wr64(m + pos8, below(s, 2) ? UINT64_MAX - below(s, 64) : (uint64_t)1 << (32 + below(s, 31)));
+    case 6: { /* a huge size or capacity field */
+        uint64_t v = below(s, 2) ? UINT64_MAX - below(s, 64) : (uint64_t)1 << (32 + below(s, 31));
+        wr64(m + pos8, v);
         break;
-    case 7: /* header damage */
-        m[below(s, hs + 8 < n ? hs + 8 : n)] = (uint8_t)next(s);
+    }
+    case 7: { /* header damage */
+        size_t at = below(s, hs + 8 < n ? hs + 8 : n);
+        m[at] = (uint8_t)next(s);
         break;
-    case 8: /* an object header byte (rc, size, pointer count, tag) */
-        m[pos8 + below(s, 8)] = (uint8_t)next(s);
+    }
+    case 8: { /* an object header byte (rc, size, pointer count, tag) */
+        size_t at = pos8 + below(s, 8);
+        m[at] = (uint8_t)next(s);
         break;
+    }
     case 9: { /* two words swapped */
         size_t q = (hs + 8 + below(s, body)) & ~(size_t)7;
         if (q + 8 <= n) {
@@ -222,6 +286,8 @@ void damage_one(const uint8_t *img, size_t len, uint64_t seed, damage_stats *st)
     int rc = region_open_buffers(bufs, &n, 1, "damaged.olean", &r, &err);
     if (rc == 0) {
         region_touch_all(r);
+        if (region_decode_all(r) == 0)
+            st->decoded++;
         region_close(r);
         st->accepted++;
     } else {

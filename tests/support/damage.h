@@ -12,6 +12,7 @@
 
 typedef struct damage_stats {
     unsigned long accepted, rejected, unsupported;
+    unsigned long decoded; /* accepted and decoded without any refusal by lean/ */
 } damage_stats;
 
 /*
@@ -27,5 +28,13 @@ void damage_one(const uint8_t *img, size_t len, uint64_t seed, damage_stats *st)
  * an unchecked read shows under the sanitizers. Returns the objects visited.
  */
 size_t region_touch_all(const region *r);
+
+/*
+ * Decodes the module as lean/ does for dump: imports, names and hashes, every
+ * constant with its printed type and value, recursor rules. Returns 0 if all
+ * decoded, a negative code if anything was refused (a clean refusal is fine for
+ * damaged input; a crash is not).
+ */
+int region_decode_all(const region *r);
 
 #endif

@@ -593,6 +593,7 @@ static void test_trivial_roots(void **state)
 
 int main(void)
 {
+    mem_leak_check_at_exit("test_compactor");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_module_base),
         cmocka_unit_test(test_resave_samples_byte_identical),

@@ -4,7 +4,8 @@
  * Each mutation (truncation, bit flips, pointers redirected forwards, out of
  * range, unaligned or into themselves, huge size/capacity fields, header
  * damage) must either validate — and then every object reachable from the
- * root can be walked and read — or be refused with REGION_ECORRUPT /
+ * root can be walked and read and lean/ decodes and prints every constant or
+ * refuses with an error — or be refused with REGION_ECORRUPT /
  * REGION_EUNSUPPORTED and a reason. A crash, a sanitizer report or a hang
  * fails the run. ENVPOOL_DAMAGE_ROUNDS overrides the number of mutations
  * (default 50,000 over all samples); ENVPOOL_DAMAGE_SEED the seed.
@@ -43,8 +44,8 @@ static void test_seeded_damage(void **state)
         size_t i = round % n;
         damage_one(bufs[i], lens[i], seed + round, &st);
     }
-    fprintf(stderr, "damage: %lu mutations: %lu accepted, %lu rejected (%lu unsupported)\n",
-            rounds, st.accepted, st.rejected, st.unsupported);
+    fprintf(stderr, "damage: %lu mutations: %lu accepted (%lu decoded cleanly), %lu rejected "
+            "(%lu unsupported)\n", rounds, st.accepted, st.decoded, st.rejected, st.unsupported);
     assert_int_equal(st.accepted + st.rejected, rounds);
     /* Most damage must be caught: a reader that accepts everything fails here. */
     assert_true(st.rejected > rounds / 2);

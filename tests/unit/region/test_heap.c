@@ -216,6 +216,7 @@ static void test_raw_objects(void **state)
 
 int main(void)
 {
+    mem_leak_check_at_exit("test_heap");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ctor_layout_and_counts),
         cmocka_unit_test(test_big_objects),
