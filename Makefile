@@ -152,15 +152,12 @@ $(BUILD)/bench/minimal-server: bench/minimal_server.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
 
-$(BUILD)/bench/bench-region: bench/bench_region.c $(LIB)
-	@mkdir -p $(dir $@)
-	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LIBS)
-
 demo: all
 	$(Q)tests/demo.sh
 
-bench: all
-	$(Q)$(BUILD)/envpool bench --build-dir $(BUILD)
+# BENCH_SCALE=mathlib for the Mathlib-shaped library; BENCH_QUICK=1 for fewer requests.
+bench: all $(BUILD)/bench/minimal-server $(BUILD)/bench/bench_region
+	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/run.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -179,7 +176,7 @@ clean:
 
 # Debian package names of what the build needs.
 DEB_PKGS = build-essential pkg-config libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
-           valgrind clang libclang-rt-14-dev
+           valgrind clang libclang-rt-14-dev python3 redis-server
 deps:
 	@missing=; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \

@@ -26,4 +26,14 @@ int cmd_gen(int argc, char **argv);     /* cli/gen.c */
 /* Load generator (cli/bench.c). */
 int cmd_bench(int argc, char **argv);
 
+/* Daemon clients (cmd_client.c). */
+int cmd_get(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+int cmd_modules(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_drain(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+
 #endif

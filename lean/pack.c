@@ -276,7 +276,7 @@ typedef struct txt {
 
 static void tput(txt *t, const char *s, size_t n)
 {
-    if (t->oom)
+    if (t->oom || n == 0)
         return;
     if (t->len + n + 1 > t->cap) {
         size_t c = t->cap ? t->cap : 256;
@@ -450,7 +450,7 @@ static int expr_at(const decl_ctx *d, size_t off, size_t end, lx_word *out)
     region_error perr;
     int rc = ln_expr_parse(d->x->s + off, end - off, out, &perr);
     if (rc)
-        return rc == -ENOMEM ? rc : src_fail(d->x, off + (perr.offset < end - off ? perr.offset : 0), "%s", perr.reason);
+        return rc == -ENOMEM ? rc : src_fail(d->x, off + (perr.offset <= end - off ? perr.offset : 0), "%s", perr.reason);
     if ((rc = check_expr(d, *out))) {
         lx_unref(*out);
         return rc;

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -670,7 +671,7 @@ static int io_fail(region_error *err, const char *path, int code, const char *wh
 
 int region_write_file_atomic(const char *path, const uint8_t *data, size_t len, region_error *err)
 {
-    static unsigned counter;
+    static atomic_uint counter; /* distinct temp names for saves running at once */
     char tmp[4096], dir[4096];
     int fd = -1, dfd = -1, rc = 0;
     bool created = false;
@@ -684,7 +685,7 @@ int region_write_file_atomic(const char *path, const uint8_t *data, size_t len, 
         return io_fail(err, path, -ENAMETOOLONG, "directory name");
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), counter++) >= sizeof tmp)
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1u)) >= sizeof tmp)
         return io_fail(err, path, -ENAMETOOLONG, "temporary file name");
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -1,0 +1,185 @@
+/*
+ * daemon/envs.c — the pool inside envpoold: creation from the configuration,
+ * the environment methods (protocol/methods_env.c) with imports on libuv's
+ * worker threads, $/progress ticks, file freshness scans, SIGHUP drain.
+ *
+ * Work that touches files never runs on the loop: imports (pool_ticket_run)
+ * and freshness scans (pool_scan_files, every ENVS_SCAN_MS on a worker; the
+ * pool runs with POOL_STALE_SCAN so an acquire never stats a file on the loop)
+ * go through uv_queue_work and come back to the loop for pool_ticket_finish.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pool/pool.h"
+#include "util/mem.h"
+
+#define ENVS_TICK_MS 100
+#define ENVS_SCAN_MS 1000
+
+struct envs {
+    pool        *pool;
+    env_methods *em;
+    server      *srv;
+    uv_timer_t   tick;
+    uv_timer_t   scan;
+    bool         scanning;      /* a scan is queued or running */
+    size_t       scan_changed;  /* written by the worker, read in scan_done */
+    int          scan_rc;
+    const char  *roots[CONFIG_MAX_SEARCH + 1]; /* real paths (borrowed from the pool), NULL-terminated */
+};
+
+typedef struct work {
+    uv_work_t req;
+    void    (*work)(void *arg);
+    void    (*done)(void *arg);
+    void     *arg;
+} work;
+
+static void work_run(uv_work_t *r)
+{
+    work *w = r->data;
+    w->work(w->arg);
+}
+
+static void work_after(uv_work_t *r, int status)
+{
+    (void)status; /* we never uv_cancel: the work always ran */
+    work *w = r->data;
+    w->done(w->arg);
+    mem_free(w);
+}
+
+static int queue_work(void *ctx, void (*fn)(void *arg), void (*done)(void *arg), void *arg)
+{
+    envs *e = ctx;
+    work *w = mem_alloc(sizeof *w);
+    w->req.data = w;
+    w->work = fn;
+    w->done = done;
+    w->arg = arg;
+    int rc = uv_queue_work(e->srv->loop, &w->req, work_run, work_after);
+    if (rc < 0) {
+        log_msg(LOG_ERROR, "uv_queue_work: %s", uv_strerror(rc));
+        mem_free(w);
+    }
+    return rc;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    envs *e = t->data;
+    if (env_methods_waiting(e->em))
+        env_methods_tick(e->em);
+}
+
+static void scan_work(void *arg)
+{
+    envs *e = arg;
+    e->scan_changed = 0;
+    e->scan_rc = pool_scan_files(e->pool, &e->scan_changed);
+}
+
+static void scan_done(void *arg)
+{
+    envs *e = arg;
+    e->scanning = false;
+    if (e->scan_rc < 0)
+        log_msg(LOG_WARN, "file scan failed: %s", pool_strerror(e->scan_rc));
+    else if (e->scan_changed)
+        log_msg(LOG_INFO, "%zu mapped module file(s) changed on disk; their environments will be reimported",
+                e->scan_changed);
+}
+
+static void on_scan(uv_timer_t *t)
+{
+    envs *e = t->data;
+    if (e->scanning || e->srv->stopping)
+        return;
+    e->scanning = true;
+    if (queue_work(e, scan_work, scan_done, e) < 0)
+        e->scanning = false;
+}
+
+int envs_new(const daemon_config *cfg, envs **out)
+{
+    *out = NULL;
+    size_t n = 0;
+    while (cfg->search[n])
+        n++;
+    pool_error err;
+    memset(&err, 0, sizeof err);
+    if (n == 0) {
+        log_msg(LOG_ERROR, "no search path: give --search-path or set ENVPOOL_PATH or LEAN_PATH");
+        return -EINVAL;
+    }
+    pool_roots *roots;
+    int rc = pool_roots_new(cfg->search, n, &roots, &err);
+    if (rc < 0) {
+        char buf[1024];
+        log_msg(LOG_ERROR, "search path: %s", pool_error_format(&err, buf, sizeof buf));
+        return rc;
+    }
+    envs *e = mem_calloc(1, sizeof *e);
+    pool_config pc = {roots, (size_t)cfg->capacity, cfg->max_bytes, 0, POOL_STALE_SCAN};
+    rc = pool_new(&pc, &e->pool, &err);
+    if (rc < 0) {
+        char buf[1024];
+        log_msg(LOG_ERROR, "pool: %s", pool_error_format(&err, buf, sizeof buf));
+        mem_free(e);
+        return rc;
+    }
+    const pool_roots *r = pool_get_roots(e->pool);
+    size_t nr = pool_roots_count(r);
+    for (size_t i = 0; i < nr && i < CONFIG_MAX_SEARCH; i++)
+        e->roots[i] = pool_roots_get(r, i);
+    *out = e;
+    return 0;
+}
+
+const char *const *envs_roots(const envs *e)
+{
+    return e->roots;
+}
+
+int envs_pool_stats(void *ctx, stats_pool *out)
+{
+    envs *e = ctx;
+    return env_pool_stats(e->pool, out);
+}
+
+int envs_attach(envs *e, server *srv)
+{
+    e->srv = srv;
+    env_host host = {e->pool, queue_work, e};
+    e->em = env_methods_new(srv->rpc, &host);
+    uv_timer_init(srv->loop, &e->tick);
+    uv_timer_init(srv->loop, &e->scan);
+    e->tick.data = e->scan.data = e;
+    uv_timer_start(&e->tick, on_tick, ENVS_TICK_MS, ENVS_TICK_MS);
+    uv_timer_start(&e->scan, on_scan, ENVS_SCAN_MS, ENVS_SCAN_MS);
+    /* Timers alone must not keep a draining loop alive. */
+    uv_unref((uv_handle_t *)&e->tick);
+    uv_unref((uv_handle_t *)&e->scan);
+    return 0;
+}
+
+void envs_hup(envs *e)
+{
+    size_t n = pool_drain(e->pool);
+    log_msg(LOG_INFO, "SIGHUP: drained %zu idle environment(s)", n);
+}
+
+void envs_free(envs *e)
+{
+    if (!e)
+        return;
+    env_methods_free(e->em);
+    pool_free(e->pool);
+    mem_free(e);
+}

@@ -1,0 +1,895 @@
+/*
+ * protocol/methods_env.c — the methods served from the pool: env.open,
+ * env.close, decl.get, decl.search, module.list, pool.drain.
+ *
+ * An environment comes either from a handle the session opened (`env`) or
+ * from an import list (`imports`, acquired for the one request and released
+ * after it). Acquiring may finish at once (a pool hit) or later: the import
+ * runs on a worker thread through the host's queue_work, and the call stays
+ * pending until pool_ticket_finish delivers the environment to our callback
+ * on the loop thread. A pending call can be cancelled ($/cancelRequest, or its
+ * session closing): the pool waiter is withdrawn and the call answered -32800.
+ * Calls waiting longer than RPC_PROGRESS_US get $/progress notifications from
+ * env_methods_tick.
+ *
+ * Handles are per session, numbered from 1 and never reused in a session;
+ * each is one use of a pool environment, released by env.close or when the
+ * session goes. Reading module data (lookups, printing) runs under
+ * region_guard_run so that a file truncated under its mapping gives -32007
+ * instead of SIGBUS.
+ */
+#include "protocol/protocol_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lean/lean.h"
+#include "pool/pool.h"
+#include "region/guard.h"
+#include "util/mem.h"
+
+enum env_op { OP_OPEN, OP_GET, OP_SEARCH, OP_MODULES };
+
+typedef struct env_wait env_wait;
+
+struct env_methods {
+    rpc_server *srv;
+    env_host    host;
+    env_wait   *waiting;   /* calls waiting for an import (doubly linked) */
+    size_t      nwaiting;
+    size_t      tickets;   /* queued imports not finished yet */
+};
+
+/* One session's handles: envs[h - 1] is handle h (NULL once closed). */
+typedef struct env_table {
+    env_methods *em;
+    pool_env   **envs;
+    size_t       n, cap, open;
+} env_table;
+
+struct env_wait {
+    env_methods *em;
+    rpc_call    *call;
+    json_t      *params;      /* new reference */
+    enum env_op  op;
+    pool_waiter *waiter;
+    bool         started;     /* this request started the import (a miss) */
+    uint64_t     start_us, last_progress_us;
+    env_wait    *prev, *next;
+};
+
+typedef struct ticket_job {
+    env_methods *em;
+    pool_ticket *t;
+} ticket_job;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* A JSON string from bytes that should be UTF-8; invalid sequences become U+FFFD. New. */
+static json_t *jtext(const char *s, size_t n)
+{
+    json_t *j = json_stringn(s, n);
+    if (j)
+        return j;
+    char *out = mem_try_alloc(n * 3 + 1);
+    if (!out)
+        return json_string("");
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = len > 0 && i + len <= n && c != 0;
+        for (size_t k = 1; ok && k < len; k++)
+            ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
+        if (ok) {
+            json_t *probe = json_stringn(s + i, len); /* rejects overlongs and surrogates */
+            ok = probe != NULL;
+            json_decref(probe);
+        }
+        if (ok) {
+            memcpy(out + o, s + i, len);
+            o += len;
+            i += len;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    j = json_stringn(out, o);
+    mem_free(out);
+    return j ? j : json_string("");
+}
+
+static const char *format_name(enum region_format f)
+{
+    switch (f) {
+    case REGION_V0: return "v0";
+    case REGION_V1: return "v1";
+    case REGION_V2: return "v2";
+    }
+    return "?";
+}
+
+/* Answers the call with the error a pool failure deserves. */
+static void reply_pool_error(rpc_call *c, int code, const pool_error *err)
+{
+    char buf[1024];
+    const char *text = err ? pool_error_format(err, buf, sizeof buf) : pool_strerror(code);
+    const region_error *re = err ? &err->region : NULL;
+    switch (code) {
+    case POOL_ENOTFOUND:
+    case POOL_EOUTSIDE:
+        rpc_call_error(c, RPC_MODULE_NOT_FOUND, text,
+                       json_pack("{s:s,s:s*}", "module", err ? err->module : "",
+                                 "imported_by", err && err->imported_by[0] ? err->imported_by : NULL));
+        return;
+    case POOL_EBADNAME:
+    case POOL_EINVAL:
+        rpc_call_error(c, RPC_INVALID_PARAMS, text, NULL);
+        return;
+    case POOL_ECANCELLED:
+        rpc_call_error(c, RPC_CANCELLED, "request cancelled", NULL);
+        return;
+    case POOL_ECYCLE:
+        rpc_call_error(c, RPC_CORRUPT_REGION, text,
+                       json_pack("{s:s,s:s,s:s}", "module", err ? err->module : "", "imported_by",
+                                 err ? err->imported_by : "", "reason", "import cycle"));
+        return;
+    case REGION_ECORRUPT:
+        rpc_call_error(c, RPC_CORRUPT_REGION, text,
+                       json_pack("{s:s,s:o,s:s,s:s}", "path", re ? re->path : "", "offset",
+                                 re && re->offset != UINT64_MAX ? json_integer((json_int_t)re->offset)
+                                                                : json_null(),
+                                 "reason", re ? re->reason : "", "module", err ? err->module : ""));
+        return;
+    case REGION_EUNSUPPORTED:
+        rpc_call_error(c, RPC_UNSUPPORTED, text,
+                       json_pack("{s:s,s:s,s:s}", "path", re ? re->path : "", "reason", re ? re->reason : "",
+                                 "module", err ? err->module : ""));
+        return;
+    case REGION_ESTALE:
+    case -ENOENT:
+        rpc_call_error(c, RPC_STALE, text,
+                       json_pack("{s:s,s:s}", "path", re ? re->path : "", "module", err ? err->module : ""));
+        return;
+    case -ENOMEM:
+        rpc_call_error(c, RPC_BUSY, "out of memory", json_pack("{s:i}", "retry_after_ms", 1000));
+        return;
+    default:
+        rpc_call_error(c, RPC_INTERNAL_ERROR, text, NULL);
+        return;
+    }
+}
+
+/* Errors of lean/ decoding and guarded reads. */
+static void reply_read_error(rpc_call *c, int code, const region_error *re)
+{
+    pool_error pe;
+    memset(&pe, 0, sizeof pe);
+    pe.code = code;
+    if (re)
+        pe.region = *re;
+    if (code == LN_ETOOBIG || code == LN_EINVAL)
+        code = RPC_INTERNAL_ERROR;
+    snprintf(pe.reason, sizeof pe.reason, "%s", code == REGION_ESTALE ? "a module file changed while it was read"
+                                                  : re && re->reason[0] ? re->reason : pool_strerror(code));
+    reply_pool_error(c, code, &pe);
+}
+
+/* ---- session handles ---------------------------------------------------- */
+
+static void table_free(void *data)
+{
+    env_table *t = data;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->envs[i])
+            pool_release(t->em->host.pool, t->envs[i], NULL);
+    mem_free(t->envs);
+    mem_free(t);
+}
+
+static env_table *table_of(env_methods *em, rpc_session *s)
+{
+    env_table *t = rpc_session_data(s);
+    if (!t) {
+        t = mem_calloc(1, sizeof *t);
+        t->em = em;
+        rpc_session_set_data(s, t, table_free);
+    }
+    return t;
+}
+
+/* Stores a use of env under a new handle; 0 and *h, or -ENOSPC / -ENOMEM (env untouched). */
+static int table_put(env_table *t, pool_env *env, size_t *h)
+{
+    if (t->open >= RPC_MAX_HANDLES)
+        return -ENOSPC;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 8;
+        pool_env **ne = mem_try_realloc(t->envs, nc * sizeof *ne);
+        if (!ne)
+            return -ENOMEM;
+        t->envs = ne;
+        t->cap = nc;
+    }
+    t->envs[t->n++] = env;
+    t->open++;
+    *h = t->n;
+    return 0;
+}
+
+static pool_env *table_get(const env_table *t, int64_t h)
+{
+    if (!t || h < 1 || (uint64_t)h > t->n)
+        return NULL;
+    return t->envs[h - 1];
+}
+
+/* ---- operations on an environment ---------------------------------------- */
+
+typedef struct op_ctx {
+    rpc_call  *call;
+    json_t    *params;
+    pool_env  *env;
+    bool       hit;
+    uint64_t   start_us;
+    bool       temporary;   /* acquired for this request: release afterwards */
+} op_ctx;
+
+static void op_open(env_methods *em, op_ctx *o)
+{
+    env_table *t = table_of(em, rpc_call_session(o->call));
+    size_t h;
+    int rc = table_put(t, o->env, &h);
+    if (rc < 0) {
+        pool_release(em->host.pool, o->env, NULL);
+        rpc_call_errorf(o->call, RPC_BUSY, json_pack("{s:i}", "retry_after_ms", 1000),
+                        "%s: close some env handles first (at most %d per connection)",
+                        rc == -ENOSPC ? "too many open environments" : "out of memory", RPC_MAX_HANDLES);
+        return;
+    }
+    json_t *r = json_pack("{s:I,s:s,s:b,s:I,s:I,s:f}", "env", (json_int_t)h, "key", pool_env_key(o->env),
+                          "hit", o->hit, "modules", (json_int_t)pool_env_module_count(o->env),
+                          "constants", (json_int_t)pool_env_constant_count(o->env),
+                          "load_ms", (double)(rpc__now_us() - o->start_us) / 1000.0);
+    size_t nm = pool_env_missing_count(o->env);
+    if (json_is_true(json_object_get(o->params, "partial"))) {
+        json_t *missing = json_array();
+        for (size_t i = 0; i < nm; i++) {
+            const char *mod, *by;
+            pool_env_missing(o->env, i, &mod, &by);
+            json_array_append_new(missing, json_pack("{s:s,s:s*}", "module", mod, "imported_by", by && *by ? by : NULL));
+        }
+        json_object_set_new(r, "missing", missing);
+    }
+    rpc_call_result(o->call, r);
+}
+
+/* Names of a List Name, into arr. */
+static int names_json(const ln_module *m, lx_word list, json_t *arr, ln_buf *b, region_error *re)
+{
+    lx_word cur = list, head;
+    int rc;
+    while ((rc = ln_list_next(m, &cur, &head, re)) == 1) {
+        ln_buf_reset(b);
+        if ((rc = ln_name_format(m, head, b, re)) < 0 && rc != LN_ETOOBIG)
+            return rc;
+        json_array_append_new(arr, jtext(b->data ? b->data : "", b->len));
+    }
+    return rc;
+}
+
+typedef struct get_job {
+    const pool_env *env;
+    const char     *name;
+    size_t          name_len;
+    bool            want_value;
+    json_t         *out;    /* caller-owned result object */
+    ln_buf         *b;      /* caller-owned scratch */
+    region_error    re;
+    bool            not_found;
+} get_job;
+
+static const char *const safety_names[] = {"unsafe", "safe", "partial"};
+static const char *const quot_names[] = {"type", "ctor", "lift", "ind"};
+
+static int get_run(void *arg)
+{
+    get_job *j = arg;
+    pool_const_ref ref;
+    int rc = pool_env_lookup(j->env, j->name, j->name_len, &ref);
+    if (rc == POOL_ENOCONST) {
+        j->not_found = true;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    const ln_module *m = pool_env_ln_module(j->env, ref.module);
+    ln_const c;
+    if ((rc = ln_const_decode(m, ref.info, &c, &j->re)) < 0)
+        return rc;
+    json_t *o = j->out;
+    ln_buf *b = j->b;
+    pool_module_info mi;
+    pool_env_module(j->env, ref.module, &mi);
+    ln_buf_reset(b);
+    if ((rc = ln_name_format(m, c.name, b, &j->re)) < 0 && rc != LN_ETOOBIG)
+        return rc;
+    json_object_set_new(o, "name", jtext(ln_buf_cstr(b), b->len));
+    json_object_set_new(o, "kind", json_string(ln_const_kind_name(c.kind)));
+    json_object_set_new(o, "module", json_string(mi.name));
+    json_t *lps = json_array();
+    json_object_set_new(o, "level_params", lps);
+    if ((rc = names_json(m, c.level_params, lps, b, &j->re)) < 0)
+        return rc;
+    ln_buf_reset(b);
+    b->limit = RPC_TYPE_LIMIT;
+    rc = ln_expr_format(m, c.type, b, &j->re);
+    if (rc < 0 && rc != LN_ETOOBIG)
+        return rc;
+    json_object_set_new(o, "type", jtext(ln_buf_cstr(b), b->len));
+    if (b->truncated)
+        json_object_set_new(o, "type_truncated", json_true());
+    switch (c.kind) {
+    case LN_INDUCT: {
+        json_t *ctors = json_array();
+        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
+        json_object_set_new(o, "indices", json_integer((json_int_t)c.num_indices));
+        json_object_set_new(o, "ctors", ctors);
+        if ((rc = names_json(m, c.ctors, ctors, b, &j->re)) < 0)
+            return rc;
+        json_object_set_new(o, "is_rec", json_boolean(c.is_rec));
+        json_object_set_new(o, "is_reflexive", json_boolean(c.is_reflexive));
+        if (c.has_num_nested)
+            json_object_set_new(o, "num_nested", json_integer((json_int_t)c.num_nested));
+        else
+            json_object_set_new(o, "is_nested", json_boolean(c.is_nested));
+        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
+        break;
+    }
+    case LN_CTOR:
+        ln_buf_reset(b);
+        if ((rc = ln_name_format(m, c.induct, b, &j->re)) < 0 && rc != LN_ETOOBIG)
+            return rc;
+        json_object_set_new(o, "induct", jtext(ln_buf_cstr(b), b->len));
+        json_object_set_new(o, "cidx", json_integer((json_int_t)c.cidx));
+        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
+        json_object_set_new(o, "fields", json_integer((json_int_t)c.num_fields));
+        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
+        break;
+    case LN_REC: {
+        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
+        json_object_set_new(o, "indices", json_integer((json_int_t)c.num_indices));
+        json_object_set_new(o, "motives", json_integer((json_int_t)c.num_motives));
+        json_object_set_new(o, "minors", json_integer((json_int_t)c.num_minors));
+        json_object_set_new(o, "k", json_boolean(c.k));
+        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
+        json_t *rules = json_array();
+        json_object_set_new(o, "rules", rules);
+        lx_word cur = c.rules, head;
+        while ((rc = ln_list_next(m, &cur, &head, &j->re)) == 1) {
+            ln_rec_rule rr;
+            if ((rc = ln_rec_rule_view(m, head, &rr, &j->re)) < 0)
+                return rc;
+            ln_buf_reset(b);
+            if ((rc = ln_name_format(m, rr.ctor, b, &j->re)) < 0 && rc != LN_ETOOBIG)
+                return rc;
+            json_array_append_new(rules, json_pack("{s:o,s:I}", "ctor", jtext(ln_buf_cstr(b), b->len), "fields",
+                                                   (json_int_t)rr.nfields));
+        }
+        if (rc < 0)
+            return rc;
+        break;
+    }
+    case LN_DEF:
+        json_object_set_new(o, "safety", json_string(c.safety <= LN_PARTIAL ? safety_names[c.safety] : "?"));
+        if (c.hints == LN_HINTS_REGULAR)
+            json_object_set_new(o, "hints", json_pack("{s:I}", "regular", (json_int_t)c.hints_height));
+        else
+            json_object_set_new(o, "hints", json_string(c.hints == LN_HINTS_ABBREV ? "abbrev" : "opaque"));
+        break;
+    case LN_QUOT:
+        json_object_set_new(o, "quot_kind", json_string(c.quot_kind < 4 ? quot_names[c.quot_kind] : "?"));
+        break;
+    case LN_AXIOM:
+    case LN_OPAQUE:
+        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
+        break;
+    case LN_THM:
+        break;
+    }
+    if (j->want_value) {
+        if (c.value) {
+            ln_buf_reset(b);
+            b->limit = RPC_VALUE_LIMIT;
+            b->truncated = false;
+            rc = ln_expr_format(m, c.value, b, &j->re);
+            if (rc < 0 && rc != LN_ETOOBIG)
+                return rc;
+            json_object_set_new(o, "value", jtext(ln_buf_cstr(b), b->len));
+            json_object_set_new(o, "value_truncated", json_boolean(b->truncated));
+            json_object_set_new(o, "value_limit", json_integer(RPC_VALUE_LIMIT));
+        } else {
+            json_object_set_new(o, "value", json_null());
+        }
+    }
+    return 0;
+}
+
+/* One search page of up to 5 names into arr; returns how many. */
+static size_t suggest(const pool_env *env, enum pool_search_mode mode, const char *text, size_t len, json_t *arr)
+{
+    pool_search_item items[5];
+    size_t n = 0;
+    uint64_t next;
+    pool_error err;
+    pool_search_query q = {mode, text, len, 0, 5, 0};
+    if (len == 0 || pool_env_search(env, &q, items, &n, &next, &err) < 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, jtext(items[i].name, items[i].name_len));
+    return n;
+}
+
+/*
+ * Names close to one that was not found: fuzzy matches (the query's letters
+ * in order), else names sharing the longest prefix (down to half the name),
+ * else names containing its last component.
+ */
+static json_t *suggestions(const pool_env *env, const char *name, size_t len)
+{
+    json_t *arr = json_array();
+    if (suggest(env, POOL_SEARCH_FUZZY, name, len, arr))
+        return arr;
+    for (size_t l = len - 1; l >= (len + 1) / 2 && l > 0; l--)
+        if (suggest(env, POOL_SEARCH_PREFIX, name, l, arr))
+            return arr;
+    const char *dot = memrchr(name, '.', len);
+    if (dot && (size_t)(dot - name) + 1 < len)
+        suggest(env, POOL_SEARCH_SUBSTRING, dot + 1, len - (size_t)(dot - name) - 1, arr);
+    return arr;
+}
+
+static void op_get(op_ctx *o)
+{
+    const char *name = json_string_value(json_object_get(o->params, "name"));
+    ln_buf b;
+    ln_buf_init(&b, RPC_TYPE_LIMIT);
+    get_job j = {o->env, name, strlen(name), json_is_true(json_object_get(o->params, "value")), json_object(), &b,
+                 {0}, false};
+    int rc = region_guard_run(get_run, &j);
+    ln_buf_deinit(&b);
+    if (rc == POOL_EINVAL) {
+        json_decref(j.out);
+        rpc_call_errorf(o->call, RPC_INVALID_PARAMS, json_pack("{s:s}", "param", "name"),
+                        "param 'name': not a well-formed declaration name");
+    } else if (rc < 0) {
+        json_decref(j.out);
+        reply_read_error(o->call, rc, &j.re);
+    } else if (j.not_found) {
+        json_decref(j.out);
+        rpc_call_errorf(o->call, RPC_DECL_NOT_FOUND,
+                        json_pack("{s:s,s:o}", "name", name, "suggestions", suggestions(o->env, name, strlen(name))),
+                        "declaration '%.200s' not found in [%.200s]", name, pool_env_key(o->env));
+    } else {
+        rpc_call_result(o->call, j.out);
+    }
+}
+
+static const char *const mode_names[] = {"prefix", "substring", "fuzzy", NULL};
+
+static void op_search(op_ctx *o)
+{
+    json_t *p = o->params;
+    const char *query = json_string_value(json_object_get(p, "query"));
+    int mode = 0;
+    for (int i = 0; mode_names[i]; i++)
+        if (!strcmp(json_string_value(json_object_get(p, "mode")) ? json_string_value(json_object_get(p, "mode"))
+                                                                   : "substring",
+                    mode_names[i]))
+            mode = i;
+    pool_search_query q = {(enum pool_search_mode)mode, query, strlen(query), 0, 50, 0};
+    json_t *kinds = json_object_get(p, "kinds");
+    size_t i;
+    json_t *v;
+    json_array_foreach(kinds, i, v) {
+        for (int k = LN_AXIOM; k <= LN_REC; k++)
+            if (!strcmp(json_string_value(v), ln_const_kind_name((enum ln_const_kind)k)))
+                q.kinds |= 1u << k;
+    }
+    json_t *lim = json_object_get(p, "limit");
+    if (json_is_integer(lim))
+        q.limit = (uint32_t)json_integer_value(lim);
+    const char *cursor = json_string_value(json_object_get(p, "cursor"));
+    if (cursor)
+        q.cursor = strtoull(cursor, NULL, 10);
+    pool_search_item *items = mem_try_array(q.limit, sizeof *items);
+    if (!items) {
+        reply_pool_error(o->call, -ENOMEM, NULL);
+        return;
+    }
+    size_t n = 0;
+    uint64_t next = 0;
+    pool_error err;
+    int rc = pool_env_search(o->env, &q, items, &n, &next, &err);
+    if (rc == POOL_EINVAL) {
+        mem_free(items);
+        rpc_call_errorf(o->call, RPC_INVALID_PARAMS, json_pack("{s:s}", "param", "cursor"),
+                        "param 'cursor': %s", err.reason);
+        return;
+    }
+    if (rc < 0) {
+        mem_free(items);
+        reply_pool_error(o->call, rc, &err);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t k = 0; k < n; k++) {
+        pool_module_info mi;
+        pool_env_module(o->env, items[k].ref.module, &mi);
+        json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:i}", "name", jtext(items[k].name, items[k].name_len),
+                                             "kind", ln_const_kind_name((enum ln_const_kind)items[k].kind),
+                                             "module", mi.name, "score", (int)items[k].score));
+    }
+    mem_free(items);
+    json_t *nc = json_null();
+    if (next) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)next);
+        nc = json_string(buf);
+    }
+    rpc_call_result(o->call, json_pack("{s:o,s:o}", "items", arr, "next_cursor", nc));
+}
+
+static void op_modules(op_ctx *o)
+{
+    json_t *arr = json_array();
+    size_t n = pool_env_module_count(o->env);
+    for (size_t i = 0; i < n; i++) {
+        pool_module_info mi;
+        pool_env_module(o->env, i, &mi);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "name", mi.name, "path", mi.path,
+                                             "format", format_name(mi.format), "lean_version", mi.lean_version,
+                                             "era", mi.era, "constants", (json_int_t)mi.constants, "bytes",
+                                             (json_int_t)mi.bytes));
+    }
+    rpc_call_result(o->call, json_pack("{s:s,s:o}", "key", pool_env_key(o->env), "modules", arr));
+}
+
+static void run_op(env_methods *em, enum env_op op, op_ctx *o)
+{
+    switch (op) {
+    case OP_OPEN: op_open(em, o); return; /* keeps the use */
+    case OP_GET: op_get(o); break;
+    case OP_SEARCH: op_search(o); break;
+    case OP_MODULES: op_modules(o); break;
+    }
+    if (o->temporary)
+        pool_release(em->host.pool, o->env, NULL);
+}
+
+/* ---- acquiring ----------------------------------------------------------- */
+
+static void wait_unlink(env_wait *w)
+{
+    env_methods *em = w->em;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        em->waiting = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    em->nwaiting--;
+}
+
+static void wait_free(env_wait *w)
+{
+    json_decref(w->params);
+    mem_free(w);
+}
+
+static void on_acquired(void *cookie, pool_env *env, const pool_error *err)
+{
+    env_wait *w = cookie;
+    wait_unlink(w);
+    if (!env) {
+        reply_pool_error(w->call, err ? err->code : RPC_INTERNAL_ERROR, err);
+    } else {
+        op_ctx o = {w->call, w->params, env, !w->started, w->start_us, w->op != OP_OPEN};
+        run_op(w->em, w->op, &o);
+    }
+    wait_free(w);
+}
+
+static void on_cancel(rpc_call *call, void *arg)
+{
+    (void)call;
+    env_wait *w = arg;
+    pool_waiter_cancel(w->em->host.pool, w->waiter);
+    wait_unlink(w);
+    wait_free(w);
+}
+
+static void ticket_work(void *arg)
+{
+    ticket_job *j = arg;
+    pool_ticket_run(j->t);
+}
+
+static void ticket_done(void *arg)
+{
+    ticket_job *j = arg;
+    j->em->tickets--;
+    pool_ticket_finish(j->em->host.pool, j->t);
+    mem_free(j);
+}
+
+/* Acquires imports (already checked) and runs op now or when the import finishes. */
+static int acquire_then(env_methods *em, rpc_call *call, json_t *params, json_t *imports, unsigned flags,
+                        enum env_op op)
+{
+    size_t n = json_array_size(imports);
+    const char **names = mem_try_array(n, sizeof *names);
+    if (!names) {
+        reply_pool_error(call, -ENOMEM, NULL);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        names[i] = json_string_value(json_array_get(imports, i));
+    env_wait *w = mem_calloc(1, sizeof *w);
+    w->em = em;
+    w->call = call;
+    w->op = op;
+    w->start_us = w->last_progress_us = rpc__now_us();
+    pool_env *env = NULL;
+    pool_ticket *t = NULL;
+    pool_error err;
+    memset(&err, 0, sizeof err);
+    int rc = pool_acquire_begin(em->host.pool, names, n, flags, on_acquired, w, &env, &t, &w->waiter, &err);
+    mem_free(names);
+    if (rc < 0) {
+        mem_free(w);
+        if (rc == POOL_EBADNAME || rc == POOL_EINVAL)
+            rpc_call_errorf(call, RPC_INVALID_PARAMS, json_pack("{s:s}", "param", "imports"), "param 'imports': %s",
+                            err.reason);
+        else
+            reply_pool_error(call, rc, &err);
+        return 0;
+    }
+    if (rc == POOL_HIT) {
+        mem_free(w);
+        op_ctx o = {call, params, env, true, rpc__now_us(), op != OP_OPEN};
+        run_op(em, op, &o);
+        return 0;
+    }
+    w->params = json_incref(params);
+    w->started = rc == POOL_STARTED;
+    w->next = em->waiting;
+    if (em->waiting)
+        em->waiting->prev = w;
+    em->waiting = w;
+    em->nwaiting++;
+    rpc_call_set_cancel(call, on_cancel, w);
+    if (rc == POOL_STARTED) {
+        ticket_job *j = mem_alloc(sizeof *j);
+        j->em = em;
+        j->t = t;
+        em->tickets++;
+        if (em->host.queue_work(em->host.ctx, ticket_work, ticket_done, j) < 0) {
+            /* No worker: import here rather than leave the ticket hanging. */
+            ticket_work(j);
+            ticket_done(j);
+        }
+    }
+    return 0;
+}
+
+/* ---- methods ------------------------------------------------------------- */
+
+/*
+ * The environment of a request: `env` (a handle of this session) or `imports`
+ * (acquired for this request). Runs op now or later. Returns the handler's status.
+ */
+static int with_env(env_methods *em, rpc_call *call, json_t *params, enum env_op op)
+{
+    json_t *jenv = json_object_get(params, "env");
+    json_t *imports = NULL;
+    int64_t h = 0;
+    int rc;
+    bool has_imports = json_object_get(params, "imports") && !json_is_null(json_object_get(params, "imports"));
+    if (jenv && !json_is_null(jenv) && has_imports) {
+        rpc_call_error(call, RPC_INVALID_PARAMS, "params 'env' and 'imports': give one, not both",
+                       json_pack("{s:s}", "param", "env"));
+        return -EINVAL;
+    }
+    if (!has_imports) {
+        if ((rc = rpc_param_int(call, params, "env", false, 1, INT64_MAX, 0, &h)))
+            return rc;
+        if (h == 0) {
+            rpc_call_error(call, RPC_INVALID_PARAMS, "param 'env': required (or give 'imports')",
+                           json_pack("{s:s}", "param", "env"));
+            return -EINVAL;
+        }
+        pool_env *env = table_get(rpc_session_data(rpc_call_session(call)), h);
+        if (!env) {
+            rpc_call_errorf(call, RPC_UNKNOWN_ENV, json_pack("{s:I}", "env", (json_int_t)h),
+                            "unknown env handle %lld on this connection", (long long)h);
+            return 0;
+        }
+        op_ctx o = {call, params, env, true, rpc__now_us(), false};
+        run_op(em, op, &o);
+        return 0;
+    }
+    if ((rc = rpc_param_strings(call, params, "imports", true, RPC_MAX_IMPORTS, &imports)))
+        return rc;
+    return acquire_then(em, call, params, imports, 0, op);
+}
+
+static int m_env_open(rpc_call *call, json_t *params, void *udata)
+{
+    env_methods *em = udata;
+    json_t *imports;
+    bool partial;
+    int rc;
+    if ((rc = rpc_param_strings(call, params, "imports", true, RPC_MAX_IMPORTS, &imports)) ||
+        (rc = rpc_param_bool(call, params, "partial", false, &partial)))
+        return rc;
+    return acquire_then(em, call, params, imports, partial ? POOL_PARTIAL : 0, OP_OPEN);
+}
+
+static int m_env_close(rpc_call *call, json_t *params, void *udata)
+{
+    env_methods *em = udata;
+    int64_t h;
+    int rc;
+    if ((rc = rpc_param_int(call, params, "env", true, 1, INT64_MAX, 0, &h)))
+        return rc;
+    env_table *t = rpc_session_data(rpc_call_session(call));
+    pool_env *env = table_get(t, h);
+    if (!env) {
+        rpc_call_errorf(call, RPC_UNKNOWN_ENV, json_pack("{s:I}", "env", (json_int_t)h),
+                        "unknown env handle %lld on this connection", (long long)h);
+        return 0;
+    }
+    t->envs[h - 1] = NULL;
+    t->open--;
+    bool kept = false;
+    pool_release(em->host.pool, env, &kept);
+    rpc_call_result(call, json_pack("{s:b}", "kept", kept));
+    return 0;
+}
+
+static int m_decl_get(rpc_call *call, json_t *params, void *udata)
+{
+    const char *name;
+    bool value;
+    int rc;
+    if ((rc = rpc_param_string(call, params, "name", true, &name)) ||
+        (rc = rpc_param_bool(call, params, "value", false, &value)))
+        return rc;
+    return with_env(udata, call, params, OP_GET);
+}
+
+static int m_decl_search(rpc_call *call, json_t *params, void *udata)
+{
+    const char *query, *cursor = NULL;
+    int mode, rc;
+    int64_t limit;
+    json_t *kinds;
+    if ((rc = rpc_param_string(call, params, "query", true, &query)) ||
+        (rc = rpc_param_enum(call, params, "mode", mode_names, 1, &mode)) ||
+        (rc = rpc_param_int(call, params, "limit", false, 1, POOL_SEARCH_MAX_LIMIT, 50, &limit)) ||
+        (rc = rpc_param_strings(call, params, "kinds", false, 8, &kinds)) ||
+        (rc = rpc_param_string(call, params, "cursor", false, &cursor)))
+        return rc;
+    size_t i;
+    json_t *v;
+    json_array_foreach(kinds, i, v) {
+        bool known = false;
+        for (int k = LN_AXIOM; k <= LN_REC; k++)
+            known |= !strcmp(json_string_value(v), ln_const_kind_name((enum ln_const_kind)k));
+        if (!known) {
+            rpc_call_errorf(call, RPC_INVALID_PARAMS, json_pack("{s:s}", "param", "kinds"),
+                            "param 'kinds': item %zu must be one of axiom, def, theorem, opaque, quot, "
+                            "inductive, ctor, rec",
+                            i);
+            return -EINVAL;
+        }
+    }
+    if (cursor) {
+        char *end;
+        errno = 0;
+        unsigned long long cv = strtoull(cursor, &end, 10);
+        if (errno || *end || cursor[0] < '0' || cursor[0] > '9' || cv == 0) {
+            rpc_call_error(call, RPC_INVALID_PARAMS, "param 'cursor': must be a next_cursor from a previous page",
+                           json_pack("{s:s}", "param", "cursor"));
+            return -EINVAL;
+        }
+    }
+    return with_env(udata, call, params, OP_SEARCH);
+}
+
+static int m_module_list(rpc_call *call, json_t *params, void *udata)
+{
+    return with_env(udata, call, params, OP_MODULES);
+}
+
+static int m_pool_drain(rpc_call *call, json_t *params, void *udata)
+{
+    (void)params;
+    env_methods *em = udata;
+    size_t n = pool_drain(em->host.pool);
+    rpc_call_result(call, json_pack("{s:I}", "drained", (json_int_t)n));
+    return 0;
+}
+
+env_methods *env_methods_new(rpc_server *srv, const env_host *host)
+{
+    env_methods *em = mem_calloc(1, sizeof *em);
+    em->srv = srv;
+    em->host = *host;
+    const rpc_method methods[] = {
+        {"env.open", m_env_open, em, "imports,partial"},
+        {"env.close", m_env_close, em, "env"},
+        {"decl.get", m_decl_get, em, "env,imports,name,value"},
+        {"decl.search", m_decl_search, em, "env,imports,query,mode,kinds,limit,cursor"},
+        {"module.list", m_module_list, em, "env,imports"},
+        {"pool.drain", m_pool_drain, em, NULL},
+    };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (rpc_server_add(srv, &methods[i]) < 0)
+            abort(); /* the method table is sized for every method we have */
+    return em;
+}
+
+void env_methods_free(env_methods *em)
+{
+    if (!em)
+        return;
+    if (em->waiting || em->tickets) {
+        fprintf(stderr, "env_methods_free: %zu calls waiting, %zu imports unfinished\n", em->nwaiting,
+                em->tickets);
+        abort();
+    }
+    mem_free(em);
+}
+
+size_t env_methods_waiting(const env_methods *em)
+{
+    return em->nwaiting;
+}
+
+void env_methods_tick(env_methods *em)
+{
+    uint64_t now = rpc__now_us();
+    for (env_wait *w = em->waiting; w; w = w->next) {
+        if (now - w->last_progress_us < RPC_PROGRESS_US)
+            continue;
+        w->last_progress_us = now;
+        uint32_t loaded = 0, total = 0;
+        pool_waiter_progress(w->waiter, &loaded, &total);
+        rpc_call_progress(w->call, loaded, total);
+    }
+}
+
+int env_pool_stats(void *ctx, stats_pool *out)
+{
+    pool_stats ps;
+    pool_stats_get(ctx, &ps);
+    *out = (stats_pool){
+        .capacity = ps.capacity, .max_bytes = ps.max_bytes, .resident = ps.resident, .idle = ps.idle,
+        .in_use = ps.in_use, .imports_performed = ps.imports_performed, .reused = ps.reused,
+        .acquired = ps.acquired, .import_failures = ps.import_failures, .releases = ps.releases,
+        .released_to_pool = ps.released_to_pool, .released_dropped = ps.released_dropped,
+        .evicted_capacity = ps.evicted_capacity, .evicted_bytes = ps.evicted_bytes,
+        .evicted_stale = ps.evicted_stale, .drains = ps.drains, .drained = ps.drained,
+        .mapped_bytes = ps.mapped_bytes, .modules_mapped = ps.modules_mapped,
+        .module_cache_hits = ps.module_cache_hits, .import_count = ps.import_count,
+        .import_total_us = ps.import_ns_total / 1000, .import_max_us = ps.import_ns_max / 1000,
+        .importing = ps.importing, .imports_abandoned = ps.imports_abandoned,
+    };
+    return 0;
+}

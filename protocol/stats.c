@@ -1,0 +1,318 @@
+/*
+ * protocol/stats.c — server counters and per-method latency histograms.
+ *
+ * The loop thread owns a `stats` value and bumps plain integers in it; this
+ * file names the methods (a fixed table: labels never come from client bytes,
+ * so a client cannot grow it — unknown methods share one "(unknown)" row),
+ * records latencies into fixed buckets, and renders everything, together
+ * with the pool counters of DESIGN.md §3, as JSON or as Prometheus text
+ * exposition format 0.0.4 (`envpool_` names, HELP and TYPE lines, histograms
+ * as cumulative `_bucket{le=...}` series plus `_sum` and `_count`).
+ */
+#include "protocol/protocol.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+const uint64_t stats_bucket_us[STATS_BUCKETS] = {
+    50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000,
+    100000, 250000, 500000, 1000000, 2500000, 10000000,
+};
+
+void stats_init(stats *st)
+{
+    memset(st, 0, sizeof *st);
+}
+
+int stats_method_index(stats *st, const char *name)
+{
+    for (size_t i = 0; i < st->nmethods; i++)
+        if (!strcmp(st->method_names[i], name))
+            return (int)i;
+    if (st->nmethods == STATS_MAX_METHODS)
+        return -ENOSPC;
+    st->method_names[st->nmethods] = name;
+    return (int)st->nmethods++;
+}
+
+void stats_record(stats *st, int mi, uint64_t latency_us, int error_code)
+{
+    stats_method *m = (mi >= 0 && (size_t)mi < st->nmethods) ? &st->methods[mi] : &st->unknown;
+    m->requests++;
+    if (error_code) {
+        m->errors++;
+        if (error_code == RPC_CANCELLED)
+            m->cancelled++;
+    }
+    size_t b = 0;
+    while (b < STATS_BUCKETS && latency_us > stats_bucket_us[b])
+        b++;
+    m->buckets[b]++;
+    m->lat_count++;
+    m->lat_sum_us += latency_us;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+#define JU(v) json_integer((json_int_t)(v))
+
+static json_t *method_json(const stats_method *m)
+{
+    json_t *buckets = json_array();
+    uint64_t cum = 0;
+    for (size_t b = 0; b <= STATS_BUCKETS; b++) {
+        cum += m->buckets[b];
+        json_t *e = b < STATS_BUCKETS
+            ? json_pack("{s:f,s:I}", "le_ms", (double)stats_bucket_us[b] / 1000.0, "count", (json_int_t)cum)
+            : json_pack("{s:s,s:I}", "le_ms", "+Inf", "count", (json_int_t)cum);
+        json_array_append_new(buckets, e);
+    }
+    return json_pack("{s:I,s:I,s:I,s:{s:I,s:f,s:o}}",
+                     "requests", (json_int_t)m->requests,
+                     "errors", (json_int_t)m->errors,
+                     "cancelled", (json_int_t)m->cancelled,
+                     "latency", "count", (json_int_t)m->lat_count,
+                     "sum_ms", (double)m->lat_sum_us / 1000.0,
+                     "buckets", buckets);
+}
+
+json_t *stats_to_json(const stats *st, const stats_pool *pool)
+{
+    const stats_server *s = &st->server;
+    const stats_limits *l = &st->limits;
+    json_t *root = json_object();
+    json_object_set_new(root, "server", json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+        "connections_accepted", (json_int_t)s->connections_accepted,
+        "connections_active", (json_int_t)s->connections_active,
+        "connections_closed", (json_int_t)s->connections_closed,
+        "bytes_in", (json_int_t)s->bytes_in,
+        "bytes_out", (json_int_t)s->bytes_out,
+        "frames_in", (json_int_t)s->frames_in,
+        "parse_errors", (json_int_t)s->parse_errors,
+        "invalid_requests", (json_int_t)s->invalid_requests));
+    json_t *lim = json_object();
+#define LIMIT(name, value, counter)                                                  \
+    json_object_set_new(lim, name, json_pack("{s:I,s:I}", "limit", (json_int_t)(value), \
+                                             "hits", (json_int_t)(counter)))
+    LIMIT("max_connections", l->max_connections, s->refused_max_connections);
+    LIMIT("max_frame", l->max_frame, s->frames_too_large);
+    LIMIT("max_inflight", l->max_inflight, s->inflight_paused);
+    LIMIT("output_high", l->output_high, s->output_paused);
+    LIMIT("output_hard", l->output_hard, s->output_closed);
+    LIMIT("idle_timeout_ms", l->idle_timeout_ms, s->idle_closed);
+    LIMIT("max_batch", RPC_MAX_BATCH, s->batch_too_large);
+#undef LIMIT
+    json_object_set_new(lim, "output_low", json_pack("{s:I}", "limit", (json_int_t)l->output_low));
+    json_object_set_new(lim, "peer_credentials", json_pack("{s:I}", "hits", (json_int_t)s->refused_peer));
+    json_object_set_new(lim, "frames_per_wakeup", json_pack("{s:I}", "hits", (json_int_t)s->wakeup_yields));
+    json_object_set_new(root, "limits", lim);
+    json_t *methods = json_object();
+    for (size_t i = 0; i < st->nmethods; i++)
+        json_object_set_new(methods, st->method_names[i], method_json(&st->methods[i]));
+    json_object_set_new(methods, "(unknown)", method_json(&st->unknown));
+    json_object_set_new(root, "methods", methods);
+    if (pool) {
+        json_t *p = json_object();
+#define P(f) json_object_set_new(p, #f, JU(pool->f))
+        P(capacity); P(max_bytes); P(resident); P(idle); P(in_use);
+        P(imports_performed); P(reused); P(acquired); P(import_failures);
+        P(releases); P(released_to_pool); P(released_dropped);
+        P(evicted_capacity); P(evicted_bytes); P(evicted_stale); P(drains); P(drained);
+        P(mapped_bytes); P(modules_mapped); P(module_cache_hits);
+        P(importing); P(imports_abandoned);
+#undef P
+        json_object_set_new(p, "import_time", json_pack(
+            "{s:I,s:f,s:f}", "count", (json_int_t)pool->import_count,
+            "total_ms", (double)pool->import_total_us / 1000.0,
+            "max_ms", (double)pool->import_max_us / 1000.0));
+        json_object_set_new(root, "pool", p);
+    }
+    return root;
+}
+
+/* ---- Prometheus ---------------------------------------------------------- */
+
+typedef struct sbuf {
+    char  *p;
+    size_t len, cap;
+    bool   failed;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = true;
+            return;
+        }
+        if ((size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t ncap = b->cap ? b->cap * 2 : 4096;
+        while (ncap - b->len <= (size_t)n)
+            ncap *= 2;
+        char *np = mem_try_realloc(b->p, ncap);
+        if (!np) {
+            b->failed = true;
+            return;
+        }
+        b->p = np;
+        b->cap = ncap;
+    }
+}
+
+static void metric(sbuf *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+    sb_printf(b, "# HELP envpool_%s %s\n# TYPE envpool_%s %s\nenvpool_%s %" PRIu64 "\n",
+              name, help, name, type, name, v);
+}
+
+static void seconds(sbuf *b, uint64_t us)
+{
+    sb_printf(b, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
+}
+
+static void method_series(sbuf *b, const char *label, const stats_method *m, int which)
+{
+    switch (which) {
+    case 0:
+        sb_printf(b, "envpool_requests_total{method=\"%s\"} %" PRIu64 "\n", label, m->requests);
+        break;
+    case 1:
+        sb_printf(b, "envpool_request_errors_total{method=\"%s\"} %" PRIu64 "\n", label, m->errors);
+        break;
+    case 2:
+        sb_printf(b, "envpool_requests_cancelled_total{method=\"%s\"} %" PRIu64 "\n", label, m->cancelled);
+        break;
+    default: {
+        uint64_t cum = 0;
+        for (size_t i = 0; i < STATS_BUCKETS; i++) {
+            cum += m->buckets[i];
+            sb_printf(b, "envpool_request_duration_seconds_bucket{method=\"%s\",le=\"", label);
+            seconds(b, stats_bucket_us[i]);
+            sb_printf(b, "\"} %" PRIu64 "\n", cum);
+        }
+        cum += m->buckets[STATS_BUCKETS];
+        sb_printf(b, "envpool_request_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+                  label, cum);
+        sb_printf(b, "envpool_request_duration_seconds_sum{method=\"%s\"} ", label);
+        seconds(b, m->lat_sum_us);
+        sb_printf(b, "\nenvpool_request_duration_seconds_count{method=\"%s\"} %" PRIu64 "\n",
+                  label, m->lat_count);
+    }
+    }
+}
+
+int stats_to_prometheus(const stats *st, const stats_pool *pool, char **text, size_t *len)
+{
+    sbuf b = {0};
+    const stats_server *s = &st->server;
+    metric(&b, "connections_accepted_total", "counter", "Connections accepted.", s->connections_accepted);
+    metric(&b, "connections_active", "gauge", "Connections open now.", s->connections_active);
+    metric(&b, "connections_closed_total", "counter", "Connections closed.", s->connections_closed);
+    metric(&b, "bytes_received_total", "counter", "Bytes read from clients.", s->bytes_in);
+    metric(&b, "bytes_sent_total", "counter", "Bytes written to clients.", s->bytes_out);
+    metric(&b, "frames_received_total", "counter", "Frames (JSON texts) received.", s->frames_in);
+    metric(&b, "parse_errors_total", "counter", "Frames that were not JSON (-32700).", s->parse_errors);
+    metric(&b, "invalid_requests_total", "counter", "Invalid JSON-RPC requests (-32600).", s->invalid_requests);
+
+    sb_printf(&b, "# HELP envpool_limit_hits_total Times a server limit was reached.\n"
+                  "# TYPE envpool_limit_hits_total counter\n");
+    struct { const char *n; uint64_t v; } hits[] = {
+        {"max_connections", s->refused_max_connections}, {"peer_credentials", s->refused_peer},
+        {"max_frame", s->frames_too_large}, {"max_inflight", s->inflight_paused},
+        {"output_high", s->output_paused}, {"output_hard", s->output_closed},
+        {"idle_timeout", s->idle_closed}, {"frames_per_wakeup", s->wakeup_yields},
+        {"max_batch", s->batch_too_large},
+    };
+    for (size_t i = 0; i < sizeof hits / sizeof hits[0]; i++)
+        sb_printf(&b, "envpool_limit_hits_total{limit=\"%s\"} %" PRIu64 "\n", hits[i].n, hits[i].v);
+    sb_printf(&b, "# HELP envpool_limit Configured server limits.\n# TYPE envpool_limit gauge\n");
+    const stats_limits *l = &st->limits;
+    struct { const char *n; uint64_t v; } lims[] = {
+        {"max_connections", l->max_connections}, {"max_frame", l->max_frame},
+        {"max_inflight", l->max_inflight}, {"idle_timeout_ms", l->idle_timeout_ms},
+        {"output_high", l->output_high}, {"output_low", l->output_low},
+        {"output_hard", l->output_hard}, {"max_batch", RPC_MAX_BATCH},
+    };
+    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++)
+        sb_printf(&b, "envpool_limit{limit=\"%s\"} %" PRIu64 "\n", lims[i].n, lims[i].v);
+
+    static const char *const fam[4][3] = {
+        {"requests_total", "counter", "Requests and notifications handled, by method."},
+        {"request_errors_total", "counter", "Error replies, by method."},
+        {"requests_cancelled_total", "counter", "Requests cancelled (-32800), by method."},
+        {"request_duration_seconds", "histogram", "Time from receipt to reply, by method."},
+    };
+    for (int w = 0; w < 4; w++) {
+        sb_printf(&b, "# HELP envpool_%s %s\n# TYPE envpool_%s %s\n", fam[w][0], fam[w][2], fam[w][0],
+                  fam[w][1]);
+        for (size_t i = 0; i < st->nmethods; i++)
+            method_series(&b, st->method_names[i], &st->methods[i], w);
+        method_series(&b, "(unknown)", &st->unknown, w);
+    }
+
+    if (pool) {
+        metric(&b, "pool_capacity", "gauge", "Idle environments kept at most (--capacity).", pool->capacity);
+        metric(&b, "pool_max_bytes", "gauge", "Mapped bytes kept at most (--max-bytes; 0 = no bound).",
+               pool->max_bytes);
+        metric(&b, "pool_resident", "gauge", "Environments resident (idle + in use).", pool->resident);
+        metric(&b, "pool_idle", "gauge", "Environments idle in the LRU.", pool->idle);
+        metric(&b, "pool_in_use", "gauge", "Environments held by at least one user.", pool->in_use);
+        metric(&b, "pool_imports_performed_total", "counter", "Imports run.", pool->imports_performed);
+        metric(&b, "pool_reused_total", "counter", "Acquires served by a resident environment.", pool->reused);
+        metric(&b, "pool_acquired_total", "counter", "Acquires (imports_performed + reused).", pool->acquired);
+        metric(&b, "pool_import_failures_total", "counter", "Imports that failed.", pool->import_failures);
+        metric(&b, "pool_releases_total", "counter", "Releases (released_to_pool + released_dropped).",
+               pool->releases);
+        metric(&b, "pool_released_to_pool_total", "counter", "Releases that left an idle environment.",
+               pool->released_to_pool);
+        metric(&b, "pool_released_dropped_total", "counter", "Releases that dropped the environment.",
+               pool->released_dropped);
+        metric(&b, "pool_evicted_capacity_total", "counter", "Idle environments evicted by --capacity.",
+               pool->evicted_capacity);
+        metric(&b, "pool_evicted_bytes_total", "counter", "Idle environments evicted by --max-bytes.",
+               pool->evicted_bytes);
+        metric(&b, "pool_evicted_stale_total", "counter", "Environments dropped because a file changed.",
+               pool->evicted_stale);
+        metric(&b, "pool_drains_total", "counter", "Drain operations.", pool->drains);
+        metric(&b, "pool_drained_total", "counter", "Idle environments dropped by drains.", pool->drained);
+        metric(&b, "pool_mapped_bytes", "gauge", "Bytes of module files mapped.", pool->mapped_bytes);
+        metric(&b, "pool_modules_mapped", "gauge", "Module files mapped.", pool->modules_mapped);
+        metric(&b, "pool_module_cache_hits_total", "counter", "Module mappings shared instead of mapped again.",
+               pool->module_cache_hits);
+        metric(&b, "pool_importing", "gauge", "Imports running now.", pool->importing);
+        metric(&b, "pool_imports_abandoned_total", "counter", "Imports whose every waiter cancelled.",
+               pool->imports_abandoned);
+        metric(&b, "pool_imports_timed_total", "counter", "Imports timed.", pool->import_count);
+        sb_printf(&b, "# HELP envpool_pool_import_seconds_total Time spent importing.\n"
+                      "# TYPE envpool_pool_import_seconds_total counter\nenvpool_pool_import_seconds_total ");
+        seconds(&b, pool->import_total_us);
+        sb_printf(&b, "\n# HELP envpool_pool_import_seconds_max Longest import.\n"
+                      "# TYPE envpool_pool_import_seconds_max gauge\nenvpool_pool_import_seconds_max ");
+        seconds(&b, pool->import_max_us);
+        sb_printf(&b, "\n");
+    }
+    if (b.failed) {
+        mem_free(b.p);
+        return -ENOMEM;
+    }
+    *text = b.p;
+    *len = b.len;
+    return 0;
+}
