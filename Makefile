@@ -79,6 +79,7 @@ INTEG_SCRIPTS = $(sort $(wildcard tests/integration/*.sh))
 SAMPLES ?= $(abspath ../shared/lean-samples)
 export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
+export ENVPOOL_SANITIZE = $(SANITIZE)
 
 .PHONY: all check unit integration valgrind fuzz demo bench bench-pool install uninstall clean deps examples
 .SUFFIXES:

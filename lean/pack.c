@@ -290,7 +290,8 @@ static void tput(txt *t, const char *s, size_t n)
         t->s = q;
         t->cap = c;
     }
-    memcpy(t->s + t->len, s, n);
+    if (n)
+        memcpy(t->s + t->len, s, n); /* s may be NULL when n is 0 */
     t->len += n;
     t->s[t->len] = 0;
 }

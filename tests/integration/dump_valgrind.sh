@@ -5,6 +5,10 @@
 set -eu
 BUILD=${ENVPOOL_BUILD:-build}
 SAMPLES=${ENVPOOL_SAMPLES:-../shared/lean-samples}
+if [ -n "${ENVPOOL_SANITIZE:-}" ]; then
+    echo "dump_valgrind: skipped: valgrind cannot run a sanitizer build (the sanitizers check it instead)"
+    exit 0
+fi
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "dump_valgrind: valgrind is not installed (make deps)" >&2
     exit 1
