@@ -83,6 +83,8 @@ export ENVPOOL_SANITIZE = $(SANITIZE)
 
 .PHONY: all check unit integration valgrind fuzz demo bench bench-pool install uninstall clean deps examples
 .SUFFIXES:
+# Keep intermediate objects (test .o files) so that rebuilds stay incremental.
+.SECONDARY:
 
 all: $(BINS) examples
 
@@ -128,7 +130,7 @@ check: all $(UNIT_BINS)
 	$(Q)tests/run-integration.sh $(INTEG_SCRIPTS)
 
 valgrind: all $(UNIT_BINS)
-	$(Q)VALGRIND=1 ENVPOOL_CHECK_LEAKS=1 tests/run-unit.sh $(UNIT_BINS)
+	$(Q)VALGRIND=1 ENVPOOL_CHECK_LEAKS=1 ENVPOOL_DAMAGE_ROUNDS=2000 tests/run-unit.sh $(UNIT_BINS)
 	$(Q)VALGRIND=1 tests/run-integration.sh $(INTEG_SCRIPTS)
 
 # libFuzzer targets: tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
