@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "region/hash.h"
 #include "region/region.h"
 
 #define LN_WUR __attribute__((warn_unused_result))
@@ -164,12 +165,17 @@ LN_WUR int ln_name_eq_text(const ln_module *m, lx_word name, const char *text, s
 /* 2023+ Name hash of dotted text (same parsing as ln_name_eq_text). 0 or LN_EINVAL. */
 LN_WUR int ln_name_hash_text(const char *text, size_t len, uint64_t *hash);
 
-/* The pieces of the 2023+ hash, exported for writers and tests. */
-uint64_t ln_hash_mix(uint64_t h, uint64_t k);
-uint64_t ln_murmur64a(const void *data, size_t len, uint64_t seed);
-enum { LN_NAME_ANON_HASH = 1723 };
-uint64_t ln_name_hash_str(uint64_t prefix_hash, const char *s, size_t len);
-uint64_t ln_name_hash_num(uint64_t prefix_hash, uint64_t n);
+/* The pieces of the 2023+ hash, for writers and indexes: region/hash.h's,
+ * under lean/'s names (a component n ≥ 2^64 hashes as 17). */
+enum { LN_NAME_ANON_HASH = REGION_NAME_ANON_HASH };
+static inline uint64_t ln_name_hash_str(uint64_t prefix_hash, const char *s, size_t len)
+{
+    return region_name_hash_str(prefix_hash, s, len);
+}
+static inline uint64_t ln_name_hash_num(uint64_t prefix_hash, uint64_t n)
+{
+    return region_name_hash_num(prefix_hash, n);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Levels.                                                                   */

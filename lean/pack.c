@@ -1229,7 +1229,7 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
     }
     local[1 + nc] = name_hash(rname);
     d.nlocal = 2 + nc;
-    lph[h.nlp] = ln_data_name_str(LN_DATA_NAME_ANON_HASH, v, strlen(v));
+    lph[h.nlp] = region_name_hash_str(LN_DATA_NAME_ANON_HASH, v, strlen(v));
     d.nlparams = h.nlp + (large ? 1 : 0);
     lx_word rtype;
     if ((rc = expr_text(&d, &t, &rtype))) {

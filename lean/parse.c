@@ -49,7 +49,7 @@ lx_word ln_mk_name_str(lx_word prefix, const char *s, size_t len)
     lx_word n = lx_ctor_new(1, 2, 8);
     lx_ctor_set(n, 0, prefix);
     lx_ctor_set(n, 1, str);
-    set_data(n, ln_data_name_str(ph, s, len));
+    set_data(n, region_name_hash_str(ph, s, len));
     return n;
 }
 
@@ -60,7 +60,7 @@ lx_word ln_mk_name_num(lx_word prefix, uint64_t v)
     lx_word n = lx_ctor_new(2, 2, 8);
     lx_ctor_set(n, 0, prefix);
     lx_ctor_set(n, 1, lx_box(v));
-    set_data(n, ln_data_name_num(ph, v, true));
+    set_data(n, region_name_hash_num(ph, v));
     return n;
 }
 
