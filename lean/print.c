@@ -20,8 +20,12 @@
  * - Applications show every argument, implicit ones included (the file does
  *   not say which are implicit; this is pp.explicit without the @).
  * - Literals: 42 (any size), "text" with Lean's escapes (\n \t \\ \" \xHH).
- * - Projections: `e.1` (1-based field index, Lean's `.1` notation); the
- *   structure name is not shown.
+ * - Projections: `e.S.i`, field i (from 1) of structure S, e.g. `p.Prod.1`,
+ *   `(f x).PProd.2`: Lean's `.1` notation with the structure's name in
+ *   front of the index, so that the text says everything the Expr holds.
+ *   A constant (or free/meta variable, sort) is parenthesized, `(c).Prod.1`,
+ *   since `c.Prod.1` would read as one name. A structure name that is
+ *   [anonymous] (only in built terms) is left out: `e.1`.
  * - Metadata (mdata) is skipped; free variables print their name, metavariables ?name.
  *
  * Work is iterative over an explicit task stack (no recursion on file data).
@@ -44,6 +48,7 @@ enum task_kind {
     T_TEXT,  /* emit text */
     T_EXPR,  /* print w at prec */
     T_NUM,   /* emit n in decimal */
+    T_NAME,  /* emit the Name w */
     T_OPEN,  /* binder w (lam/forall): choose name, emit "(x : ", then type, then T_CLOSE */
     T_LET,   /* let node w */
     T_CLOSE, /* emit text, bring the pending name (arena off, len) into scope */
@@ -653,12 +658,33 @@ static int do_expr(pr *p, lx_word w, enum prec prec)
             return put_string_lit(p, x.lit);
         return ln_nat_format(p->m, x.lit, p->out, p->err);
     case LN_PROJ: {
+        /* e.S.i: S the structure's name (omitted when anonymous), i from 1. */
         uint64_t idx;
         if ((rc = ln_nat_u64(p->m, x.b, &idx, p->err)))
             return rc;
         if ((rc = push(p, (task){.kind = T_NUM, .n = idx + 1})) || (rc = push_text(p, ".")))
             return rc;
-        return push_expr(p, x.c, P_ARG);
+        if (!(lx_is_scalar(x.a) && lx_unbox(x.a) == 0) &&
+            ((rc = push(p, (task){.kind = T_NAME, .w = x.a})) || (rc = push_text(p, "."))))
+            return rc;
+        /* A name would run into the suffix (c.S.1 reads as one constant): parenthesize. */
+        ln_expr y;
+        lx_word inner = x.c;
+        if ((rc = ln_expr_view(p->m, inner, &y, p->err)))
+            return rc;
+        while (y.kind == LN_MDATA) {
+            inner = y.b;
+            if (++p->steps > p->max_steps)
+                return LN_ETOOBIG;
+            if ((rc = ln_expr_view(p->m, inner, &y, p->err)))
+                return rc;
+        }
+        if (y.kind == LN_CONST || y.kind == LN_FVAR || y.kind == LN_MVAR || y.kind == LN_SORT) {
+            if ((rc = ln_buf_puts(p->out, "(")) || (rc = push_text(p, ")")))
+                return rc;
+            return push_expr(p, inner, P_TOP);
+        }
+        return push_expr(p, inner, P_ARG);
     }
     case LN_SORT:
     case LN_MDATA:
@@ -721,6 +747,7 @@ int ln_expr_format(const ln_module *m, lx_word e, ln_buf *out, region_error *err
         case T_TEXT:  rc = ln_buf_puts(out, t.text); break;
         case T_EXPR:  rc = do_expr(&p, t.w, (enum prec)t.prec); break;
         case T_NUM:   rc = ln_buf_printf(out, "%llu", (unsigned long long)t.n); break;
+        case T_NAME:  rc = ln_name_format(p.m, t.w, out, err); break;
         case T_OPEN:  rc = do_open(&p, t.w); break;
         case T_LET:   rc = do_let(&p, t.w); break;
         case T_CLOSE:

@@ -56,7 +56,12 @@ static void test_atoms(void **state)
     uint64_t limbs[2] = {0x1c86f84750c2717bULL, 0x2fULL}; /* 869052574729471422843 */
     expect_print(&b, tb_lit_nat(&b, tb_mpz(&b, 2, limbs)), "869052574729471422843");
     expect_print(&b, tb_lit_str(&b, "a\"b\\c\nd\te\x01\xc3\xa9"), "\"a\\\"b\\\\c\\nd\\te\\x01\xc3\xa9\"");
-    expect_print(&b, tb_proj(&b, "Prod", 0, tb_app(&b, tb_const(&b, "f", 0, NULL), nat(&b))), "(f Nat).1");
+    expect_print(&b, tb_proj(&b, "Prod", 0, tb_app(&b, tb_const(&b, "f", 0, NULL), nat(&b))), "(f Nat).Prod.1");
+    /* a constant is parenthesized (c.Prod.1 would be one name); nested projections chain */
+    expect_print(&b, tb_proj(&b, "A.B", 1, tb_proj(&b, "Prod", 0, tb_const(&b, "c", 0, NULL))),
+                 "(c).Prod.1.A.B.2");
+    expect_print(&b, tb_proj(&b, "Prod", 0, tb_mdata(&b, tb_const(&b, "c", 0, NULL))), "(c).Prod.1");
+    expect_print(&b, tb_proj(&b, "Prod", 1, tb_bvar(&b, 3)), "#3.Prod.2");
     expect_print(&b, tb_mdata(&b, nat(&b)), "Nat");
     expect_print(&b, tb_bvar(&b, 3), "#3");
     expect_print(&b, tb_const(&b, "a.«b c».2", 0, NULL), "a.«b c».2");
