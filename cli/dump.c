@@ -1,5 +1,5 @@
 /*
- * cli/dump.c — `envpool dump [--json] FILE...`: what a .olean file holds.
+ * cli/dump.c — `envpool dump [--json|--text] FILE...`: what a .olean file holds.
  *
  * For people: the header (format, Lean version, githash, base), the layout
  * era, the imports, each constant as `kind name.{params} : type`, and a count
@@ -17,6 +17,11 @@
  * "rules" (ctor names), "k"; def "safety" ("unsafe"|"safe"|"partial"),
  * "hints" ("opaque"|"abbrev"|"regular N"); axiom and opaque "is_unsafe".
  *
+ * With --text: the module in the text module format (docs/module-format.md,
+ * lean/unpack.c), which `envpool pack` reads back; its module name is the
+ * dotted tail of the path (A/B/C.olean: C, B.C, A.B.C, …) whose Lean base
+ * address is the file's, else the file's stem.
+ *
  * Each file's output is built in memory and written only when the whole file
  * decoded, so a damaged file prints nothing on stdout but one line on stderr
  * (path, offset, reason) and makes the exit status 1; later files still run.
@@ -28,12 +33,15 @@
 
 #include "cli/cli.h"
 #include "lean/lean.h"
+#include "lean/pack.h"
+#include "region/compactor.h"
 
 static const char *const format_names[] = {"v0", "v1", "v2"};
 static const char *const safety_names[] = {"unsafe", "safe", "partial"};
 
 typedef struct dump_opts {
     bool   json;
+    bool   text;
     size_t max_type_bytes;
 } dump_opts;
 
@@ -309,10 +317,52 @@ out:
     return rc;
 }
 
+/*
+ * The module name of path: the shortest dotted tail of its path (without
+ * ".olean") whose base address (region_module_base) is the file's, as pack
+ * and Lean choose it; else the stem. Written to name (size bytes).
+ */
+static void module_name_of(const char *path, uint64_t base, char *name, size_t size)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    size_t n = strlen(buf);
+    if (n > 6 && !strcmp(buf + n - 6, ".olean"))
+        buf[n -= 6] = 0;
+    char *slash = strrchr(buf, '/');
+    char *start = slash ? slash + 1 : buf;
+    snprintf(name, size, "%s", start); /* the fallback: the stem */
+    for (;;) {
+        char cand[4096];
+        snprintf(cand, sizeof cand, "%s", start);
+        for (char *c = cand; *c; c++)
+            if (*c == '/')
+                *c = '.';
+        if (*cand && region_module_base(cand) == base) {
+            snprintf(name, size, "%s", cand);
+            return;
+        }
+        if (start == buf)
+            return;
+        start--; /* at the '/' before the current tail */
+        while (start > buf && start[-1] != '/')
+            start--;
+    }
+}
+
+static int dump_module_text(ln_buf *b, const char *path, const region *r, const ln_module *m,
+                            region_error *err)
+{
+    char name[4096];
+    module_name_of(path, region_get_info(r)->base, name, sizeof name);
+    return ln_unpack(m, name, b, err);
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: envpool dump [--json] [--max-type-bytes N] FILE.olean...\n"
+    fprintf(f, "usage: envpool dump [--json|--text] [--max-type-bytes N] FILE.olean...\n"
                "  --json               one JSON object per file (see docs/DESIGN.md)\n"
+               "  --text               the module as text that `envpool pack` reads (docs/module-format.md)\n"
                "  --max-type-bytes N   cut each printed type at N bytes (default %d)\n",
             LN_BUF_DEFAULT_LIMIT);
 }
@@ -332,7 +382,9 @@ static int dump_one(const char *path, const dump_opts *o)
     if (!rc)
         rc = ln_module_open(r, &m, &err);
     if (!rc)
-        rc = o->json ? dump_json(&out, path, r, &m, o, &err) : dump_text(&out, path, r, &m, o, &err);
+        rc = o->json   ? dump_json(&out, path, r, &m, o, &err)
+             : o->text ? dump_module_text(&out, path, r, &m, &err)
+                       : dump_text(&out, path, r, &m, o, &err);
     if (rc) {
         if (err.code == 0) { /* allocation failure or a limit, not the file */
             snprintf(err.path, sizeof err.path, "%s", path);
@@ -361,6 +413,8 @@ int cmd_dump(int argc, char **argv)
             opts = false;
         } else if (!strcmp(argv[i], "--json")) {
             o.json = true;
+        } else if (!strcmp(argv[i], "--text")) {
+            o.text = true;
         } else if (!strcmp(argv[i], "--max-type-bytes") && i + 1 < argc) {
             char *end;
             unsigned long long v = strtoull(argv[++i], &end, 10);
@@ -377,6 +431,10 @@ int cmd_dump(int argc, char **argv)
             usage(stderr);
             return CLI_USAGE;
         }
+    }
+    if (o.json && o.text) {
+        fprintf(stderr, "envpool dump: --json and --text exclude each other\n");
+        return CLI_USAGE;
     }
     opts = true;
     for (int i = 1; i < argc; i++) {

@@ -229,11 +229,30 @@ LN_WUR int ln_expr_view(const ln_module *m, lx_word w, ln_expr *out, region_erro
  * Appends e in Lean syntax (see print.c for the conventions: binder braces,
  * ∀/fun/let, → for non-dependent arrows, Sort/Type/Prop, .{u} on constants,
  * de Bruijn indices resolved to names with fresh x_1-style names on clashes,
- * e.1 projections, mdata skipped, all arguments shown). Iterative; output is
+ * e.S.1 projections, mdata skipped, all arguments shown). Iterative; output is
  * bounded by out->limit (LN_ETOOBIG, text cut with "…"), work by a step budget
  * proportional to the limit. Loose bound variables print as #i.
  */
 LN_WUR int ln_expr_format(const ln_module *m, lx_word e, ln_buf *out, region_error *err);
+
+typedef struct ln_print_opts {
+    /* A non-dependent arrow whose binder has a name prints as (a : A) → B
+     * ([a : C] → B for an instance), not A → B: nothing of the Expr is lost. */
+    bool     named_arrows;
+    /* Signature form: the first `hide` ∀ binders of e are brought into scope
+     * by name without being printed, the next `show` are printed one by one
+     * as " (x : A)" in their braces (never as arrows), then " : " and the
+     * rest: `inductive T` + " (α : Type u) : Type u". REGION_ECORRUPT if e
+     * has fewer binders. Without signature, `hide` leading ∀ or fun binders
+     * are brought into scope and the rest printed (a value after its
+     * parameters: `def f (x : A) : B :=` + " b"). */
+    bool     signature;
+    uint64_t hide, show;
+} ln_print_opts;
+
+/* ln_expr_format with options (o BORROWED; NULL: the defaults above, all off). */
+LN_WUR int ln_expr_format_opts(const ln_module *m, lx_word e, const ln_print_opts *o, ln_buf *out,
+                               region_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Constants.                                                                */

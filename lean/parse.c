@@ -5,6 +5,7 @@
  * Grammar (what lean/print.c writes):
  *
  *   expr   := ('∀' | 'fun') binder+ (',' | '=>') expr
+ *           | binder '→' expr                 arrow with a binder name
  *           | 'let' ident ':' expr ':=' expr ';' expr
  *           | '[' expr ']' '→' expr            instance arrow
  *           | app ['→' expr]
@@ -944,6 +945,55 @@ static int parse_let(parser *p, lx_word *out)
     return 0;
 }
 
+/* Is the current token an opening bracket followed by `ident :` (a binder)? */
+static bool at_binder(parser *p)
+{
+    if (p->tok != T_LPAREN && p->tok != T_LBRACE && p->tok != T_LSTRICT && p->tok != T_LBRACK)
+        return false;
+    parser save = *p;
+    lex(p);
+    bool yes = p->tok == T_IDENT;
+    if (yes) {
+        lex(p);
+        yes = p->tok == T_COLON;
+    }
+    *p = save;
+    return yes;
+}
+
+/* (x : A) → B, and likewise [x : C] → B, {x : A} → B, ⦃x : A⦄ → B. */
+static int parse_named_arrow(parser *p, lx_word *out)
+{
+    enum tok open = p->tok;
+    lex(p);
+    size_t noff = p->tstart, nlen = p->tlen;
+    lx_word name, type, body;
+    if (ln_mk_name_text(p->s + noff, nlen, &name))
+        name = ln_mk_name_str(lx_box(0), p->s + noff, nlen);
+    lex(p); /* the ':' at_binder saw */
+    lex(p);
+    int rc;
+    if ((rc = parse_expr(p, &type))) {
+        lx_unref(name);
+        return rc;
+    }
+    if ((rc = expect(p, closer(open), "a closing bracket")) || (rc = expect(p, T_ARROW, "'\xe2\x86\x92'")) ||
+        (rc = scope_push(p, noff, nlen))) {
+        lx_unref(name);
+        lx_unref(type);
+        return rc;
+    }
+    rc = parse_expr(p, &body);
+    p->nscope--;
+    if (rc) {
+        lx_unref(name);
+        lx_unref(type);
+        return rc;
+    }
+    *out = ln_mk_binder(false, name, type, body, bracket_info(open));
+    return 0;
+}
+
 static int parse_expr(parser *p, lx_word *out)
 {
     if (++p->depth > LN_PARSE_MAX_DEPTH)
@@ -951,6 +1001,8 @@ static int parse_expr(parser *p, lx_word *out)
     int rc;
     if (p->tok == T_FORALL || tok_is_word(p, "fun")) {
         rc = parse_binders(p, p->tok != T_FORALL, out);
+    } else if (at_binder(p)) {
+        rc = parse_named_arrow(p, out);
     } else if (tok_is_word(p, "let")) {
         rc = parse_let(p, out);
     } else {

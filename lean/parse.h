@@ -51,7 +51,7 @@ lx_word ln_mk_cons(lx_word head, lx_word tail);
 
 /*
  * Parses one expression in the printer's syntax (∀/fun binders with their
- * braces, →, let, Sort/Type/Prop, name.{levels}, applications, numerals,
+ * braces, → with or without a binder name, `(a : A) → B`, let, Sort/Type/Prop, name.{levels}, applications, numerals,
  * string literals, #i loose variables, ?m metavariables, e.S.1 projections
  * of field 1 of structure S; e.1 without S stands for S = [anonymous]).
  * A name bound by an enclosing binder is a bound variable; any other name is

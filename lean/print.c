@@ -28,6 +28,11 @@
  *   [anonymous] (only in built terms) is left out: `e.1`.
  * - Metadata (mdata) is skipped; free variables print their name, metavariables ?name.
  *
+ * Options (ln_expr_format_opts): named_arrows writes a non-dependent arrow
+ * whose binder has a name as `(a : A) → B` (`[inst : C] → B`), so that the
+ * text keeps every name the Expr holds (the module text of lean/unpack.c);
+ * signature prints a declaration's `BINDERS : TYPE` from its ∀ telescope.
+ *
  * Work is iterative over an explicit task stack (no recursion on file data).
  * Output is bounded by the buffer's limit and work by a step budget
  * proportional to it: a heavily shared DAG is expanded only until the text is
@@ -87,6 +92,7 @@ typedef struct pr {
     mslot           *ms;     size_t nms, cms; uint32_t gen;
     struct { lx_word w; uint64_t k; } *dfs; size_t ndfs, cdfs;
     uint64_t         steps, max_steps;
+    bool             named_arrows;  /* ln_print_opts.named_arrows */
 } pr;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -641,6 +647,13 @@ static int do_expr(pr *p, lx_word w, enum prec prec)
     case LN_FORALL:
         if (!arrow)
             return binder_group(p, w, &x);
+        if (p->named_arrows && !(lx_is_scalar(x.a) && lx_unbox(x.a) == 0)) {
+            /* (a : A) → B: POP, body, " → ", then the binder as in a ∀ group. */
+            if ((rc = push(p, (task){.kind = T_POP, .n = 1})) || (rc = push_expr(p, x.c, P_TOP)) ||
+                (rc = push_text(p, " \xe2\x86\x92 ")))
+                return rc;
+            return push(p, (task){.kind = T_OPEN, .w = w});
+        }
         /* POP, body, " → ", ANON, then the domain ([C] for instances). */
         if ((rc = push(p, (task){.kind = T_POP, .n = 1})) || (rc = push_expr(p, x.c, P_TOP)) ||
             (rc = push_text(p, " \xe2\x86\x92 ")) || (rc = push(p, (task){.kind = T_ANON})))
@@ -727,16 +740,65 @@ static int do_let(pr *p, lx_word w)
     return push_expr(p, x.b, P_TOP);
 }
 
+/*
+ * Signature form: brings the first o->hide ∀ binders of e into scope by name,
+ * then queues " (x : A)" for each of the next o->show, " : " and the rest.
+ */
+static int signature(pr *p, lx_word e, const ln_print_opts *o)
+{
+    lx_word node = e, first_shown = e;
+    ln_expr x;
+    int rc;
+    uint64_t show = o->signature ? o->show : 0;
+    for (uint64_t i = 0; i < o->hide + show; i++) {
+        if ((rc = ln_expr_view(p->m, node, &x, p->err)))
+            return rc;
+        if (x.kind != LN_FORALL && !(x.kind == LN_LAM && !o->signature))
+            return ln__fail(p->m, node, p->err, "Expr: binder %llu of a signature is not a %s",
+                            (unsigned long long)i, o->signature ? "\xe2\x88\x80" : "\xe2\x88\x80 or fun");
+        if (i < o->hide) {
+            size_t off, len;
+            if ((rc = choose_name(p, x.a, x.c, &off, &len)) || (rc = scope_push(p, off, len, true)))
+                return rc;
+            first_shown = x.c;
+        }
+        node = x.c;
+    }
+    if (!o->signature)
+        return push_expr(p, node, P_TOP);
+    /* Stack (top last): POP, rest, " : ", OPEN_show … " " OPEN_1 " ". */
+    if ((rc = push(p, (task){.kind = T_POP, .n = show})) || (rc = push_expr(p, node, P_TOP)) ||
+        (rc = push_text(p, " : ")))
+        return rc;
+    size_t before = p->nt;
+    node = first_shown;
+    for (uint64_t i = 0; i < show; i++) {
+        if ((rc = push_text(p, " ")) || (rc = push(p, (task){.kind = T_OPEN, .w = node})) ||
+            (rc = ln_expr_view(p->m, node, &x, p->err)))
+            return rc;
+        node = x.c;
+    }
+    reverse_tail(p, p->nt - before);
+    return 0;
+}
+
 int ln_expr_format(const ln_module *m, lx_word e, ln_buf *out, region_error *err)
+{
+    return ln_expr_format_opts(m, e, NULL, out, err);
+}
+
+int ln_expr_format_opts(const ln_module *m, lx_word e, const ln_print_opts *o, ln_buf *out,
+                        region_error *err)
 {
     pr p;
     memset(&p, 0, sizeof p);
     p.m = m;
     p.out = out;
     p.err = err;
+    p.named_arrows = o && o->named_arrows;
     ln_buf_init(&p.arena, SIZE_MAX / 4);
     p.max_steps = 64 * (uint64_t)out->limit + 100000;
-    int rc = push_expr(&p, e, P_TOP);
+    int rc = o && (o->signature || o->hide) ? signature(&p, e, o) : push_expr(&p, e, P_TOP);
     while (!rc && p.nt > 0) {
         task t = p.t[--p.nt];
         if (++p.steps > p.max_steps) {

@@ -24,6 +24,7 @@
 #include "region/compactor.h"
 #include "region/heap.h"
 #include "region/region.h"
+#include "tests/support/packtest.h"
 #include "tests/support/samples.h"
 #include "util/mem.h"
 
@@ -34,28 +35,6 @@
 static const char *const order[] = {
     "Demo.Logic", "Demo.Bool", "Demo.Nat", "Demo.List", "Demo.Option", "Demo.Prod", "Demo.Algebra", "Demo.Main",
 };
-
-/* Packs one text in memory with session pk: the file image (new). */
-static uint8_t *pack_text(ln_pack *pk, const char *path, const char *text, size_t len, const char *module,
-                          size_t *out_len, uint64_t *nconsts)
-{
-    lx_word root;
-    region_error err;
-    if (ln_pack_build(pk, path, text, len, &root, nconsts, &err) != 0)
-        fail_msg("%s", err.reason);
-    region_save_opts o;
-    memset(&o, 0, sizeof o);
-    snprintf(o.lean_version, sizeof o.lean_version, "%s", LN_PACK_LEAN_VERSION);
-    snprintf(o.githash, sizeof o.githash, "%s", LN_PACK_GITHASH);
-    region_saved *s;
-    const uint8_t *data;
-    assert_int_equal(region_compact(module, root, NULL, 0, NULL, &o, &s, &data, out_len, NULL, &err), 0);
-    uint8_t *copy = mem_alloc(*out_len);
-    memcpy(copy, data, *out_len);
-    region_saved_free(s);
-    lx_unref(root);
-    return copy;
-}
 
 /* Every Expr reachable from the constants: stored data = computed data. */
 static uint64_t check_module(const ln_module *m)
@@ -125,8 +104,8 @@ static void test_example_library(void **state)
         assert_string_equal(h.module, order[i]);
         ln_pack_header_free(&h);
         uint64_t nc;
-        uint8_t *img = pack_text(pk, path, (const char *)text, tlen, order[i], &len, &nc);
-        uint8_t *img2 = pack_text(pk2, path, (const char *)text, tlen, order[i], &len2, &nc);
+        uint8_t *img = packtest_image(pk, path, (const char *)text, tlen, order[i], &len, &nc);
+        uint8_t *img2 = packtest_image(pk2, path, (const char *)text, tlen, order[i], &len2, &nc);
         assert_int_equal(len, len2); /* deterministic */
         assert_memory_equal(img, img2, len);
         total += nc;
@@ -172,7 +151,7 @@ static void test_inductive_derivation(void **state)
     ln_pack *pk = ln_pack_new();
     size_t len;
     uint64_t nc;
-    uint8_t *img = pack_text(pk, "t.txt", text, sizeof text - 1, "T", &len, &nc);
+    uint8_t *img = packtest_image(pk, "t.txt", text, sizeof text - 1, "T", &len, &nc);
     assert_int_equal(nc, 8); /* Nat, 2 ctors, rec; Vec, 2 ctors, rec */
     region *r;
     region_error err;

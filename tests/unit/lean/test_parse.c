@@ -95,6 +95,19 @@ static void test_hand_written(void **state)
     assert_int_equal(ln_data_name_stored(&LX_HEAP_SPACE, lx_ctor_get(first, 0), &h), 0);
     assert_int_equal(h, region_name_hash("Prod"));
     lx_unref(e);
+    /* arrows with binder names: the name is kept and bound in the codomain */
+    e = parse_ok("(a : Nat) \xe2\x86\x92 [inst : C a] \xe2\x86\x92 {x : Nat} \xe2\x86\x92 P a");
+    const uint8_t *ar = H(e);
+    assert_int_equal(lx_tag(ar), 7);
+    assert_int_equal(lx_ctor_scalars(ar)[8], 0);
+    assert_int_not_equal(lx_ctor_get(ar, 0), lx_box(0)); /* named a */
+    const uint8_t *ar2 = H(lx_ctor_get(ar, 2));
+    assert_int_equal(lx_ctor_scalars(ar2)[8], 3);
+    assert_true(lx_ctor_get(H(lx_ctor_get(H(lx_ctor_get(ar2, 1)), 1)), 0) == lx_box(0)); /* C a: a is #0 */
+    const uint8_t *ar3 = H(lx_ctor_get(ar2, 2));
+    assert_int_equal(lx_ctor_scalars(ar3)[8], 1);
+    assert_true(lx_ctor_get(H(lx_ctor_get(H(lx_ctor_get(ar3, 2)), 1)), 0) == lx_box(2)); /* P a: a is #2 */
+    lx_unref(e);
     /* a bound name followed by something that is not a projection is a constant */
     e = parse_ok("fun (Nat : Type) => Nat.succ");
     assert_int_equal(lx_tag(H(lx_ctor_get(H(e), 2))), 4);
@@ -128,6 +141,8 @@ static void test_errors(void **state)
         {"(c).Prod", 3},
         {"(c).Prod.0", 3},
         {"(c).1.Prod", 3},
+        {"(x : A) B", 8},
+        {"[inst : C]", 10},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lx_word e;
