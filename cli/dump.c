@@ -103,36 +103,21 @@ static int json_name(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word nam
     return rc ? rc : json_str(b, scratch->data ? scratch->data : "", scratch->len);
 }
 
-/* A List Name as a JSON array. */
-static int json_name_list(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list,
+/* A List Name as a JSON array; of_rules: a List RecursorRule, shown by its constructor names. */
+static int json_name_list(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list, bool of_rules,
                           region_error *err)
 {
     int rc = ln_buf_puts(b, "[");
     lx_word head;
     bool first = true;
     while (!rc && (rc = ln_list_next(m, &list, &head, err)) == 1) {
-        if (!first && (rc = ln_buf_puts(b, ",")))
-            break;
-        first = false;
-        rc = json_name(b, scratch, m, head, err);
-    }
-    return rc < 0 ? rc : ln_buf_puts(b, "]");
-}
-
-static int json_rules(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list,
-                      region_error *err)
-{
-    int rc = ln_buf_puts(b, "[");
-    lx_word head;
-    bool first = true;
-    while (!rc && (rc = ln_list_next(m, &list, &head, err)) == 1) {
-        ln_rec_rule rule;
-        if ((rc = ln_rec_rule_view(m, head, &rule, err)))
+        ln_rec_rule rule = {0};
+        if (of_rules && (rc = ln_rec_rule_view(m, head, &rule, err)))
             break;
         if (!first && (rc = ln_buf_puts(b, ",")))
             break;
         first = false;
-        rc = json_name(b, scratch, m, rule.ctor, err);
+        rc = json_name(b, scratch, m, of_rules ? rule.ctor : head, err);
     }
     return rc < 0 ? rc : ln_buf_puts(b, "]");
 }
@@ -162,13 +147,13 @@ static int json_const(ln_buf *b, ln_buf *scratch, ln_buf *tbuf, const ln_module 
     int rc;
     if ((rc = ln_buf_puts(b, "{\"name\":")) || (rc = json_name(b, scratch, m, c->name, err)) ||
         (rc = ln_buf_printf(b, ",\"kind\":\"%s\",\"level_params\":", ln_const_kind_name(c->kind))) ||
-        (rc = json_name_list(b, scratch, m, c->level_params, err)) ||
+        (rc = json_name_list(b, scratch, m, c->level_params, false, err)) ||
         (rc = type_text(m, c, tbuf, err)) || (rc = ln_buf_puts(b, ",\"type\":")) ||
         (rc = json_str(b, ln_buf_cstr(tbuf), tbuf->len)))
         return rc;
     switch (c->kind) {
     case LN_INDUCT:
-        if ((rc = ln_buf_puts(b, ",\"ctors\":")) || (rc = json_name_list(b, scratch, m, c->ctors, err)))
+        if ((rc = ln_buf_puts(b, ",\"ctors\":")) || (rc = json_name_list(b, scratch, m, c->ctors, false, err)))
             return rc;
         rc = ln_buf_printf(b, ",\"num_params\":%llu,\"num_indices\":%llu,\"is_rec\":%s",
                            (unsigned long long)c->num_params, (unsigned long long)c->num_indices,
@@ -186,7 +171,7 @@ static int json_const(ln_buf *b, ln_buf *scratch, ln_buf *tbuf, const ln_module 
                                    "\"num_minors\":%llu,\"rules\":",
                                 (unsigned long long)c->num_params, (unsigned long long)c->num_indices,
                                 (unsigned long long)c->num_motives, (unsigned long long)c->num_minors)) ||
-            (rc = json_rules(b, scratch, m, c->rules, err)))
+            (rc = json_name_list(b, scratch, m, c->rules, true, err)))
             return rc;
         rc = ln_buf_printf(b, ",\"k\":%s", c->k ? "true" : "false");
         break;

@@ -845,6 +845,39 @@ static enum tok closer(enum tok t)
     return t == T_LBRACE ? T_RBRACE : t == T_LSTRICT ? T_RSTRICT : t == T_LBRACK ? T_RBRACK : T_RPAREN;
 }
 
+static void unref_n(const lx_word *w, size_t n)
+{
+    while (n > 0)
+        lx_unref(w[--n]);
+}
+
+/*
+ * The binder name at the current token (an identifier), NEW; its text is
+ * at *off, *len; the token is consumed. A name ln_mk_name_text refuses
+ * (e.g. a✝ with odd bytes) becomes one string component.
+ */
+static lx_word binder_name(parser *p, size_t *off, size_t *len)
+{
+    lx_word name;
+    *off = p->tstart;
+    *len = p->tlen;
+    if (ln_mk_name_text(p->s + *off, *len, &name))
+        name = ln_mk_name_str(lx_box(0), p->s + *off, *len);
+    lex(p);
+    return name;
+}
+
+/* Parses an expression in the scope of one more binder, named by s[off, off + len). */
+static int parse_in_scope(parser *p, size_t off, size_t len, lx_word *out)
+{
+    int rc = scope_push(p, off, len);
+    if (rc)
+        return rc;
+    rc = parse_expr(p, out);
+    p->nscope--;
+    return rc;
+}
+
 /* ∀/fun binders ... body. */
 static int parse_binders(parser *p, bool lam, lx_word *out)
 {
@@ -864,10 +897,8 @@ static int parse_binders(parser *p, bool lam, lx_word *out)
             rc = perr(p, "a binder name");
             goto fail;
         }
-        size_t noff = p->tstart, nlen = p->tlen;
-        if (ln_mk_name_text(p->s + noff, nlen, &names[k]))
-            names[k] = ln_mk_name_str(lx_box(0), p->s + noff, nlen); /* e.g. a✝ with odd bytes */
-        lex(p);
+        size_t noff, nlen;
+        names[k] = binder_name(p, &noff, &nlen);
         if ((rc = expect(p, T_COLON, "':'"))) {
             lx_unref(names[k]);
             goto fail;
@@ -912,36 +943,25 @@ static int parse_let(parser *p, lx_word *out)
     lex(p);
     if (p->tok != T_IDENT)
         return perr(p, "a let name");
-    size_t noff = p->tstart, nlen = p->tlen;
-    lx_word name, type, value, body;
-    if (ln_mk_name_text(p->s + noff, nlen, &name))
-        name = ln_mk_name_str(lx_box(0), p->s + noff, nlen);
-    lex(p);
-    int rc;
-    if ((rc = expect(p, T_COLON, "':'")) || (rc = parse_expr(p, &type))) {
-        lx_unref(name);
-        return rc;
-    }
-    if ((rc = expect(p, T_ASSIGN, "':='")) || (rc = parse_expr(p, &value))) {
-        lx_unref(name);
-        lx_unref(type);
-        return rc;
-    }
-    if ((rc = expect(p, T_SEMI, "';'")) || (rc = scope_push(p, noff, nlen))) {
-        lx_unref(name);
-        lx_unref(type);
-        lx_unref(value);
-        return rc;
-    }
-    rc = parse_expr(p, &body);
-    p->nscope--;
+    size_t noff, nlen, k = 0;
+    lx_word w[4]; /* name, type, value, body: the first k are built */
+    w[k++] = binder_name(p, &noff, &nlen);
+    int rc = expect(p, T_COLON, "':'");
+    if (!rc && !(rc = parse_expr(p, &w[k])))
+        k++;
+    if (!rc)
+        rc = expect(p, T_ASSIGN, "':='");
+    if (!rc && !(rc = parse_expr(p, &w[k])))
+        k++;
+    if (!rc)
+        rc = expect(p, T_SEMI, "';'");
+    if (!rc && !(rc = parse_in_scope(p, noff, nlen, &w[k])))
+        k++;
     if (rc) {
-        lx_unref(name);
-        lx_unref(type);
-        lx_unref(value);
+        unref_n(w, k);
         return rc;
     }
-    *out = ln_mk_let(name, type, value, body, false);
+    *out = ln_mk_let(w[0], w[1], w[2], w[3], false);
     return 0;
 }
 
@@ -966,31 +986,23 @@ static int parse_named_arrow(parser *p, lx_word *out)
 {
     enum tok open = p->tok;
     lex(p);
-    size_t noff = p->tstart, nlen = p->tlen;
-    lx_word name, type, body;
-    if (ln_mk_name_text(p->s + noff, nlen, &name))
-        name = ln_mk_name_str(lx_box(0), p->s + noff, nlen);
-    lex(p); /* the ':' at_binder saw */
-    lex(p);
-    int rc;
-    if ((rc = parse_expr(p, &type))) {
-        lx_unref(name);
-        return rc;
-    }
-    if ((rc = expect(p, closer(open), "a closing bracket")) || (rc = expect(p, T_ARROW, "'\xe2\x86\x92'")) ||
-        (rc = scope_push(p, noff, nlen))) {
-        lx_unref(name);
-        lx_unref(type);
-        return rc;
-    }
-    rc = parse_expr(p, &body);
-    p->nscope--;
+    size_t noff, nlen, k = 0;
+    lx_word w[3]; /* name, type, body: the first k are built */
+    w[k++] = binder_name(p, &noff, &nlen);
+    int rc = expect(p, T_COLON, "':'");
+    if (!rc && !(rc = parse_expr(p, &w[k])))
+        k++;
+    if (!rc)
+        rc = expect(p, closer(open), "a closing bracket");
+    if (!rc)
+        rc = expect(p, T_ARROW, "'\xe2\x86\x92'");
+    if (!rc && !(rc = parse_in_scope(p, noff, nlen, &w[k])))
+        k++;
     if (rc) {
-        lx_unref(name);
-        lx_unref(type);
+        unref_n(w, k);
         return rc;
     }
-    *out = ln_mk_binder(false, name, type, body, bracket_info(open));
+    *out = ln_mk_binder(false, w[0], w[1], w[2], bracket_info(open));
     return 0;
 }
 
@@ -1031,14 +1043,8 @@ static int parse_expr(parser *p, lx_word *out)
         }
         lex(p);
         /* an unnamed variable: nothing can refer to it by name */
-        if ((rc = scope_push(p, 0, 0))) {
-            lx_unref(dom);
-            goto out;
-        }
         lx_word body;
-        rc = parse_expr(p, &body);
-        p->nscope--;
-        if (rc) {
+        if ((rc = parse_in_scope(p, 0, 0, &body))) {
             lx_unref(dom);
             goto out;
         }

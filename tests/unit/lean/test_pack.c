@@ -110,12 +110,7 @@ static void test_example_library(void **state)
         assert_memory_equal(img, img2, len);
         total += nc;
 
-        region *r;
-        const uint8_t *bufs[1] = {img};
-        if (region_open_buffers(bufs, &len, 1, path, &r, &err) != 0) {
-            char msg[1024];
-            fail_msg("%s", region_error_format(&err, msg, sizeof msg));
-        }
+        region *r = packtest_open(img, len, path);
         assert_int_equal(region_get_info(r)->base, region_module_base(order[i]));
         ln_module m;
         assert_int_equal(ln_module_open(r, &m, &err), 0);
@@ -153,10 +148,8 @@ static void test_inductive_derivation(void **state)
     uint64_t nc;
     uint8_t *img = packtest_image(pk, "t.txt", text, sizeof text - 1, "T", &len, &nc);
     assert_int_equal(nc, 8); /* Nat, 2 ctors, rec; Vec, 2 ctors, rec */
-    region *r;
+    region *r = packtest_open(img, len, "t");
     region_error err;
-    const uint8_t *bufs[1] = {img};
-    assert_int_equal(region_open_buffers(bufs, &len, 1, "t", &r, &err), 0);
     ln_module m;
     assert_int_equal(ln_module_open(r, &m, &err), 0);
     static const char *const names[] = {"Nat", "Nat.zero", "Nat.succ", "Nat.rec",

@@ -227,11 +227,9 @@ static void test_samples_round_trip(void **state)
     heap_m.sp = LX_HEAP_SPACE;
     heap_m.era = LN_ERA_2023;
     for (size_t f = 0; f < n; f++) {
-        region *r;
-        region_error err;
-        assert_int_equal(region_open(paths[f], REGION_OPEN_NO_FIXED, &r, &err), 0);
         ln_module m;
-        assert_int_equal(ln_module_open(r, &m, &err), 0);
+        region_error err;
+        region *r = sample_module(paths[f], &m);
         bool data = m.era != LN_ERA_2022;
         ln_buf buf, again;
         ln_buf_init(&buf, 1 << 22);

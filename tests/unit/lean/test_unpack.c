@@ -154,11 +154,9 @@ static void test_samples(void **state)
     char **paths;
     size_t n = samples_list(&paths), notes = 0, decls = 0;
     for (size_t f = 0; f < n; f++) {
-        region *r;
-        region_error err;
-        assert_int_equal(region_open(paths[f], REGION_OPEN_NO_FIXED, &r, &err), 0);
         ln_module m;
-        assert_int_equal(ln_module_open(r, &m, &err), 0);
+        region_error err;
+        region *r = sample_module(paths[f], &m);
         ln_buf out;
         ln_buf_init(&out, 1 << 26);
         if (ln_unpack(&m, "Sample", &out, &err) != 0)
