@@ -20,9 +20,12 @@
  */
 #include "lean/lean_internal.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lean/pack.h"
+#include "util/mem.h"
 
 /* A doc comment: the name word and its text. */
 typedef struct doc {
@@ -37,6 +40,8 @@ typedef struct unpack {
     region_error    *err;
     lx_word          docs;   /* Array (Name × String), or 0 */
     uint64_t         ndocs;
+    uint64_t        *induct; /* Name hashes of the module's inductive types, sorted */
+    size_t           ninduct;
 } unpack;
 
 static bool name_eq(const unpack *u, lx_word a, lx_word b)
@@ -166,12 +171,17 @@ static int note(const unpack *u, const char *what, const ln_const *c)
     return ln_buf_puts(u->out, "\n");
 }
 
-/* The constant of kind `kind` named `name`, searched in file order. */
-static int find_const(const unpack *u, lx_word name, enum ln_const_kind kind, ln_const *out, bool *found)
+/*
+ * The constant of kind `kind` named `name`, searched in file order from
+ * index `from` on, wrapping around (a constructor follows its type).
+ */
+static int find_const(const unpack *u, lx_word name, enum ln_const_kind kind, uint64_t from, ln_const *out,
+                      bool *found)
 {
     *found = false;
-    for (uint64_t i = 0; i < u->m->nconstants; i++) {
-        int rc = ln_module_const(u->m, i, out, u->err);
+    uint64_t n = u->m->nconstants;
+    for (uint64_t k = 0; k < n; k++) {
+        int rc = ln_module_const(u->m, (from + k) % n, out, u->err);
         if (rc)
             return rc;
         if (out->kind == kind && name_eq(u, out->name, name)) {
@@ -182,7 +192,32 @@ static int find_const(const unpack *u, lx_word name, enum ln_const_kind kind, ln
     return 0;
 }
 
-static int put_inductive(const unpack *u, const ln_const *c)
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Collects the Name hashes of the module's inductive types (sorted), for own_inductive. */
+static int collect_inductives(unpack *u)
+{
+    const ln_module *m = u->m;
+    u->induct = mem_try_alloc((m->nconstants ? m->nconstants : 1) * sizeof *u->induct);
+    if (!u->induct)
+        return -ENOMEM;
+    for (uint64_t i = 0; i < m->nconstants; i++) {
+        ln_const c;
+        int rc = ln_module_const(m, i, &c, u->err);
+        if (rc)
+            return rc;
+        if (c.kind == LN_INDUCT && (rc = ln_name_hash_compute(m, c.name, &u->induct[u->ninduct++], u->err)))
+            return rc;
+    }
+    qsort(u->induct, u->ninduct, sizeof *u->induct, cmp_u64);
+    return 0;
+}
+
+static int put_inductive(const unpack *u, const ln_const *c, uint64_t index)
 {
     ln_buf *out = u->out;
     int rc;
@@ -207,7 +242,7 @@ static int put_inductive(const unpack *u, const ln_const *c)
         ln_const k;
         bool found;
         const char *shortn;
-        if ((rc = find_const(u, cn, LN_CTOR, &k, &found)))
+        if ((rc = find_const(u, cn, LN_CTOR, index + 1, &k, &found)))
             return rc;
         if ((rc = ln_name_to_cstr(u->m, cn, cname, sizeof cname, &need, u->err)))
             return rc;
@@ -259,14 +294,19 @@ static int leading_binders(const unpack *u, lx_word type, lx_word value, uint64_
     }
 }
 
-/* Is the inductive type `name` declared in this module (so pack derives its ctors and recursor)? */
+/*
+ * Is the inductive type `name` declared in this module (so pack derives its
+ * constructors and recursor)? By 64-bit Name hash.
+ */
 static int own_inductive(const unpack *u, lx_word name, bool *own)
 {
-    ln_const t;
-    return find_const(u, name, LN_INDUCT, &t, own);
+    uint64_t h;
+    int rc = ln_name_hash_compute(u->m, name, &h, u->err);
+    *own = !rc && bsearch(&h, u->induct, u->ninduct, sizeof *u->induct, cmp_u64) != NULL;
+    return rc;
 }
 
-static int put_const(const unpack *u, const ln_const *c)
+static int put_const(const unpack *u, const ln_const *c, uint64_t index)
 {
     ln_buf *out = u->out;
     int rc = 0;
@@ -288,7 +328,7 @@ static int put_const(const unpack *u, const ln_const *c)
     case LN_QUOT:
         return note(u, "quotient constants cannot be written:", c);
     case LN_INDUCT:
-        if ((rc = blank_line(u)) || (rc = put_doc(u, c->name)) || (rc = put_inductive(u, c)))
+        if ((rc = blank_line(u)) || (rc = put_doc(u, c->name)) || (rc = put_inductive(u, c, index)))
             return rc;
         return ln_buf_puts(out, "\n");
     default:
@@ -319,20 +359,22 @@ int ln_unpack(const ln_module *m, const char *name, ln_buf *out, region_error *e
 {
     unpack u = {.m = m, .out = out, .err = err};
     int rc = find_docs(&u);
-    if (rc || (rc = ln_buf_printf(out, "module %s\n", name)))
-        return rc;
+    if (rc || (rc = collect_inductives(&u)) || (rc = ln_buf_printf(out, "module %s\n", name)))
+        goto out;
     for (uint64_t i = 0; i < m->nimports; i++) {
         ln_import im;
         if ((rc = ln_module_import(m, i, &im, err)) || (rc = ln_buf_puts(out, "import ")) ||
             (rc = ln_name_format(m, im.module, out, err)) || (rc = ln_buf_puts(out, "\n")))
-            return rc;
+            goto out;
     }
     if ((rc = ln_buf_puts(out, "\n")))
-        return rc;
+        goto out;
     for (uint64_t i = 0; i < m->nconstants; i++) {
         ln_const c;
-        if ((rc = ln_module_const(m, i, &c, err)) || (rc = put_const(&u, &c)))
-            return rc;
+        if ((rc = ln_module_const(m, i, &c, err)) || (rc = put_const(&u, &c, i)))
+            goto out;
     }
-    return 0;
+out:
+    mem_free(u.induct);
+    return rc;
 }
