@@ -40,6 +40,7 @@ typedef struct unpack {
     region_error    *err;
     lx_word          docs;   /* Array (Name × String), or 0 */
     uint64_t         ndocs;
+    struct doc_key { uint64_t hash, index; } *doc_keys; /* ndocs, sorted by Name hash */
     uint64_t        *induct; /* Name hashes of the module's inductive types, sorted */
     size_t           ninduct;
 } unpack;
@@ -103,19 +104,50 @@ static int blank_line(const unpack *u)
     return ln_buf_puts(u->out, "\n");
 }
 
-/* "/-- text -/" for the name's doc string, if it has one (after an empty line). */
-static int put_doc(const unpack *u, lx_word name)
+static int cmp_doc_key(const void *a, const void *b)
 {
+    uint64_t x = ((const struct doc_key *)a)->hash, y = ((const struct doc_key *)b)->hash;
+    return x < y ? -1 : x > y;
+}
+
+/* Indexes the doc strings by Name hash (Lean keeps them sorted by name, pack in file order). */
+static int index_docs(unpack *u)
+{
+    if (!u->ndocs)
+        return 0;
+    u->doc_keys = mem_try_alloc(u->ndocs * sizeof *u->doc_keys);
+    if (!u->doc_keys)
+        return -ENOMEM;
     for (uint64_t i = 0; i < u->ndocs; i++) {
         doc d;
         int rc = doc_at(u, i, &d);
-        if (rc)
+        if (rc || (rc = ln_name_hash_compute(u->m, d.name, &u->doc_keys[i].hash, u->err)))
+            return rc;
+        u->doc_keys[i].index = i;
+    }
+    qsort(u->doc_keys, u->ndocs, sizeof *u->doc_keys, cmp_doc_key);
+    return 0;
+}
+
+/* "/-- text -/" for the name's doc string, if it has one (after an empty line). */
+static int put_doc(const unpack *u, lx_word name)
+{
+    struct doc_key key = {0, 0};
+    int rc;
+    if (!u->ndocs || (rc = ln_name_hash_compute(u->m, name, &key.hash, u->err)))
+        return u->ndocs ? rc : 0;
+    const struct doc_key *k = bsearch(&key, u->doc_keys, u->ndocs, sizeof key, cmp_doc_key);
+    while (k && k > u->doc_keys && k[-1].hash == key.hash)
+        k--; /* the first of equal hashes */
+    for (; k && k < u->doc_keys + u->ndocs && k->hash == key.hash; k++) {
+        doc d;
+        if ((rc = doc_at(u, k->index, &d)))
             return rc;
         if (!name_eq(u, d.name, name))
             continue;
         if ((rc = blank_line(u)))
             return rc;
-        if (memchr(d.s, 0, d.len) || (d.len >= 2 && strstr(d.s, "-/")))
+        if (memchr(d.s, 0, d.len) || strstr(d.s, "-/"))
             return ln_buf_puts(u->out, "-- envpool: a doc string that a comment cannot hold is left out\n");
         if ((rc = ln_buf_puts(u->out, "/-- ")) || (rc = ln_buf_append(u->out, d.s, d.len)))
             return rc;
@@ -359,7 +391,8 @@ int ln_unpack(const ln_module *m, const char *name, ln_buf *out, region_error *e
 {
     unpack u = {.m = m, .out = out, .err = err};
     int rc = find_docs(&u);
-    if (rc || (rc = collect_inductives(&u)) || (rc = ln_buf_printf(out, "module %s\n", name)))
+    if (rc || (rc = index_docs(&u)) || (rc = collect_inductives(&u)) ||
+        (rc = ln_buf_printf(out, "module %s\n", name)))
         goto out;
     for (uint64_t i = 0; i < m->nimports; i++) {
         ln_import im;
@@ -375,6 +408,7 @@ int ln_unpack(const ln_module *m, const char *name, ln_buf *out, region_error *e
             goto out;
     }
 out:
+    mem_free(u.doc_keys);
     mem_free(u.induct);
     return rc;
 }
