@@ -133,9 +133,11 @@ static int index_docs(unpack *u)
 static int put_doc(const unpack *u, lx_word name)
 {
     struct doc_key key = {0, 0};
-    int rc;
-    if (!u->ndocs || (rc = ln_name_hash_compute(u->m, name, &key.hash, u->err)))
-        return u->ndocs ? rc : 0;
+    if (!u->ndocs)
+        return 0;
+    int rc = ln_name_hash_compute(u->m, name, &key.hash, u->err);
+    if (rc)
+        return rc;
     const struct doc_key *k = bsearch(&key, u->doc_keys, u->ndocs, sizeof key, cmp_doc_key);
     while (k && k > u->doc_keys && k[-1].hash == key.hash)
         k--; /* the first of equal hashes */
