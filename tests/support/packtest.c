@@ -8,8 +8,23 @@
 #include <string.h>
 
 #include "region/compactor.h"
+#include "tests/support/samples.h"
 #include "region/heap.h"
 #include "util/mem.h"
+
+#ifndef EXAMPLES_DIR
+#define EXAMPLES_DIR "examples"
+#endif
+
+const char *const packtest_examples[PACKTEST_NEXAMPLES] = {
+    "Demo.Logic", "Demo.Bool", "Demo.Nat", "Demo.List", "Demo.Option", "Demo.Prod", "Demo.Algebra", "Demo.Main",
+};
+
+uint8_t *packtest_example_text(const char *module, char *path, size_t size, size_t *len)
+{
+    snprintf(path, size, "%s/%s.txt", EXAMPLES_DIR, module);
+    return read_file(path, len);
+}
 
 uint8_t *packtest_image(ln_pack *pk, const char *path, const char *text, size_t len, const char *module,
                         size_t *out_len, uint64_t *nconsts)

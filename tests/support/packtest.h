@@ -20,6 +20,15 @@
 uint8_t *packtest_image(ln_pack *pk, const char *path, const char *text, size_t len, const char *module,
                         size_t *out_len, uint64_t *nconsts);
 
+/* The example library's modules (examples/NAME.txt), imports first. */
+extern const char *const packtest_examples[];
+enum { PACKTEST_NEXAMPLES = 8 };
+/*
+ * Reads the text of example module `module`: NEW (mem_free), *len bytes;
+ * its path is written to path (size bytes). Aborts if it cannot be read.
+ */
+uint8_t *packtest_example_text(const char *module, char *path, size_t size, size_t *len);
+
 /* Opens an image (BORROWED; must outlive the region) as a region named path. NEW. */
 region *packtest_open(const uint8_t *img, size_t len, const char *path);
 

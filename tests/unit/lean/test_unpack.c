@@ -22,10 +22,6 @@
 #include "tests/support/samples.h"
 #include "util/mem.h"
 
-#ifndef EXAMPLES_DIR
-#define EXAMPLES_DIR "examples"
-#endif
-
 /* Packs text, unpacks it, packs the result with a fresh session: same bytes. Returns the unpacked text (new). */
 static char *round_trip(ln_pack *pk, ln_pack *pk2, const char *module, const char *text, size_t len)
 {
@@ -127,17 +123,13 @@ static void test_module_text(void **state)
 static void test_example_library(void **state)
 {
     (void)state;
-    static const char *const order[] = {
-        "Demo.Logic", "Demo.Bool", "Demo.Nat", "Demo.List", "Demo.Option", "Demo.Prod", "Demo.Algebra", "Demo.Main",
-    };
     ln_pack *pk = ln_pack_new(), *pk2 = ln_pack_new();
-    size_t n = sizeof order / sizeof order[0];
+    size_t n = PACKTEST_NEXAMPLES;
     for (size_t i = 0; i < n; i++) {
         char path[256];
-        snprintf(path, sizeof path, "%s/%s.txt", EXAMPLES_DIR, order[i]);
         size_t len;
-        uint8_t *src = read_file(path, &len);
-        char *text = round_trip(pk, pk2, order[i], (const char *)src, len);
+        uint8_t *src = packtest_example_text(packtest_examples[i], path, sizeof path, &len);
+        char *text = round_trip(pk, pk2, packtest_examples[i], (const char *)src, len);
         mem_free(text);
         mem_free(src);
     }
