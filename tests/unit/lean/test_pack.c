@@ -28,7 +28,6 @@
 #include "tests/support/samples.h"
 #include "util/mem.h"
 
-
 /* Every Expr reachable from the constants: stored data = computed data. */
 static uint64_t check_module(const ln_module *m)
 {
