@@ -91,6 +91,20 @@ def split_decl(stmt):
             break
     return kind, name, lps, binders, typ.strip()
 
+def binder_types(binders):
+    """The type texts of '(x : A) {y : B} …'."""
+    out, depth, start = [], 0, None
+    for k, ch in enumerate(binders):
+        if ch in "([{⦃":
+            if depth == 0:
+                start = k + 1
+            depth += 1
+        elif ch in ")]}⦄":
+            depth -= 1
+            if depth == 0:
+                out.append(binders[start:k].split(":", 1)[1].strip())
+    return out
+
 total_decls = total_consts = 0
 for src in sources:
     mod = src.rsplit("/", 1)[-1][:-4]
@@ -110,8 +124,15 @@ for src in sources:
         if c is None or c["kind"] != KINDS[kind] or c["level_params"] != lps:
             sys.exit(f"{src}: {kind} {name}.{{{', '.join(lps)}}} is shown as {c and (c['kind'], c['level_params'])}")
         # The printed type: the source's when no binders come before the colon;
-        # else it ends with the source's result type (binders print as ∀ or →).
-        if (not binders and c["type"] != typ) or (binders and not c["type"].endswith(typ)):
+        # else each binder's type and then the result type, in that order
+        # (binders print as ∀ or →, without their names when unused).
+        parts = binder_types(binders) + [typ]
+        pos, ok = 0, (c["type"] == typ) if not binders else c["type"].endswith(typ)
+        for part in parts:
+            k = c["type"].find(part, pos)
+            ok = ok and k >= 0
+            pos = k + len(part) if k >= 0 else pos
+        if not ok:
             sys.exit(f"{src}: {name}: type '{c['type']}', source '{binders} : {typ}'")
         expected += 1
         if kind == "inductive":
