@@ -336,11 +336,11 @@ static void module_name_of(const char *path, uint64_t base, char *name, size_t s
 }
 
 static int dump_module_text(ln_buf *b, const char *path, const region *r, const ln_module *m,
-                            region_error *err)
+                            const dump_opts *o, region_error *err)
 {
     char name[4096];
     module_name_of(path, region_get_info(r)->base, name, sizeof name);
-    return ln_unpack(m, name, b, err);
+    return ln_unpack(m, name, o->max_type_bytes, b, err);
 }
 
 static void usage(FILE *f)
@@ -348,7 +348,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: envpool dump [--json|--text] [--max-type-bytes N] FILE.olean...\n"
                "  --json               one JSON object per file (see docs/DESIGN.md)\n"
                "  --text               the module as text that `envpool pack` reads (docs/module-format.md)\n"
-               "  --max-type-bytes N   cut each printed type at N bytes (default %d)\n",
+               "  --max-type-bytes N   cut each printed type at N bytes (default %d; --text: fail instead)\n",
             LN_BUF_DEFAULT_LIMIT);
 }
 
@@ -368,7 +368,7 @@ static int dump_one(const char *path, const dump_opts *o)
         rc = ln_module_open(r, &m, &err);
     if (!rc)
         rc = o->json   ? dump_json(&out, path, r, &m, o, &err)
-             : o->text ? dump_module_text(&out, path, r, &m, &err)
+             : o->text ? dump_module_text(&out, path, r, &m, o, &err)
                        : dump_text(&out, path, r, &m, o, &err);
     if (rc) {
         if (err.code == 0) { /* allocation failure or a limit, not the file */

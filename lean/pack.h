@@ -63,9 +63,12 @@ int ln_pack_build(ln_pack *pk, const char *path, const char *text, size_t len,
  * understands, with values, inductive types with their constructors, doc
  * comments; what pack derives is left out, what the format cannot say is
  * named in "-- envpool:" comment lines. Packing the text of a module that
- * pack wrote gives the same bytes. 0, REGION_ECORRUPT, LN_ETOOBIG, -ENOMEM.
- * Thread: any (reads m only).
+ * pack wrote gives the same bytes. Each type or value may take at most
+ * max_expr_bytes of text (0: LN_BUF_DEFAULT_LIMIT); a larger one fails the
+ * whole module with LN_ETOOBIG rather than cutting it. 0, REGION_ECORRUPT,
+ * LN_ETOOBIG or -ENOMEM. Thread: any (reads m only).
  */
-LN_WUR int ln_unpack(const ln_module *m, const char *name, ln_buf *out, region_error *err);
+LN_WUR int ln_unpack(const ln_module *m, const char *name, size_t max_expr_bytes, ln_buf *out,
+                     region_error *err);
 
 #endif

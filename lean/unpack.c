@@ -43,6 +43,7 @@ typedef struct unpack {
     struct doc_key { uint64_t hash, index; } *doc_keys; /* ndocs, sorted by Name hash */
     uint64_t        *induct; /* Name hashes of the module's inductive types, sorted */
     size_t           ninduct;
+    ln_buf           expr;   /* one expression's text, bounded (max_expr_bytes) */
 } unpack;
 
 static bool name_eq(const unpack *u, lx_word a, lx_word b)
@@ -158,9 +159,16 @@ static int put_doc(const unpack *u, lx_word name)
     return 0;
 }
 
-static int put_expr(const unpack *u, lx_word e, const ln_print_opts *o)
+/*
+ * One expression, printed into a bounded buffer first: a term too large to
+ * print (or a shared DAG that would expand without end) fails with
+ * LN_ETOOBIG instead of a cut text that would not pack back.
+ */
+static int put_expr(unpack *u, lx_word e, const ln_print_opts *o)
 {
-    return ln_expr_format_opts(u->m, e, o, u->out, u->err);
+    ln_buf_reset(&u->expr);
+    int rc = ln_expr_format_opts(u->m, e, o, &u->expr, u->err);
+    return rc ? rc : ln_buf_append(u->out, u->expr.data, u->expr.len);
 }
 
 /* Is v `sorryAx.{0} T Bool.false` with T the constant's type (pack's theorem without a proof)? */
@@ -251,7 +259,7 @@ static int collect_inductives(unpack *u)
     return 0;
 }
 
-static int put_inductive(const unpack *u, const ln_const *c, uint64_t index)
+static int put_inductive(unpack *u, const ln_const *c, uint64_t index)
 {
     ln_buf *out = u->out;
     int rc;
@@ -340,7 +348,7 @@ static int own_inductive(const unpack *u, lx_word name, bool *own)
     return rc;
 }
 
-static int put_const(const unpack *u, const ln_const *c, uint64_t index)
+static int put_const(unpack *u, const ln_const *c, uint64_t index)
 {
     ln_buf *out = u->out;
     int rc = 0;
@@ -389,9 +397,10 @@ static int put_const(const unpack *u, const ln_const *c, uint64_t index)
     return ln_buf_puts(out, "\n");
 }
 
-int ln_unpack(const ln_module *m, const char *name, ln_buf *out, region_error *err)
+int ln_unpack(const ln_module *m, const char *name, size_t max_expr_bytes, ln_buf *out, region_error *err)
 {
     unpack u = {.m = m, .out = out, .err = err};
+    ln_buf_init(&u.expr, max_expr_bytes);
     int rc = find_docs(&u);
     if (rc || (rc = index_docs(&u)) || (rc = collect_inductives(&u)) ||
         (rc = ln_buf_printf(out, "module %s\n", name)))
@@ -410,6 +419,7 @@ int ln_unpack(const ln_module *m, const char *name, ln_buf *out, region_error *e
             goto out;
     }
 out:
+    ln_buf_deinit(&u.expr);
     mem_free(u.doc_keys);
     mem_free(u.induct);
     return rc;

@@ -165,7 +165,7 @@ int region_decode_all(const region *r)
     /* the module as text (envpool dump --text), a walk of its own */
     ln_buf t;
     ln_buf_init(&t, 1 << 20);
-    if (ln_unpack(&m, "M", &t, &err) < 0)
+    if (ln_unpack(&m, "M", 64 * 1024, &t, &err) < 0)
         bad = -1;
     ln_buf_deinit(&t);
     ln_buf_deinit(&b);

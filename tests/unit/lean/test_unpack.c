@@ -34,7 +34,7 @@ static char *round_trip(ln_pack *pk, ln_pack *pk2, const char *module, const cha
     assert_int_equal(ln_module_open(r, &m, &err), 0);
     ln_buf out;
     ln_buf_init(&out, 1 << 24);
-    if (ln_unpack(&m, module, &out, &err) != 0)
+    if (ln_unpack(&m, module, 0, &out, &err) != 0)
         fail_msg("unpack %s: %s", module, err.reason);
     uint8_t *img2 = packtest_image(pk2, module, out.data, out.len, module, &ilen2, &nc2);
     if (ilen != ilen2 || memcmp(img, img2, ilen))
@@ -114,6 +114,24 @@ static void test_module_text(void **state)
     if (strcmp(text, want))
         fail_msg("got:\n%s", text);
     mem_free(text);
+
+    /* An expression over the per-expression limit fails the module, never a cut text. */
+    ln_pack *pk3 = ln_pack_new();
+    size_t ilen;
+    uint64_t nc;
+    uint8_t *img = packtest_image(pk3, "T", src, sizeof src - 1, "T", &ilen, &nc);
+    region *r = packtest_open(img, ilen, "T");
+    ln_module m;
+    region_error err;
+    assert_int_equal(ln_module_open(r, &m, &err), 0);
+    ln_buf out;
+    ln_buf_init(&out, 0);
+    assert_int_equal(ln_unpack(&m, "T", 16, &out, &err), LN_ETOOBIG);
+    assert_int_equal(err.code, LN_ETOOBIG);
+    ln_buf_deinit(&out);
+    region_close(r);
+    mem_free(img);
+    ln_pack_free(pk3);
     ln_pack_free(pk);
     ln_pack_free(pk2);
     assert_int_equal(mem_live_total(), 0);
@@ -151,7 +169,7 @@ static void test_samples(void **state)
         region *r = sample_module(paths[f], &m);
         ln_buf out;
         ln_buf_init(&out, 1 << 26);
-        if (ln_unpack(&m, "Sample", &out, &err) != 0)
+        if (ln_unpack(&m, "Sample", 0, &out, &err) != 0)
             fail_msg("%s: %s", paths[f], err.reason);
         assert_true(strncmp(out.data, "module Sample\n", 14) == 0);
         for (const char *p = out.data; (p = strstr(p, "\n-- envpool: ")); p++)
