@@ -912,6 +912,21 @@ static void put_names(txt *t, const src *x, const group *g, size_t n)
     }
 }
 
+/* " (a_1 : I1) … (t : T params a_1 …)": the indices and the major premise, as binders. */
+static void put_major(txt *t, const src *x, const span *idx, size_t ni, const txt *Tapp)
+{
+    for (size_t k = 0; k < ni; k++) {
+        tputf(t, " (a_%zu :", k + 1);
+        put_span(t, x, idx[k]);
+        tputs(t, ")");
+    }
+    tputs(t, " (t : ");
+    tput(t, Tapp->s, Tapp->len);
+    for (size_t k = 0; k < ni; k++)
+        tputf(t, " a_%zu", k + 1);
+    tputs(t, ")");
+}
+
 static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, size_t kw_end)
 {
     head h;
@@ -1144,16 +1159,8 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
         reclv.len = 0, reclv.s[0] = 0;
     /* motive : ∀ (a_1 : I1) … (t : T params a_1 …), Sort v */
     tputs(&motive, "\xe2\x88\x80");
-    for (size_t k = 0; k < ni; k++) {
-        tputf(&motive, " (a_%zu :", k + 1);
-        put_span(&motive, x, idx[k]);
-        tputs(&motive, ")");
-    }
-    tputs(&motive, " (t : ");
-    tput(&motive, Tapp.s, Tapp.len);
-    for (size_t k = 0; k < ni; k++)
-        tputf(&motive, " a_%zu", k + 1);
-    tputs(&motive, "), ");
+    put_major(&motive, x, idx, ni, &Tapp);
+    tputs(&motive, ", ");
     if (large) {
         tputs(&motive, "Sort ");
         tputs(&motive, v);
@@ -1210,16 +1217,8 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
     tput(&t, motive.s, motive.len);
     tputs(&t, "}");
     tput(&t, minors.s, minors.len);
-    for (size_t k = 0; k < ni; k++) {
-        tputf(&t, " (a_%zu :", k + 1);
-        put_span(&t, x, idx[k]);
-        tputs(&t, ")");
-    }
-    tputs(&t, " (t : ");
-    tput(&t, Tapp.s, Tapp.len);
-    for (size_t k = 0; k < ni; k++)
-        tputf(&t, " a_%zu", k + 1);
-    tputs(&t, "), motive");
+    put_major(&t, x, idx, ni, &Tapp);
+    tputs(&t, ", motive");
     for (size_t k = 0; k < ni; k++)
         tputf(&t, " a_%zu", k + 1);
     tputs(&t, " t");
@@ -1230,7 +1229,7 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
     }
     local[1 + nc] = name_hash(rname);
     d.nlocal = 2 + nc;
-    lph[h.nlp] = ln_data_name_str(LN_DATA_NAME_ANON_HASH, v, strlen(v));
+    lph[h.nlp] = region_name_hash_str(LN_DATA_NAME_ANON_HASH, v, strlen(v));
     d.nlparams = h.nlp + (large ? 1 : 0);
     lx_word rtype;
     if ((rc = expr_text(&d, &t, &rtype))) {

@@ -24,38 +24,9 @@
 #include "region/compactor.h"
 #include "region/heap.h"
 #include "region/region.h"
+#include "tests/support/packtest.h"
 #include "tests/support/samples.h"
 #include "util/mem.h"
-
-#ifndef EXAMPLES_DIR
-#define EXAMPLES_DIR "examples"
-#endif
-
-static const char *const order[] = {
-    "Demo.Logic", "Demo.Bool", "Demo.Nat", "Demo.List", "Demo.Option", "Demo.Prod", "Demo.Algebra", "Demo.Main",
-};
-
-/* Packs one text in memory with session pk: the file image (new). */
-static uint8_t *pack_text(ln_pack *pk, const char *path, const char *text, size_t len, const char *module,
-                          size_t *out_len, uint64_t *nconsts)
-{
-    lx_word root;
-    region_error err;
-    if (ln_pack_build(pk, path, text, len, &root, nconsts, &err) != 0)
-        fail_msg("%s", err.reason);
-    region_save_opts o;
-    memset(&o, 0, sizeof o);
-    snprintf(o.lean_version, sizeof o.lean_version, "%s", LN_PACK_LEAN_VERSION);
-    snprintf(o.githash, sizeof o.githash, "%s", LN_PACK_GITHASH);
-    region_saved *s;
-    const uint8_t *data;
-    assert_int_equal(region_compact(module, root, NULL, 0, NULL, &o, &s, &data, out_len, NULL, &err), 0);
-    uint8_t *copy = mem_alloc(*out_len);
-    memcpy(copy, data, *out_len);
-    region_saved_free(s);
-    lx_unref(root);
-    return copy;
-}
 
 /* Every Expr reachable from the constants: stored data = computed data. */
 static uint64_t check_module(const ln_module *m)
@@ -114,30 +85,24 @@ static void test_example_library(void **state)
     (void)state;
     ln_pack *pk = ln_pack_new(), *pk2 = ln_pack_new();
     uint64_t total = 0, nodes = 0;
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+    for (size_t i = 0; i < (size_t)PACKTEST_NEXAMPLES; i++) {
         char path[256];
-        snprintf(path, sizeof path, "%s/%s.txt", EXAMPLES_DIR, order[i]);
         size_t tlen, len, len2;
-        uint8_t *text = read_file(path, &tlen);
+        uint8_t *text = packtest_example_text(packtest_examples[i], path, sizeof path, &tlen);
         ln_pack_header h;
         region_error err;
         assert_int_equal(ln_pack_scan(path, (const char *)text, tlen, &h, &err), 0);
-        assert_string_equal(h.module, order[i]);
+        assert_string_equal(h.module, packtest_examples[i]);
         ln_pack_header_free(&h);
         uint64_t nc;
-        uint8_t *img = pack_text(pk, path, (const char *)text, tlen, order[i], &len, &nc);
-        uint8_t *img2 = pack_text(pk2, path, (const char *)text, tlen, order[i], &len2, &nc);
+        uint8_t *img = packtest_image(pk, path, (const char *)text, tlen, packtest_examples[i], &len, &nc);
+        uint8_t *img2 = packtest_image(pk2, path, (const char *)text, tlen, packtest_examples[i], &len2, &nc);
         assert_int_equal(len, len2); /* deterministic */
         assert_memory_equal(img, img2, len);
         total += nc;
 
-        region *r;
-        const uint8_t *bufs[1] = {img};
-        if (region_open_buffers(bufs, &len, 1, path, &r, &err) != 0) {
-            char msg[1024];
-            fail_msg("%s", region_error_format(&err, msg, sizeof msg));
-        }
-        assert_int_equal(region_get_info(r)->base, region_module_base(order[i]));
+        region *r = packtest_open(img, len, path);
+        assert_int_equal(region_get_info(r)->base, region_module_base(packtest_examples[i]));
         ln_module m;
         assert_int_equal(ln_module_open(r, &m, &err), 0);
         assert_int_equal(m.era, LN_ERA_MODULE);
@@ -172,12 +137,10 @@ static void test_inductive_derivation(void **state)
     ln_pack *pk = ln_pack_new();
     size_t len;
     uint64_t nc;
-    uint8_t *img = pack_text(pk, "t.txt", text, sizeof text - 1, "T", &len, &nc);
+    uint8_t *img = packtest_image(pk, "t.txt", text, sizeof text - 1, "T", &len, &nc);
     assert_int_equal(nc, 8); /* Nat, 2 ctors, rec; Vec, 2 ctors, rec */
-    region *r;
+    region *r = packtest_open(img, len, "t");
     region_error err;
-    const uint8_t *bufs[1] = {img};
-    assert_int_equal(region_open_buffers(bufs, &len, 1, "t", &r, &err), 0);
     ln_module m;
     assert_int_equal(ln_module_open(r, &m, &err), 0);
     static const char *const names[] = {"Nat", "Nat.zero", "Nat.succ", "Nat.rec",
@@ -268,11 +231,10 @@ static void test_damaged_texts(void **state)
     static const char pieces[][4] = {"(", ")", "{", "}", "[", "]", ":", ":=", ",", "|", ".", ".{", " ", "\n",
                                      "\xe2\x88\x80", "\xe2\x86\x92", "#", "?", "0", "\"", "\xc2\xab", "=>"};
     uint64_t seed = 0x9e3779b97f4a7c15ull, ok = 0, failed = 0;
-    for (size_t f = 0; f < sizeof order / sizeof order[0]; f++) {
+    for (size_t f = 0; f < (size_t)PACKTEST_NEXAMPLES; f++) {
         char path[256];
-        snprintf(path, sizeof path, "%s/%s.txt", EXAMPLES_DIR, order[f]);
         size_t len;
-        uint8_t *text = read_file(path, &len);
+        uint8_t *text = packtest_example_text(packtest_examples[f], path, sizeof path, &len);
         char *buf = mem_alloc(len + 64);
         for (int round = 0; round < 60; round++) {
             memcpy(buf, text, len);
@@ -309,9 +271,8 @@ static void test_damaged_texts(void **state)
             /* the imports of the damaged module: everything before it */
             for (size_t g = 0; g < f; g++) {
                 char ip[256];
-                snprintf(ip, sizeof ip, "%s/%s.txt", EXAMPLES_DIR, order[g]);
                 size_t il;
-                uint8_t *it = read_file(ip, &il);
+                uint8_t *it = packtest_example_text(packtest_examples[g], ip, sizeof ip, &il);
                 lx_word r;
                 region_error e;
                 assert_int_equal(ln_pack_build(pk, ip, (const char *)it, il, &r, NULL, &e), 0);
