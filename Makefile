@@ -28,7 +28,8 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-OPT  ?= -O2 -g
+# DWARF 4: valgrind 3.19 (Debian 12) cannot read clang's default DWARF 5.
+OPT  ?= -O2 -gdwarf-4
 PROJECT_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(OPT) -MMD -MP -pthread
 ifneq ($(SANITIZE),)
 PROJECT_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -79,9 +80,12 @@ INTEG_SCRIPTS = $(sort $(wildcard tests/integration/*.sh))
 SAMPLES ?= $(abspath ../shared/lean-samples)
 export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
+export ENVPOOL_SANITIZE = $(SANITIZE)
 
 .PHONY: all check unit integration valgrind fuzz demo bench bench-pool install uninstall clean deps examples
 .SUFFIXES:
+# Keep intermediate objects (test .o files) so that rebuilds stay incremental.
+.SECONDARY:
 
 all: $(BINS) examples
 
@@ -127,7 +131,7 @@ check: all $(UNIT_BINS)
 	$(Q)tests/run-integration.sh $(INTEG_SCRIPTS)
 
 valgrind: all $(UNIT_BINS)
-	$(Q)VALGRIND=1 ENVPOOL_CHECK_LEAKS=1 tests/run-unit.sh $(UNIT_BINS)
+	$(Q)VALGRIND=1 ENVPOOL_CHECK_LEAKS=1 ENVPOOL_DAMAGE_ROUNDS=2000 tests/run-unit.sh $(UNIT_BINS)
 	$(Q)VALGRIND=1 tests/run-integration.sh $(INTEG_SCRIPTS)
 
 # libFuzzer targets: tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
@@ -152,15 +156,12 @@ $(BUILD)/bench/minimal-server: bench/minimal_server.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
 
-$(BUILD)/bench/bench-region: bench/bench_region.c $(LIB)
-	@mkdir -p $(dir $@)
-	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LIBS)
-
 demo: all
 	$(Q)tests/demo.sh
 
-bench: all
-	$(Q)$(BUILD)/envpool bench --build-dir $(BUILD)
+# BENCH_SCALE=mathlib for the Mathlib-shaped library; BENCH_QUICK=1 for fewer requests.
+bench: all $(BUILD)/bench/minimal-server $(BUILD)/bench/bench_region
+	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/run.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -179,7 +180,7 @@ clean:
 
 # Debian package names of what the build needs.
 DEB_PKGS = build-essential pkg-config libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
-           valgrind clang libclang-rt-14-dev
+           valgrind clang libclang-rt-14-dev python3 procps redis-server
 deps:
 	@missing=; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \

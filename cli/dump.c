@@ -1,5 +1,5 @@
 /*
- * cli/dump.c — `envpool dump [--json] FILE...`: what a .olean file holds.
+ * cli/dump.c — `envpool dump [--json|--text] FILE...`: what a .olean file holds.
  *
  * For people: the header (format, Lean version, githash, base), the layout
  * era, the imports, each constant as `kind name.{params} : type`, and a count
@@ -17,6 +17,11 @@
  * "rules" (ctor names), "k"; def "safety" ("unsafe"|"safe"|"partial"),
  * "hints" ("opaque"|"abbrev"|"regular N"); axiom and opaque "is_unsafe".
  *
+ * With --text: the module in the text module format (docs/module-format.md,
+ * lean/unpack.c), which `envpool pack` reads back; its module name is the
+ * dotted tail of the path (A/B/C.olean: C, B.C, A.B.C, …) whose Lean base
+ * address is the file's, else the file's stem.
+ *
  * Each file's output is built in memory and written only when the whole file
  * decoded, so a damaged file prints nothing on stdout but one line on stderr
  * (path, offset, reason) and makes the exit status 1; later files still run.
@@ -28,12 +33,15 @@
 
 #include "cli/cli.h"
 #include "lean/lean.h"
+#include "lean/pack.h"
+#include "region/compactor.h"
 
 static const char *const format_names[] = {"v0", "v1", "v2"};
 static const char *const safety_names[] = {"unsafe", "safe", "partial"};
 
 typedef struct dump_opts {
     bool   json;
+    bool   text;
     size_t max_type_bytes;
 } dump_opts;
 
@@ -95,36 +103,21 @@ static int json_name(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word nam
     return rc ? rc : json_str(b, scratch->data ? scratch->data : "", scratch->len);
 }
 
-/* A List Name as a JSON array. */
-static int json_name_list(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list,
+/* A List Name as a JSON array; of_rules: a List RecursorRule, shown by its constructor names. */
+static int json_name_list(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list, bool of_rules,
                           region_error *err)
 {
     int rc = ln_buf_puts(b, "[");
     lx_word head;
     bool first = true;
     while (!rc && (rc = ln_list_next(m, &list, &head, err)) == 1) {
-        if (!first && (rc = ln_buf_puts(b, ",")))
-            break;
-        first = false;
-        rc = json_name(b, scratch, m, head, err);
-    }
-    return rc < 0 ? rc : ln_buf_puts(b, "]");
-}
-
-static int json_rules(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list,
-                      region_error *err)
-{
-    int rc = ln_buf_puts(b, "[");
-    lx_word head;
-    bool first = true;
-    while (!rc && (rc = ln_list_next(m, &list, &head, err)) == 1) {
-        ln_rec_rule rule;
-        if ((rc = ln_rec_rule_view(m, head, &rule, err)))
+        ln_rec_rule rule = {0};
+        if (of_rules && (rc = ln_rec_rule_view(m, head, &rule, err)))
             break;
         if (!first && (rc = ln_buf_puts(b, ",")))
             break;
         first = false;
-        rc = json_name(b, scratch, m, rule.ctor, err);
+        rc = json_name(b, scratch, m, of_rules ? rule.ctor : head, err);
     }
     return rc < 0 ? rc : ln_buf_puts(b, "]");
 }
@@ -154,13 +147,13 @@ static int json_const(ln_buf *b, ln_buf *scratch, ln_buf *tbuf, const ln_module 
     int rc;
     if ((rc = ln_buf_puts(b, "{\"name\":")) || (rc = json_name(b, scratch, m, c->name, err)) ||
         (rc = ln_buf_printf(b, ",\"kind\":\"%s\",\"level_params\":", ln_const_kind_name(c->kind))) ||
-        (rc = json_name_list(b, scratch, m, c->level_params, err)) ||
+        (rc = json_name_list(b, scratch, m, c->level_params, false, err)) ||
         (rc = type_text(m, c, tbuf, err)) || (rc = ln_buf_puts(b, ",\"type\":")) ||
         (rc = json_str(b, ln_buf_cstr(tbuf), tbuf->len)))
         return rc;
     switch (c->kind) {
     case LN_INDUCT:
-        if ((rc = ln_buf_puts(b, ",\"ctors\":")) || (rc = json_name_list(b, scratch, m, c->ctors, err)))
+        if ((rc = ln_buf_puts(b, ",\"ctors\":")) || (rc = json_name_list(b, scratch, m, c->ctors, false, err)))
             return rc;
         rc = ln_buf_printf(b, ",\"num_params\":%llu,\"num_indices\":%llu,\"is_rec\":%s",
                            (unsigned long long)c->num_params, (unsigned long long)c->num_indices,
@@ -178,7 +171,7 @@ static int json_const(ln_buf *b, ln_buf *scratch, ln_buf *tbuf, const ln_module 
                                    "\"num_minors\":%llu,\"rules\":",
                                 (unsigned long long)c->num_params, (unsigned long long)c->num_indices,
                                 (unsigned long long)c->num_motives, (unsigned long long)c->num_minors)) ||
-            (rc = json_rules(b, scratch, m, c->rules, err)))
+            (rc = json_name_list(b, scratch, m, c->rules, true, err)))
             return rc;
         rc = ln_buf_printf(b, ",\"k\":%s", c->k ? "true" : "false");
         break;
@@ -309,11 +302,53 @@ out:
     return rc;
 }
 
+/*
+ * The module name of path: the shortest dotted tail of its path (without
+ * ".olean") whose base address (region_module_base) is the file's, as pack
+ * and Lean choose it; else the stem. Written to name (size bytes).
+ */
+static void module_name_of(const char *path, uint64_t base, char *name, size_t size)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    size_t n = strlen(buf);
+    if (n > 6 && !strcmp(buf + n - 6, ".olean"))
+        buf[n -= 6] = 0;
+    char *slash = strrchr(buf, '/');
+    char *start = slash ? slash + 1 : buf;
+    snprintf(name, size, "%s", start); /* the fallback: the stem */
+    for (;;) {
+        char cand[4096];
+        snprintf(cand, sizeof cand, "%s", start);
+        for (char *c = cand; *c; c++)
+            if (*c == '/')
+                *c = '.';
+        if (*cand && region_module_base(cand) == base) {
+            snprintf(name, size, "%s", cand);
+            return;
+        }
+        if (start == buf)
+            return;
+        start--; /* at the '/' before the current tail */
+        while (start > buf && start[-1] != '/')
+            start--;
+    }
+}
+
+static int dump_module_text(ln_buf *b, const char *path, const region *r, const ln_module *m,
+                            const dump_opts *o, region_error *err)
+{
+    char name[4096];
+    module_name_of(path, region_get_info(r)->base, name, sizeof name);
+    return ln_unpack(m, name, o->max_type_bytes, b, err);
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: envpool dump [--json] [--max-type-bytes N] FILE.olean...\n"
+    fprintf(f, "usage: envpool dump [--json|--text] [--max-type-bytes N] FILE.olean...\n"
                "  --json               one JSON object per file (see docs/DESIGN.md)\n"
-               "  --max-type-bytes N   cut each printed type at N bytes (default %d)\n",
+               "  --text               the module as text that `envpool pack` reads (docs/module-format.md)\n"
+               "  --max-type-bytes N   cut each printed type at N bytes (default %d; --text: fail instead)\n",
             LN_BUF_DEFAULT_LIMIT);
 }
 
@@ -332,7 +367,9 @@ static int dump_one(const char *path, const dump_opts *o)
     if (!rc)
         rc = ln_module_open(r, &m, &err);
     if (!rc)
-        rc = o->json ? dump_json(&out, path, r, &m, o, &err) : dump_text(&out, path, r, &m, o, &err);
+        rc = o->json   ? dump_json(&out, path, r, &m, o, &err)
+             : o->text ? dump_module_text(&out, path, r, &m, o, &err)
+                       : dump_text(&out, path, r, &m, o, &err);
     if (rc) {
         if (err.code == 0) { /* allocation failure or a limit, not the file */
             snprintf(err.path, sizeof err.path, "%s", path);
@@ -361,6 +398,8 @@ int cmd_dump(int argc, char **argv)
             opts = false;
         } else if (!strcmp(argv[i], "--json")) {
             o.json = true;
+        } else if (!strcmp(argv[i], "--text")) {
+            o.text = true;
         } else if (!strcmp(argv[i], "--max-type-bytes") && i + 1 < argc) {
             char *end;
             unsigned long long v = strtoull(argv[++i], &end, 10);
@@ -377,6 +416,10 @@ int cmd_dump(int argc, char **argv)
             usage(stderr);
             return CLI_USAGE;
         }
+    }
+    if (o.json && o.text) {
+        fprintf(stderr, "envpool dump: --json and --text exclude each other\n");
+        return CLI_USAGE;
     }
     opts = true;
     for (int i = 1; i < argc; i++) {

@@ -15,34 +15,7 @@
 
 #include <string.h>
 
-#include "region/compactor.h"
 #include "region/region.h"
-
-uint64_t ln_data_mix(uint64_t h, uint64_t k)
-{
-    const uint64_t m = 0xc6a4a7935bd1e995ull;
-    k *= m;
-    k ^= k >> 47;
-    k ^= m; /* sic (lean_uint64_mix_hash) */
-    h ^= k;
-    h *= m;
-    return h;
-}
-
-uint64_t ln_data_string_hash(const char *s, size_t len)
-{
-    return region_murmur64a(s, len, 11);
-}
-
-uint64_t ln_data_name_str(uint64_t prefix_hash, const char *s, size_t len)
-{
-    return ln_data_mix(prefix_hash, ln_data_string_hash(s, len));
-}
-
-uint64_t ln_data_name_num(uint64_t prefix_hash, uint64_t n, bool fits_u64)
-{
-    return ln_data_mix(prefix_hash, fits_u64 ? n : 17);
-}
 
 /* ---- Level ------------------------------------------------------------- */
 
@@ -55,21 +28,21 @@ uint64_t ln_data_level_zero(void) { return ln_data_level_make(2221, 0, false, fa
 
 uint64_t ln_data_level_succ(uint64_t u)
 {
-    return ln_data_level_make(ln_data_mix(2243, ln_data_hash32(u)), ln_data_level_depth(u) + 1ull,
+    return ln_data_level_make(region_hash_mix(2243, ln_data_hash32(u)), ln_data_level_depth(u) + 1ull,
                               (u >> 32) & 1, (u >> 33) & 1);
 }
 
 static uint64_t level_bin(uint64_t seed, uint64_t u, uint64_t v)
 {
     unsigned du = ln_data_level_depth(u), dv = ln_data_level_depth(v);
-    return ln_data_level_make(ln_data_mix(seed, ln_data_mix(ln_data_hash32(u), ln_data_hash32(v))),
+    return ln_data_level_make(region_hash_mix(seed, region_hash_mix(ln_data_hash32(u), ln_data_hash32(v))),
                               (du > dv ? du : dv) + 1ull, ((u | v) >> 32) & 1, ((u | v) >> 33) & 1);
 }
 
 uint64_t ln_data_level_max(uint64_t u, uint64_t v)  { return level_bin(2251, u, v); }
 uint64_t ln_data_level_imax(uint64_t u, uint64_t v) { return level_bin(2267, u, v); }
-uint64_t ln_data_level_param(uint64_t name_hash)    { return ln_data_level_make(ln_data_mix(2239, name_hash), 0, false, true); }
-uint64_t ln_data_level_mvar(uint64_t name_hash)     { return ln_data_level_make(ln_data_mix(2237, name_hash), 0, true, false); }
+uint64_t ln_data_level_param(uint64_t name_hash)    { return ln_data_level_make(region_hash_mix(2239, name_hash), 0, false, true); }
+uint64_t ln_data_level_mvar(uint64_t name_hash)     { return ln_data_level_make(region_hash_mix(2237, name_hash), 0, true, false); }
 
 /* ---- Expr -------------------------------------------------------------- */
 
@@ -92,17 +65,17 @@ static uint64_t with_flags(uint64_t hash, uint32_t range, uint32_t depth, uint64
 
 uint64_t ln_data_expr_bvar(uint64_t idx_hash, uint32_t range)
 {
-    return ln_data_expr_make(ln_data_mix(7, idx_hash), range, 0, false, false, false, false);
+    return ln_data_expr_make(region_hash_mix(7, idx_hash), range, 0, false, false, false, false);
 }
 
 uint64_t ln_data_expr_sort(uint64_t lvl)
 {
-    return ln_data_expr_make(ln_data_mix(11, ln_data_hash32(lvl)), 0, 0, false, false, (lvl >> 32) & 1, (lvl >> 33) & 1);
+    return ln_data_expr_make(region_hash_mix(11, ln_data_hash32(lvl)), 0, 0, false, false, (lvl >> 32) & 1, (lvl >> 33) & 1);
 }
 
 uint64_t ln_data_expr_const(uint64_t name_hash, uint64_t levels_hash, bool lvl_mvar, bool lvl_param)
 {
-    return ln_data_expr_make(ln_data_mix(5, ln_data_mix(name_hash, levels_hash)), 0, 0, false, false,
+    return ln_data_expr_make(region_hash_mix(5, region_hash_mix(name_hash, levels_hash)), 0, 0, false, false,
                              lvl_mvar, lvl_param);
 }
 
@@ -110,7 +83,7 @@ uint64_t ln_data_expr_app(uint64_t f, uint64_t a)
 {
     unsigned df = ln_data_expr_depth(f), da = ln_data_expr_depth(a);
     uint32_t rf = ln_data_expr_range(f), ra = ln_data_expr_range(a);
-    return with_flags(ln_data_mix(f, a), rf > ra ? rf : ra, (df > da ? df : da) + 1u, f | a);
+    return with_flags(region_hash_mix(f, a), rf > ra ? rf : ra, (df > da ? df : da) + 1u, f | a);
 }
 
 uint64_t ln_data_expr_binder(uint64_t t, uint64_t b)
@@ -119,7 +92,7 @@ uint64_t ln_data_expr_binder(uint64_t t, uint64_t b)
     uint32_t d = (dt > db ? dt : db) + 1u;
     uint32_t rt = ln_data_expr_range(t), rb = ln_data_expr_range(b);
     rb = rb ? rb - 1 : 0;
-    return with_flags(ln_data_mix(d, ln_data_mix(ln_data_hash32(t), ln_data_hash32(b))),
+    return with_flags(region_hash_mix(d, region_hash_mix(ln_data_hash32(t), ln_data_hash32(b))),
                       rt > rb ? rt : rb, d, t | b);
 }
 
@@ -132,25 +105,25 @@ uint64_t ln_data_expr_let(uint64_t t, uint64_t v, uint64_t b)
     rb = rb ? rb - 1 : 0;
     uint32_t r = rt > rv ? rt : rv;
     r = r > rb ? r : rb;
-    uint64_t h = ln_data_mix(d, ln_data_mix(ln_data_hash32(t), ln_data_mix(ln_data_hash32(v), ln_data_hash32(b))));
+    uint64_t h = region_hash_mix(d, region_hash_mix(ln_data_hash32(t), region_hash_mix(ln_data_hash32(v), ln_data_hash32(b))));
     return with_flags(h, r, d, t | v | b);
 }
 
 uint64_t ln_data_expr_lit(uint64_t literal_hash)
 {
-    return ln_data_expr_make(ln_data_mix(3, literal_hash), 0, 0, false, false, false, false);
+    return ln_data_expr_make(region_hash_mix(3, literal_hash), 0, 0, false, false, false, false);
 }
 
 uint64_t ln_data_expr_mdata(uint64_t e)
 {
     uint32_t d = ln_data_expr_depth(e) + 1u;
-    return with_flags(ln_data_mix(d, ln_data_hash32(e)), ln_data_expr_range(e), d, e);
+    return with_flags(region_hash_mix(d, ln_data_hash32(e)), ln_data_expr_range(e), d, e);
 }
 
 uint64_t ln_data_expr_proj(uint64_t struct_name_hash, uint64_t idx_hash, uint64_t e)
 {
     uint32_t d = ln_data_expr_depth(e) + 1u;
-    uint64_t h = ln_data_mix(d, ln_data_mix(struct_name_hash, ln_data_mix(idx_hash, ln_data_hash32(e))));
+    uint64_t h = region_hash_mix(d, region_hash_mix(struct_name_hash, region_hash_mix(idx_hash, ln_data_hash32(e))));
     return with_flags(h, ln_data_expr_range(e), d, e);
 }
 
@@ -222,7 +195,7 @@ int ln_data_name_compute(const lx_space *sp, lx_word name, uint64_t *hash)
         if (lx_is_scalar(c) || lx_tag(lx_obj(sp, c)) != LX_TAG_STRING)
             return REGION_ECORRUPT;
         const uint8_t *s = lx_obj(sp, c);
-        *hash = ln_data_name_str(ph, lx_string_data(s), (size_t)lx_string_len(s));
+        *hash = region_name_hash_str(ph, lx_string_data(s), (size_t)lx_string_len(s));
         return 0;
     }
     if (lx_tag(o) != 2)
@@ -230,7 +203,7 @@ int ln_data_name_compute(const lx_space *sp, lx_word name, uint64_t *hash)
     uint64_t n;
     if (ln_data_nat_hash(sp, c, &n))
         return REGION_ECORRUPT;
-    *hash = ln_data_name_num(ph, n, nat_fits_u64(sp, c));
+    *hash = region_name_hash_num(ph, nat_fits_u64(sp, c) ? n : 17);
     return 0;
 }
 
@@ -320,7 +293,7 @@ int ln_data_expr_compute(const lx_space *sp, lx_word expr, uint64_t *data)
          * Unverified: no stored (closed) term contains a free or meta variable. */
         if (ln_data_name_stored(sp, f0, &h))
             return REGION_ECORRUPT;
-        *data = ln_data_expr_make(ln_data_mix(lx_tag(o) == 1 ? 13 : 17, ln_data_mix(0, h)), 0, 0,
+        *data = ln_data_expr_make(region_hash_mix(lx_tag(o) == 1 ? 13 : 17, region_hash_mix(0, h)), 0, 0,
                                   lx_tag(o) == 1, lx_tag(o) == 2, false, false);
         return 0;
     case 3:
@@ -340,7 +313,7 @@ int ln_data_expr_compute(const lx_space *sp, lx_word expr, uint64_t *data)
             const uint8_t *cell = ctor(sp, cur, 2, 24);
             if (!cell || lx_tag(cell) != 1 || ln_data_level_stored(sp, lx_ctor_get(cell, 0), &b))
                 return REGION_ECORRUPT;
-            lh = ln_data_mix(lh, ln_data_hash32(b));
+            lh = region_hash_mix(lh, ln_data_hash32(b));
             mv |= (b >> 32) & 1;
             pa |= (b >> 33) & 1;
             cur = lx_ctor_get(cell, 1);
@@ -375,7 +348,7 @@ int ln_data_expr_compute(const lx_space *sp, lx_word expr, uint64_t *data)
                 return REGION_ECORRUPT;
         } else if (lx_tag(lit) == 1 && !lx_is_scalar(v) && lx_tag(lx_obj(sp, v)) == LX_TAG_STRING) {
             const uint8_t *s = lx_obj(sp, v);
-            h = ln_data_string_hash(lx_string_data(s), (size_t)lx_string_len(s));
+            h = region_murmur64a(lx_string_data(s), (size_t)lx_string_len(s), 11);
         } else {
             return REGION_ECORRUPT;
         }

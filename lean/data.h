@@ -25,17 +25,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "region/hash.h"
 #include "region/object.h"
 
-/* Lean's mixHash (lean_uint64_mix_hash). */
-uint64_t ln_data_mix(uint64_t h, uint64_t k);
-/* Lean's string hash: MurmurHash64A of the bytes (no NUL), seed 11. */
-uint64_t ln_data_string_hash(const char *s, size_t len);
-
-/* Name. */
-enum { LN_DATA_NAME_ANON_HASH = 1723 };
-uint64_t ln_data_name_str(uint64_t prefix_hash, const char *s, size_t len);
-uint64_t ln_data_name_num(uint64_t prefix_hash, uint64_t n, bool fits_u64);
+/* Name: the hash functions are region/hash.h's (mixHash, MurmurHash64A, Name.hash). */
+enum { LN_DATA_NAME_ANON_HASH = REGION_NAME_ANON_HASH };
 
 /* Level.Data from its parts, and per constructor. */
 uint64_t ln_data_level_make(uint64_t hash, uint64_t depth, bool has_mvar, bool has_param);

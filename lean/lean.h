@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "region/hash.h"
 #include "region/region.h"
 
 #define LN_WUR __attribute__((warn_unused_result))
@@ -164,12 +165,17 @@ LN_WUR int ln_name_eq_text(const ln_module *m, lx_word name, const char *text, s
 /* 2023+ Name hash of dotted text (same parsing as ln_name_eq_text). 0 or LN_EINVAL. */
 LN_WUR int ln_name_hash_text(const char *text, size_t len, uint64_t *hash);
 
-/* The pieces of the 2023+ hash, exported for writers and tests. */
-uint64_t ln_hash_mix(uint64_t h, uint64_t k);
-uint64_t ln_murmur64a(const void *data, size_t len, uint64_t seed);
-enum { LN_NAME_ANON_HASH = 1723 };
-uint64_t ln_name_hash_str(uint64_t prefix_hash, const char *s, size_t len);
-uint64_t ln_name_hash_num(uint64_t prefix_hash, uint64_t n);
+/* The pieces of the 2023+ hash, for writers and indexes: region/hash.h's,
+ * under lean/'s names (a component n ≥ 2^64 hashes as 17). */
+enum { LN_NAME_ANON_HASH = REGION_NAME_ANON_HASH };
+static inline uint64_t ln_name_hash_str(uint64_t prefix_hash, const char *s, size_t len)
+{
+    return region_name_hash_str(prefix_hash, s, len);
+}
+static inline uint64_t ln_name_hash_num(uint64_t prefix_hash, uint64_t n)
+{
+    return region_name_hash_num(prefix_hash, n);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Levels.                                                                   */
@@ -223,11 +229,30 @@ LN_WUR int ln_expr_view(const ln_module *m, lx_word w, ln_expr *out, region_erro
  * Appends e in Lean syntax (see print.c for the conventions: binder braces,
  * ∀/fun/let, → for non-dependent arrows, Sort/Type/Prop, .{u} on constants,
  * de Bruijn indices resolved to names with fresh x_1-style names on clashes,
- * e.1 projections, mdata skipped, all arguments shown). Iterative; output is
+ * e.S.1 projections, mdata skipped, all arguments shown). Iterative; output is
  * bounded by out->limit (LN_ETOOBIG, text cut with "…"), work by a step budget
  * proportional to the limit. Loose bound variables print as #i.
  */
 LN_WUR int ln_expr_format(const ln_module *m, lx_word e, ln_buf *out, region_error *err);
+
+typedef struct ln_print_opts {
+    /* A non-dependent arrow whose binder has a name prints as (a : A) → B
+     * ([a : C] → B for an instance), not A → B: nothing of the Expr is lost. */
+    bool     named_arrows;
+    /* Signature form: the first `hide` ∀ binders of e are brought into scope
+     * by name without being printed, the next `show` are printed one by one
+     * as " (x : A)" in their braces (never as arrows), then " : " and the
+     * rest: `inductive T` + " (α : Type u) : Type u". REGION_ECORRUPT if e
+     * has fewer binders. Without signature, `hide` leading ∀ or fun binders
+     * are brought into scope and the rest printed (a value after its
+     * parameters: `def f (x : A) : B :=` + " b"). */
+    bool     signature;
+    uint64_t hide, show;
+} ln_print_opts;
+
+/* ln_expr_format with options (o BORROWED; NULL: the defaults above, all off). */
+LN_WUR int ln_expr_format_opts(const ln_module *m, lx_word e, const ln_print_opts *o, ln_buf *out,
+                               region_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Constants.                                                                */

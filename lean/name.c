@@ -7,8 +7,7 @@
  *   str        tag 1  prefix : Name, String   u64 hash
  *   num        tag 2  prefix : Name, Nat      u64 hash
  *
- * Hash (2023+; lean-olean-format.md §4.1): anonymous 1723; str p s =
- * mix(p.hash, MurmurHash64A(s, seed 11)); num p n = mix(p.hash, n < 2^64 ? n : 17).
+ * Hash (2023+; lean-olean-format.md §4.1): region/hash.h computes it.
  *
  * Text follows Lean's Name.toString (Init/Meta.lean): a string component that
  * is not an identifier (first char isIdFirst, the rest isIdRest) is written
@@ -30,56 +29,6 @@
 #include "util/mem.h"
 
 enum { NAME_STR = 1, NAME_NUM = 2 };
-
-/* ---- hashing ---- */
-
-static const uint64_t MUL = 0xc6a4a7935bd1e995ULL;
-
-uint64_t ln_hash_mix(uint64_t h, uint64_t k)
-{
-    k *= MUL;
-    k ^= k >> 47;
-    k ^= MUL;   /* sic: Lean's hash64 mixes with ^=, not *= (lean-olean-format.md §4.1) */
-    h ^= k;
-    h *= MUL;
-    return h;
-}
-
-uint64_t ln_murmur64a(const void *data, size_t len, uint64_t seed)
-{
-    const unsigned char *p = data;
-    uint64_t h = seed ^ ((uint64_t)len * MUL);
-    size_t nblocks = len / 8;
-    for (size_t i = 0; i < nblocks; i++) {
-        uint64_t k = lx_rd64(p + 8 * i);
-        k *= MUL;
-        k ^= k >> 47;
-        k *= MUL;
-        h ^= k;
-        h *= MUL;
-    }
-    const unsigned char *tail = p + 8 * nblocks;
-    size_t rest = len & 7;
-    if (rest) {
-        for (size_t i = rest; i-- > 0;)
-            h ^= (uint64_t)tail[i] << (8 * i);
-        h *= MUL;
-    }
-    h ^= h >> 47;
-    h *= MUL;
-    h ^= h >> 47;
-    return h;
-}
-
-uint64_t ln_name_hash_str(uint64_t prefix_hash, const char *s, size_t len)
-{
-    return ln_hash_mix(prefix_hash, ln_murmur64a(s, len, 11));
-}
-
-uint64_t ln_name_hash_num(uint64_t prefix_hash, uint64_t n)
-{
-    return ln_hash_mix(prefix_hash, n);
-}
 
 /* ---- component access ---- */
 

@@ -276,7 +276,7 @@ typedef struct txt {
 
 static void tput(txt *t, const char *s, size_t n)
 {
-    if (t->oom)
+    if (t->oom || n == 0)
         return;
     if (t->len + n + 1 > t->cap) {
         size_t c = t->cap ? t->cap : 256;
@@ -290,7 +290,8 @@ static void tput(txt *t, const char *s, size_t n)
         t->s = q;
         t->cap = c;
     }
-    memcpy(t->s + t->len, s, n);
+    if (n)
+        memcpy(t->s + t->len, s, n); /* s may be NULL when n is 0 */
     t->len += n;
     t->s[t->len] = 0;
 }
@@ -450,7 +451,7 @@ static int expr_at(const decl_ctx *d, size_t off, size_t end, lx_word *out)
     region_error perr;
     int rc = ln_expr_parse(d->x->s + off, end - off, out, &perr);
     if (rc)
-        return rc == -ENOMEM ? rc : src_fail(d->x, off + (perr.offset < end - off ? perr.offset : 0), "%s", perr.reason);
+        return rc == -ENOMEM ? rc : src_fail(d->x, off + (perr.offset <= end - off ? perr.offset : 0), "%s", perr.reason);
     if ((rc = check_expr(d, *out))) {
         lx_unref(*out);
         return rc;
@@ -911,6 +912,21 @@ static void put_names(txt *t, const src *x, const group *g, size_t n)
     }
 }
 
+/* " (a_1 : I1) … (t : T params a_1 …)": the indices and the major premise, as binders. */
+static void put_major(txt *t, const src *x, const span *idx, size_t ni, const txt *Tapp)
+{
+    for (size_t k = 0; k < ni; k++) {
+        tputf(t, " (a_%zu :", k + 1);
+        put_span(t, x, idx[k]);
+        tputs(t, ")");
+    }
+    tputs(t, " (t : ");
+    tput(t, Tapp->s, Tapp->len);
+    for (size_t k = 0; k < ni; k++)
+        tputf(t, " a_%zu", k + 1);
+    tputs(t, ")");
+}
+
 static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, size_t kw_end)
 {
     head h;
@@ -1143,16 +1159,8 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
         reclv.len = 0, reclv.s[0] = 0;
     /* motive : ∀ (a_1 : I1) … (t : T params a_1 …), Sort v */
     tputs(&motive, "\xe2\x88\x80");
-    for (size_t k = 0; k < ni; k++) {
-        tputf(&motive, " (a_%zu :", k + 1);
-        put_span(&motive, x, idx[k]);
-        tputs(&motive, ")");
-    }
-    tputs(&motive, " (t : ");
-    tput(&motive, Tapp.s, Tapp.len);
-    for (size_t k = 0; k < ni; k++)
-        tputf(&motive, " a_%zu", k + 1);
-    tputs(&motive, "), ");
+    put_major(&motive, x, idx, ni, &Tapp);
+    tputs(&motive, ", ");
     if (large) {
         tputs(&motive, "Sort ");
         tputs(&motive, v);
@@ -1209,16 +1217,8 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
     tput(&t, motive.s, motive.len);
     tputs(&t, "}");
     tput(&t, minors.s, minors.len);
-    for (size_t k = 0; k < ni; k++) {
-        tputf(&t, " (a_%zu :", k + 1);
-        put_span(&t, x, idx[k]);
-        tputs(&t, ")");
-    }
-    tputs(&t, " (t : ");
-    tput(&t, Tapp.s, Tapp.len);
-    for (size_t k = 0; k < ni; k++)
-        tputf(&t, " a_%zu", k + 1);
-    tputs(&t, "), motive");
+    put_major(&t, x, idx, ni, &Tapp);
+    tputs(&t, ", motive");
     for (size_t k = 0; k < ni; k++)
         tputf(&t, " a_%zu", k + 1);
     tputs(&t, " t");
@@ -1229,7 +1229,7 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
     }
     local[1 + nc] = name_hash(rname);
     d.nlocal = 2 + nc;
-    lph[h.nlp] = ln_data_name_str(LN_DATA_NAME_ANON_HASH, v, strlen(v));
+    lph[h.nlp] = region_name_hash_str(LN_DATA_NAME_ANON_HASH, v, strlen(v));
     d.nlparams = h.nlp + (large ? 1 : 0);
     lx_word rtype;
     if ((rc = expr_text(&d, &t, &rtype))) {

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lean/lean.h"
 #include "region/object.h"
 #include "region/region.h"
 
@@ -55,5 +56,19 @@ void ln_pack_header_free(ln_pack_header *h);
  */
 int ln_pack_build(ln_pack *pk, const char *path, const char *text, size_t len,
                   lx_word *root, uint64_t *nconsts, region_error *err);
+
+/*
+ * The inverse (lean/unpack.c): appends the decoded module m (BORROWED) to
+ * out as a text module named `name`: the header, then each declaration pack
+ * understands, with values, inductive types with their constructors, doc
+ * comments; what pack derives is left out, what the format cannot say is
+ * named in "-- envpool:" comment lines. Packing the text of a module that
+ * pack wrote gives the same bytes. Each type or value may take at most
+ * max_expr_bytes of text (0: LN_BUF_DEFAULT_LIMIT); a larger one fails the
+ * whole module with LN_ETOOBIG rather than cutting it. 0, REGION_ECORRUPT,
+ * LN_ETOOBIG or -ENOMEM. Thread: any (reads m only).
+ */
+LN_WUR int ln_unpack(const ln_module *m, const char *name, size_t max_expr_bytes, ln_buf *out,
+                     region_error *err);
 
 #endif

@@ -5,20 +5,25 @@
  * Grammar (what lean/print.c writes):
  *
  *   expr   := ('∀' | 'fun') binder+ (',' | '=>') expr
+ *           | binder '→' expr                 arrow with a binder name
  *           | 'let' ident ':' expr ':=' expr ';' expr
  *           | '[' expr ']' '→' expr            instance arrow
  *           | app ['→' expr]
  *   binder := '(' ident ':' expr ')' | '{' … '}' | '⦃' … '⦄' | '[' … ']'
  *   app    := ('Type' | 'Sort') [latom] | arg+
  *   arg    := ident ['.{' level (',' level)* '}'] | nat | string | '#' nat
- *           | '?' ident | 'Prop' | 'Type' | '(' expr ')'   then ('.' nat)*
+ *           | '?' ident | 'Prop' | 'Type' | '(' expr ')'   then proj*
+ *   proj   := '.' [name '.'] nat       field nat (from 1) of structure name
+ *                                      ([anonymous] if left out), no spaces
  *   level  := ('max' | 'imax') latom latom | latom ['+' nat]
  *   latom  := nat | ident | '?' ident | '(' level ')'
  *
  * The parser is recursive descent; its depth is bounded (LN_PARSE_MAX_DEPTH)
  * and a deeper text is refused with an error rather than risking the stack.
  * Bound variables are resolved by name against a stack of the enclosing
- * binders (the printer makes every name in scope distinct).
+ * binders (the printer makes every name in scope distinct). `x.Prod.1` with
+ * x bound lexes as one identifier; it is a projection of x when what follows
+ * the bound prefix ends with a numeric component, else a constant.
  */
 #include "lean/parse.h"
 
@@ -49,7 +54,7 @@ lx_word ln_mk_name_str(lx_word prefix, const char *s, size_t len)
     lx_word n = lx_ctor_new(1, 2, 8);
     lx_ctor_set(n, 0, prefix);
     lx_ctor_set(n, 1, str);
-    set_data(n, ln_data_name_str(ph, s, len));
+    set_data(n, region_name_hash_str(ph, s, len));
     return n;
 }
 
@@ -60,7 +65,7 @@ lx_word ln_mk_name_num(lx_word prefix, uint64_t v)
     lx_word n = lx_ctor_new(2, 2, 8);
     lx_ctor_set(n, 0, prefix);
     lx_ctor_set(n, 1, lx_box(v));
-    set_data(n, ln_data_name_num(ph, v, true));
+    set_data(n, region_name_hash_num(ph, v));
     return n;
 }
 
@@ -245,7 +250,7 @@ lx_word ln_mk_cons(lx_word head, lx_word tail)
 enum tok {
     T_EOF, T_LPAREN, T_RPAREN, T_LBRACE, T_RBRACE, T_LBRACK, T_RBRACK, T_LSTRICT, T_RSTRICT,
     T_COMMA, T_COLON, T_ASSIGN, T_SEMI, T_ARROW, T_FORALL, T_DARROW, T_HASH, T_QUEST, T_PLUS,
-    T_DOTNUM,  /* '.' digits right after an argument (projection) */
+    T_PROJ,    /* '.1' or '.S.1' right after an argument (projection) */
     T_UNIV,    /* '.{' right after an identifier */
     T_NAT, T_STRING, T_IDENT, T_BAD,
 };
@@ -293,6 +298,42 @@ static bool id_rest_at(const parser *p, size_t i)
     return (c >= '0' && c <= '9') || c == '\'' || c == '!' || c == '?';
 }
 
+/*
+ * An identifier from byte i: components separated by '.', each «escaped» or a
+ * run of identifier characters (digits included, for numeric components).
+ * *end is where it stops; false for an unterminated «.
+ */
+static bool scan_ident(const parser *p, size_t i, size_t *end)
+{
+    size_t j = i;
+    for (;;) {
+        if (p->len - j >= 2 && !memcmp(p->s + j, "\xc2\xab", 2)) {
+            size_t k = j + 2;
+            while (k + 1 < p->len && memcmp(p->s + k, "\xc2\xbb", 2))
+                k++;
+            if (k + 1 >= p->len) {
+                *end = p->len;
+                return false;
+            }
+            j = k + 2;
+        } else {
+            while (id_rest_at(p, j)) {
+                unsigned char b = (unsigned char)p->s[j];
+                j += b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+            }
+        }
+        /* continue through '.' followed by a component start */
+        if (j + 1 < p->len && p->s[j] == '.' &&
+            (id_start_at(p, j + 1) || (p->s[j + 1] >= '0' && p->s[j + 1] <= '9') ||
+             (p->len - j - 1 >= 2 && !memcmp(p->s + j + 1, "\xc2\xab", 2)))) {
+            j++;
+            continue;
+        }
+        *end = j > p->len ? p->len : j;
+        return true;
+    }
+}
+
 static void lex(parser *p)
 {
     size_t i = p->pos;
@@ -336,11 +377,15 @@ static void lex(parser *p)
         case '#': t = T_HASH; break;
         case '?': t = T_QUEST; break;
         case '+': t = T_PLUS; break;
-        case '.':
-            while (n < rem && c[n] >= '0' && c[n] <= '9')
-                n++;
-            t = n > 1 ? T_DOTNUM : T_BAD;
+        case '.': { /* .1 or .S.1 (projection), right after an argument */
+            size_t end;
+            if (rem > 1 && ((c[1] >= '0' && c[1] <= '9') || id_start_at(p, i + 1) ||
+                            (rem >= 3 && !memcmp(c + 1, "\xc2\xab", 2)))) {
+                t = scan_ident(p, i + 1, &end) ? T_PROJ : T_BAD;
+                n = end - i;
+            }
             break;
+        }
         case '"': {
             t = T_BAD;
             while (n < rem) {
@@ -361,36 +406,9 @@ static void lex(parser *p)
                     n++;
                 t = T_NAT;
             } else if (rem >= 2 && !memcmp(c, "\xc2\xab", 2) ? true : id_start_at(p, i)) {
-                /* identifier: components separated by '.', «escapes» */
-                size_t j = i;
-                for (;;) {
-                    if (p->len - j >= 2 && !memcmp(p->s + j, "\xc2\xab", 2)) {
-                        size_t k = j + 2;
-                        while (k + 1 < p->len && memcmp(p->s + k, "\xc2\xbb", 2))
-                            k++;
-                        if (k + 1 >= p->len) {
-                            j = p->len;
-                            t = T_BAD;
-                            break;
-                        }
-                        j = k + 2;
-                    } else {
-                        while (id_rest_at(p, j)) {
-                            unsigned char b = (unsigned char)p->s[j];
-                            j += b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-                        }
-                    }
-                    /* continue through '.' followed by a component start */
-                    if (j + 1 < p->len && p->s[j] == '.' &&
-                        (id_start_at(p, j + 1) || (p->s[j + 1] >= '0' && p->s[j + 1] <= '9') ||
-                         (p->len - j - 1 >= 2 && !memcmp(p->s + j + 1, "\xc2\xab", 2)))) {
-                        j++;
-                        continue;
-                    }
-                    t = T_IDENT;
-                    break;
-                }
-                n = (j > p->len ? p->len : j) - i;
+                size_t end;
+                t = scan_ident(p, i, &end) ? T_IDENT : T_BAD;
+                n = end - i;
             }
         }
     }
@@ -452,6 +470,70 @@ static int64_t scope_find(const parser *p, const char *s, size_t len)
         if (p->scope[k].len == len && !memcmp(p->s + p->scope[k].off, s, len))
             return (int64_t)(p->nscope - 1 - k);
     return -1;
+}
+
+/* ---- projections ------------------------------------------------------ */
+
+/* End of the name component at s[i] (an «escaped» one may hold '.'). */
+static size_t comp_end(const char *s, size_t n, size_t i)
+{
+    if (n - i >= 2 && !memcmp(s + i, "\xc2\xab", 2)) {
+        size_t k = i + 2;
+        while (k + 1 < n && memcmp(s + k, "\xc2\xbb", 2))
+            k++;
+        return k + 1 < n ? k + 2 : n;
+    }
+    while (i < n && s[i] != '.')
+        i++;
+    return i;
+}
+
+/* Does s (the text after a '.') end with a numeric component, as "1" or "Prod.1" do? */
+static bool is_proj_suffix(const char *s, size_t n)
+{
+    size_t i = 0, last = 0;
+    while (i < n) {
+        last = i;
+        i = comp_end(s, n, i) + 1;
+    }
+    return n > 0 && all_digits(s + last, n - last);
+}
+
+/*
+ * Applies the projections written after a '.' to *e: "2" is field 2 of a
+ * structure not named ([anonymous]), "PProd.2" field 2 of PProd, and
+ * "Prod.1.PProd.2" two projections, innermost first. A numeric component
+ * ends each projection, so a structure name has no numeric component. On
+ * error *e is released.
+ */
+static int apply_proj(parser *p, const char *s, size_t n, lx_word *e)
+{
+    size_t i = 0, name_start = 0;
+    while (i <= n) {
+        size_t j = comp_end(s, n, i);
+        if (all_digits(s + i, j - i)) {
+            uint64_t v = 0;
+            for (size_t k = i; k < j && k < i + 10; k++)
+                v = v * 10 + (uint64_t)(s[k] - '0');
+            lx_word sname = lx_box(0);
+            if (v == 0 || j - i > 9) {
+                lx_unref(*e);
+                return perr(p, "a projection index from 1 to 999999999");
+            }
+            if (i > name_start && ln_mk_name_text(s + name_start, i - 1 - name_start, &sname)) {
+                lx_unref(*e);
+                return perr(p, "a structure name before the projection index");
+            }
+            *e = ln_mk_proj(sname, v - 1, *e);
+            name_start = j + 1;
+        }
+        i = j + 1;
+    }
+    if (name_start <= n) {
+        lx_unref(*e);
+        return perr(p, "a projection index after the structure name");
+    }
+    return 0;
 }
 
 /* ---- levels ------------------------------------------------------------ */
@@ -599,33 +681,17 @@ static int parse_ident(parser *p, lx_word *out)
         lex(p);
         return 0;
     }
-    /* x.1.2 where x is bound: projections (the printer writes e.1). */
+    /* x.S.1 where x is bound: projections of a variable. */
     for (size_t cut = 0; cut < n; cut++) {
-        if (s[cut] != '.')
+        if (s[cut] != '.' || !is_proj_suffix(s + cut + 1, n - cut - 1))
             continue;
         int64_t b = scope_find(p, s, cut);
         if (b < 0)
             continue;
-        size_t i = cut;
-        bool ok = true;
-        while (i < n && ok) {
-            size_t j = i + 1;
-            while (j < n && s[j] != '.')
-                j++;
-            ok = all_digits(s + i + 1, j - i - 1) && j - i - 1 < 10;
-            i = j;
-        }
-        if (!ok)
-            break;
         lx_word e = ln_mk_bvar((uint64_t)b);
-        for (i = cut; i < n;) {
-            size_t j = i + 1;
-            uint64_t v = 0;
-            while (j < n && s[j] != '.')
-                v = v * 10 + (uint64_t)(s[j++] - '0');
-            e = ln_mk_proj(lx_box(0), v - 1, e);
-            i = j;
-        }
+        int rc = apply_proj(p, s + cut + 1, n - cut - 1, &e);
+        if (rc)
+            return rc;
         *out = e;
         lex(p);
         return 0;
@@ -743,15 +809,9 @@ static int parse_arg(parser *p, lx_word *out)
     default:
         return perr(p, "an expression");
     }
-    while (p->tok == T_DOTNUM && !p->space_before) {
-        uint64_t v = 0;
-        for (size_t i = 1; i < p->tlen && i < 12; i++)
-            v = v * 10 + (uint64_t)(p->s[p->tstart + i] - '0');
-        if (v == 0) {
-            lx_unref(*out);
-            return perr(p, "a projection index from 1");
-        }
-        *out = ln_mk_proj(lx_box(0), v - 1, *out);
+    while (p->tok == T_PROJ && !p->space_before) {
+        if ((rc = apply_proj(p, p->s + p->tstart + 1, p->tlen - 1, out)))
+            return rc;
         lex(p);
     }
     return 0;
@@ -785,6 +845,39 @@ static enum tok closer(enum tok t)
     return t == T_LBRACE ? T_RBRACE : t == T_LSTRICT ? T_RSTRICT : t == T_LBRACK ? T_RBRACK : T_RPAREN;
 }
 
+static void unref_n(const lx_word *w, size_t n)
+{
+    while (n > 0)
+        lx_unref(w[--n]);
+}
+
+/*
+ * The binder name at the current token (an identifier), NEW; its text is
+ * at *off, *len; the token is consumed. A name ln_mk_name_text refuses
+ * (e.g. a✝ with odd bytes) becomes one string component.
+ */
+static lx_word binder_name(parser *p, size_t *off, size_t *len)
+{
+    lx_word name;
+    *off = p->tstart;
+    *len = p->tlen;
+    if (ln_mk_name_text(p->s + *off, *len, &name))
+        name = ln_mk_name_str(lx_box(0), p->s + *off, *len);
+    lex(p);
+    return name;
+}
+
+/* Parses an expression in the scope of one more binder, named by s[off, off + len). */
+static int parse_in_scope(parser *p, size_t off, size_t len, lx_word *out)
+{
+    int rc = scope_push(p, off, len);
+    if (rc)
+        return rc;
+    rc = parse_expr(p, out);
+    p->nscope--;
+    return rc;
+}
+
 /* ∀/fun binders ... body. */
 static int parse_binders(parser *p, bool lam, lx_word *out)
 {
@@ -804,10 +897,8 @@ static int parse_binders(parser *p, bool lam, lx_word *out)
             rc = perr(p, "a binder name");
             goto fail;
         }
-        size_t noff = p->tstart, nlen = p->tlen;
-        if (ln_mk_name_text(p->s + noff, nlen, &names[k]))
-            names[k] = ln_mk_name_str(lx_box(0), p->s + noff, nlen); /* e.g. a✝ with odd bytes */
-        lex(p);
+        size_t noff, nlen;
+        names[k] = binder_name(p, &noff, &nlen);
         if ((rc = expect(p, T_COLON, "':'"))) {
             lx_unref(names[k]);
             goto fail;
@@ -852,36 +943,66 @@ static int parse_let(parser *p, lx_word *out)
     lex(p);
     if (p->tok != T_IDENT)
         return perr(p, "a let name");
-    size_t noff = p->tstart, nlen = p->tlen;
-    lx_word name, type, value, body;
-    if (ln_mk_name_text(p->s + noff, nlen, &name))
-        name = ln_mk_name_str(lx_box(0), p->s + noff, nlen);
-    lex(p);
-    int rc;
-    if ((rc = expect(p, T_COLON, "':'")) || (rc = parse_expr(p, &type))) {
-        lx_unref(name);
-        return rc;
-    }
-    if ((rc = expect(p, T_ASSIGN, "':='")) || (rc = parse_expr(p, &value))) {
-        lx_unref(name);
-        lx_unref(type);
-        return rc;
-    }
-    if ((rc = expect(p, T_SEMI, "';'")) || (rc = scope_push(p, noff, nlen))) {
-        lx_unref(name);
-        lx_unref(type);
-        lx_unref(value);
-        return rc;
-    }
-    rc = parse_expr(p, &body);
-    p->nscope--;
+    size_t noff, nlen, k = 0;
+    lx_word w[4]; /* name, type, value, body: the first k are built */
+    w[k++] = binder_name(p, &noff, &nlen);
+    int rc = expect(p, T_COLON, "':'");
+    if (!rc && !(rc = parse_expr(p, &w[k])))
+        k++;
+    if (!rc)
+        rc = expect(p, T_ASSIGN, "':='");
+    if (!rc && !(rc = parse_expr(p, &w[k])))
+        k++;
+    if (!rc)
+        rc = expect(p, T_SEMI, "';'");
+    if (!rc && !(rc = parse_in_scope(p, noff, nlen, &w[k])))
+        k++;
     if (rc) {
-        lx_unref(name);
-        lx_unref(type);
-        lx_unref(value);
+        unref_n(w, k);
         return rc;
     }
-    *out = ln_mk_let(name, type, value, body, false);
+    *out = ln_mk_let(w[0], w[1], w[2], w[3], false);
+    return 0;
+}
+
+/* Is the current token an opening bracket followed by `ident :` (a binder)? */
+static bool at_binder(parser *p)
+{
+    if (p->tok != T_LPAREN && p->tok != T_LBRACE && p->tok != T_LSTRICT && p->tok != T_LBRACK)
+        return false;
+    parser save = *p;
+    lex(p);
+    bool yes = p->tok == T_IDENT;
+    if (yes) {
+        lex(p);
+        yes = p->tok == T_COLON;
+    }
+    *p = save;
+    return yes;
+}
+
+/* (x : A) → B, and likewise [x : C] → B, {x : A} → B, ⦃x : A⦄ → B. */
+static int parse_named_arrow(parser *p, lx_word *out)
+{
+    enum tok open = p->tok;
+    lex(p);
+    size_t noff, nlen, k = 0;
+    lx_word w[3]; /* name, type, body: the first k are built */
+    w[k++] = binder_name(p, &noff, &nlen);
+    int rc = expect(p, T_COLON, "':'");
+    if (!rc && !(rc = parse_expr(p, &w[k])))
+        k++;
+    if (!rc)
+        rc = expect(p, closer(open), "a closing bracket");
+    if (!rc)
+        rc = expect(p, T_ARROW, "'\xe2\x86\x92'");
+    if (!rc && !(rc = parse_in_scope(p, noff, nlen, &w[k])))
+        k++;
+    if (rc) {
+        unref_n(w, k);
+        return rc;
+    }
+    *out = ln_mk_binder(false, w[0], w[1], w[2], bracket_info(open));
     return 0;
 }
 
@@ -892,6 +1013,8 @@ static int parse_expr(parser *p, lx_word *out)
     int rc;
     if (p->tok == T_FORALL || tok_is_word(p, "fun")) {
         rc = parse_binders(p, p->tok != T_FORALL, out);
+    } else if (at_binder(p)) {
+        rc = parse_named_arrow(p, out);
     } else if (tok_is_word(p, "let")) {
         rc = parse_let(p, out);
     } else {
@@ -920,14 +1043,8 @@ static int parse_expr(parser *p, lx_word *out)
         }
         lex(p);
         /* an unnamed variable: nothing can refer to it by name */
-        if ((rc = scope_push(p, 0, 0))) {
-            lx_unref(dom);
-            goto out;
-        }
         lx_word body;
-        rc = parse_expr(p, &body);
-        p->nscope--;
-        if (rc) {
+        if ((rc = parse_in_scope(p, 0, 0, &body))) {
             lx_unref(dom);
             goto out;
         }

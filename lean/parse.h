@@ -51,11 +51,11 @@ lx_word ln_mk_cons(lx_word head, lx_word tail);
 
 /*
  * Parses one expression in the printer's syntax (∀/fun binders with their
- * braces, →, let, Sort/Type/Prop, name.{levels}, applications, numerals,
- * string literals, #i loose variables, ?m metavariables, e.1 projections).
+ * braces, → with or without a binder name, `(a : A) → B`, let, Sort/Type/Prop, name.{levels}, applications, numerals,
+ * string literals, #i loose variables, ?m metavariables, e.S.1 projections
+ * of field 1 of structure S; e.1 without S stands for S = [anonymous]).
  * A name bound by an enclosing binder is a bound variable; any other name is
- * a constant. A projection's structure name is not in the text: it is taken
- * as [anonymous]. Nesting is limited to LN_PARSE_MAX_DEPTH.
+ * a constant. Nesting is limited to LN_PARSE_MAX_DEPTH.
  * On success *out is a NEW heap Expr and 0 is returned; otherwise LN_EINVAL
  * (or -ENOMEM) with err->offset the byte offset and err->reason what was
  * expected there.

@@ -20,9 +20,18 @@
  * - Applications show every argument, implicit ones included (the file does
  *   not say which are implicit; this is pp.explicit without the @).
  * - Literals: 42 (any size), "text" with Lean's escapes (\n \t \\ \" \xHH).
- * - Projections: `e.1` (1-based field index, Lean's `.1` notation); the
- *   structure name is not shown.
+ * - Projections: `e.S.i`, field i (from 1) of structure S, e.g. `p.Prod.1`,
+ *   `(f x).PProd.2`: Lean's `.1` notation with the structure's name in
+ *   front of the index, so that the text says everything the Expr holds.
+ *   A constant (or free/meta variable, sort) is parenthesized, `(c).Prod.1`,
+ *   since `c.Prod.1` would read as one name. A structure name that is
+ *   [anonymous] (only in built terms) is left out: `e.1`.
  * - Metadata (mdata) is skipped; free variables print their name, metavariables ?name.
+ *
+ * Options (ln_expr_format_opts): named_arrows writes a non-dependent arrow
+ * whose binder has a name as `(a : A) → B` (`[inst : C] → B`), so that the
+ * text keeps every name the Expr holds (the module text of lean/unpack.c);
+ * signature prints a declaration's `BINDERS : TYPE` from its ∀ telescope.
  *
  * Work is iterative over an explicit task stack (no recursion on file data).
  * Output is bounded by the buffer's limit and work by a step budget
@@ -44,6 +53,7 @@ enum task_kind {
     T_TEXT,  /* emit text */
     T_EXPR,  /* print w at prec */
     T_NUM,   /* emit n in decimal */
+    T_NAME,  /* emit the Name w */
     T_OPEN,  /* binder w (lam/forall): choose name, emit "(x : ", then type, then T_CLOSE */
     T_LET,   /* let node w */
     T_CLOSE, /* emit text, bring the pending name (arena off, len) into scope */
@@ -82,6 +92,7 @@ typedef struct pr {
     mslot           *ms;     size_t nms, cms; uint32_t gen;
     struct { lx_word w; uint64_t k; } *dfs; size_t ndfs, cdfs;
     uint64_t         steps, max_steps;
+    bool             named_arrows;  /* ln_print_opts.named_arrows */
 } pr;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -636,6 +647,13 @@ static int do_expr(pr *p, lx_word w, enum prec prec)
     case LN_FORALL:
         if (!arrow)
             return binder_group(p, w, &x);
+        if (p->named_arrows && !(lx_is_scalar(x.a) && lx_unbox(x.a) == 0)) {
+            /* (a : A) → B: POP, body, " → ", then the binder as in a ∀ group. */
+            if ((rc = push(p, (task){.kind = T_POP, .n = 1})) || (rc = push_expr(p, x.c, P_TOP)) ||
+                (rc = push_text(p, " \xe2\x86\x92 ")))
+                return rc;
+            return push(p, (task){.kind = T_OPEN, .w = w});
+        }
         /* POP, body, " → ", ANON, then the domain ([C] for instances). */
         if ((rc = push(p, (task){.kind = T_POP, .n = 1})) || (rc = push_expr(p, x.c, P_TOP)) ||
             (rc = push_text(p, " \xe2\x86\x92 ")) || (rc = push(p, (task){.kind = T_ANON})))
@@ -653,12 +671,33 @@ static int do_expr(pr *p, lx_word w, enum prec prec)
             return put_string_lit(p, x.lit);
         return ln_nat_format(p->m, x.lit, p->out, p->err);
     case LN_PROJ: {
+        /* e.S.i: S the structure's name (omitted when anonymous), i from 1. */
         uint64_t idx;
         if ((rc = ln_nat_u64(p->m, x.b, &idx, p->err)))
             return rc;
         if ((rc = push(p, (task){.kind = T_NUM, .n = idx + 1})) || (rc = push_text(p, ".")))
             return rc;
-        return push_expr(p, x.c, P_ARG);
+        if (!(lx_is_scalar(x.a) && lx_unbox(x.a) == 0) &&
+            ((rc = push(p, (task){.kind = T_NAME, .w = x.a})) || (rc = push_text(p, "."))))
+            return rc;
+        /* A name would run into the suffix (c.S.1 reads as one constant): parenthesize. */
+        ln_expr y;
+        lx_word inner = x.c;
+        if ((rc = ln_expr_view(p->m, inner, &y, p->err)))
+            return rc;
+        while (y.kind == LN_MDATA) {
+            inner = y.b;
+            if (++p->steps > p->max_steps)
+                return LN_ETOOBIG;
+            if ((rc = ln_expr_view(p->m, inner, &y, p->err)))
+                return rc;
+        }
+        if (y.kind == LN_CONST || y.kind == LN_FVAR || y.kind == LN_MVAR || y.kind == LN_SORT) {
+            if ((rc = ln_buf_puts(p->out, "(")) || (rc = push_text(p, ")")))
+                return rc;
+            return push_expr(p, inner, P_TOP);
+        }
+        return push_expr(p, inner, P_ARG);
     }
     case LN_SORT:
     case LN_MDATA:
@@ -701,16 +740,65 @@ static int do_let(pr *p, lx_word w)
     return push_expr(p, x.b, P_TOP);
 }
 
+/*
+ * Signature form: brings the first o->hide ∀ binders of e into scope by name,
+ * then queues " (x : A)" for each of the next o->show, " : " and the rest.
+ */
+static int signature(pr *p, lx_word e, const ln_print_opts *o)
+{
+    lx_word node = e, first_shown = e;
+    ln_expr x;
+    int rc;
+    uint64_t show = o->signature ? o->show : 0;
+    for (uint64_t i = 0; i < o->hide + show; i++) {
+        if ((rc = ln_expr_view(p->m, node, &x, p->err)))
+            return rc;
+        if (x.kind != LN_FORALL && !(x.kind == LN_LAM && !o->signature))
+            return ln__fail(p->m, node, p->err, "Expr: binder %llu of a signature is not a %s",
+                            (unsigned long long)i, o->signature ? "\xe2\x88\x80" : "\xe2\x88\x80 or fun");
+        if (i < o->hide) {
+            size_t off, len;
+            if ((rc = choose_name(p, x.a, x.c, &off, &len)) || (rc = scope_push(p, off, len, true)))
+                return rc;
+            first_shown = x.c;
+        }
+        node = x.c;
+    }
+    if (!o->signature)
+        return push_expr(p, node, P_TOP);
+    /* Stack (top last): POP, rest, " : ", OPEN_show … " " OPEN_1 " ". */
+    if ((rc = push(p, (task){.kind = T_POP, .n = show})) || (rc = push_expr(p, node, P_TOP)) ||
+        (rc = push_text(p, " : ")))
+        return rc;
+    size_t before = p->nt;
+    node = first_shown;
+    for (uint64_t i = 0; i < show; i++) {
+        if ((rc = push_text(p, " ")) || (rc = push(p, (task){.kind = T_OPEN, .w = node})) ||
+            (rc = ln_expr_view(p->m, node, &x, p->err)))
+            return rc;
+        node = x.c;
+    }
+    reverse_tail(p, p->nt - before);
+    return 0;
+}
+
 int ln_expr_format(const ln_module *m, lx_word e, ln_buf *out, region_error *err)
+{
+    return ln_expr_format_opts(m, e, NULL, out, err);
+}
+
+int ln_expr_format_opts(const ln_module *m, lx_word e, const ln_print_opts *o, ln_buf *out,
+                        region_error *err)
 {
     pr p;
     memset(&p, 0, sizeof p);
     p.m = m;
     p.out = out;
     p.err = err;
+    p.named_arrows = o && o->named_arrows;
     ln_buf_init(&p.arena, SIZE_MAX / 4);
     p.max_steps = 64 * (uint64_t)out->limit + 100000;
-    int rc = push_expr(&p, e, P_TOP);
+    int rc = o && (o->signature || o->hide) ? signature(&p, e, o) : push_expr(&p, e, P_TOP);
     while (!rc && p.nt > 0) {
         task t = p.t[--p.nt];
         if (++p.steps > p.max_steps) {
@@ -721,6 +809,7 @@ int ln_expr_format(const ln_module *m, lx_word e, ln_buf *out, region_error *err
         case T_TEXT:  rc = ln_buf_puts(out, t.text); break;
         case T_EXPR:  rc = do_expr(&p, t.w, (enum prec)t.prec); break;
         case T_NUM:   rc = ln_buf_printf(out, "%llu", (unsigned long long)t.n); break;
+        case T_NAME:  rc = ln_name_format(p.m, t.w, out, err); break;
         case T_OPEN:  rc = do_open(&p, t.w); break;
         case T_LET:   rc = do_let(&p, t.w); break;
         case T_CLOSE:

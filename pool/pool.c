@@ -69,6 +69,7 @@ struct pool_ticket {
     pool_env      *env;
     pool_error     err;
     uint64_t       ns;
+    uint64_t       gen;          /* module cache generation when the build started */
     pool_ticket   *hnext;
 };
 
@@ -501,6 +502,10 @@ int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned f
 void pool_ticket_run(pool_ticket *t)
 {
     uint64_t t0 = pool__now_ns();
+    /* Taken before any file is looked at: a scan that marks one of this build's
+       modules stale later bumps the generation past it, so the first acquire of
+       the new environment looks at the marks (POOL_STALE_SCAN). */
+    t->gen = pool__modcache_generation(t->mc);
     t->rc = pool__env_build(t->roots, t->mc, (const char *const *)t->imports, t->n, t->flags,
                             t->display, &t->ctl, &t->env, &t->err);
     t->ns = pool__now_ns() - t0;
@@ -541,7 +546,7 @@ void pool_ticket_finish(pool *p, pool_ticket *t)
     e->hash = t->hash;
     e->env = t->env;
     e->users = 1;
-    e->seen_gen = pool__modcache_generation(p->mc);
+    e->seen_gen = t->gen;
     t->key = NULL;
     t->env = NULL;
     pool__env_set_slot(e->env, e);

@@ -163,9 +163,12 @@ typedef struct pool_const_ref {
 } pool_const_ref;
 
 /*
- * Looks up a dotted name (len bytes, Lean's «» escaping accepted). 0 and *out,
- * POOL_ENOCONST, or POOL_EINVAL for malformed text. Uses the Name hashes
- * stored in the files; later modules shadow earlier ones.
+ * Looks up a dotted name (len bytes, as ln_name_format prints it: «» escapes,
+ * all-digit components are numbers). 0 and *out, POOL_ENOCONST, or
+ * POOL_EINVAL for malformed text. Uses the Name hashes stored in the files and
+ * confirms the match against the stored name; later modules shadow earlier
+ * ones. Owns nothing while it reads the mapped files, so a caller may run it
+ * under region_guard_run.
  */
 POOL_WUR int pool_env_lookup(const pool_env *e, const char *name, size_t len, pool_const_ref *out);
 
@@ -270,8 +273,10 @@ enum { POOL_HIT = 0, POOL_STARTED = 1, POOL_WAITING = 2 };
  *                the caller's registration; cb(cookie, ...) runs from finish.
  *  POOL_WAITING: an import of this key is in flight; the caller is registered
  *                (*waiter) and cb runs from that import's finish.
- *  < 0:          invalid key (POOL_EBADNAME, POOL_EINVAL), *err filled; nothing counted.
- * waiter may be NULL if the caller never cancels.
+ *  < 0:          invalid key (POOL_EBADNAME, POOL_EINVAL) or -ENOMEM, *err filled;
+ *                nothing counted.
+ * env and ticket must not be NULL; waiter may be NULL if the caller never
+ * cancels. A waiter is valid until its callback returns or it is cancelled.
  */
 POOL_WUR int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned flags,
                                 pool_acquire_cb cb, void *cookie, pool_env **env,

@@ -190,6 +190,11 @@ int pool_resolve(const pool_roots *r, const char *module, const char *imported_b
         free(real);
         return 0;
     }
+    char rel[POOL_NAME_MAX + 8];
+    snprintf(rel, sizeof rel, "%s.olean", module);
+    for (char *p = rel; p < rel + mlen; p++)
+        if (*p == '.')
+            *p = '/';
     return pool__fail(err, POOL_ENOTFOUND, module, imported_by,
-                      "no %s.olean under any of the %zu search roots", module, r->n);
+                      "no %s under any of the %zu search roots", rel, r->n);
 }

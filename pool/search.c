@@ -231,6 +231,7 @@ int pool_env_search(const pool_env *e, const pool_search_query *q, pool_search_i
         return pool__fail(err, POOL_EINVAL, NULL, NULL, "unknown search mode %d", (int)q->mode);
     if (q->len > 0 && !q->text)
         return pool__fail(err, POOL_EINVAL, NULL, NULL, "query text missing");
+    const char *text = q->text ? q->text : "";
     struct pool_search_index *s;
     int rc = index_get(e, &s);
     if (rc)
@@ -244,7 +245,7 @@ int pool_env_search(const pool_env *e, const pool_search_query *q, pool_search_i
         uint32_t pos = q->cursor ? (uint32_t)(q->cursor - 1) : 0;
         bool prefix = q->mode == POOL_SEARCH_PREFIX;
         if (prefix) {
-            uint32_t lo = lower_bound(s, q->text, q->len);
+            uint32_t lo = lower_bound(s, text, q->len);
             if (pos < lo)
                 pos = lo;
         }
@@ -254,12 +255,12 @@ int pool_env_search(const pool_env *e, const pool_search_query *q, pool_search_i
             size_t len = s->len[ent];
             int32_t score;
             if (prefix) {
-                if (len < q->len || memcmp(name, q->text, q->len) != 0)
+                if (len < q->len || memcmp(name, text, q->len) != 0)
                     break; /* past the range of names with this prefix */
                 size_t extra = len - q->len;
                 score = 1000 - (int32_t)(extra > 999 ? 999 : extra);
             } else {
-                const char *hit = q->len ? memmem(name, len, q->text, q->len) : name;
+                const char *hit = q->len ? memmem(name, len, text, q->len) : name;
                 if (!hit)
                     continue;
                 size_t at = (size_t)(hit - name);
@@ -288,7 +289,7 @@ int pool_env_search(const pool_env *e, const pool_search_query *q, pool_search_i
         uint32_t ent = s->sorted[pos];
         int32_t score;
         if (kind_ok(q, s->kind[ent]) &&
-            fuzzy_score(s->text + s->off[ent], s->len[ent], q->text, q->len, &score))
+            fuzzy_score(s->text + s->off[ent], s->len[ent], text, q->len, &score))
             all[m++] = (ranked){score, pos};
     }
     qsort(all, m, sizeof *all, cmp_ranked);

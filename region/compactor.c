@@ -32,85 +32,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "region/hash.h"
 #include "region/heap.h"
 #include "util/mem.h"
 
 #define PART_ALIGN  ((size_t)1 << 16)
 #define NULL_OFFSET (~(lx_word)1) /* even, so never a boxed scalar; never an address */
 
-/* ---------------------------------------------------------------- hashes */
-
-uint64_t region_murmur64a(const void *data, size_t len, uint64_t seed)
-{
-    const uint64_t m = 0xc6a4a7935bd1e995ull;
-    const int r = 47;
-    const uint8_t *p = data;
-    uint64_t h = seed ^ (len * m);
-    size_t nblocks = len / 8;
-    for (size_t i = 0; i < nblocks; i++) {
-        uint64_t k = lx_rd64(p + 8 * i);
-        k *= m;
-        k ^= k >> r;
-        k *= m;
-        h ^= k;
-        h *= m;
-    }
-    const uint8_t *t = p + 8 * nblocks;
-    switch (len & 7) {
-    case 7: h ^= (uint64_t)t[6] << 48; /* fall through */
-    case 6: h ^= (uint64_t)t[5] << 40; /* fall through */
-    case 5: h ^= (uint64_t)t[4] << 32; /* fall through */
-    case 4: h ^= (uint64_t)t[3] << 24; /* fall through */
-    case 3: h ^= (uint64_t)t[2] << 16; /* fall through */
-    case 2: h ^= (uint64_t)t[1] << 8;  /* fall through */
-    case 1: h ^= (uint64_t)t[0];
-            h *= m;
-            break;
-    default: break;
-    }
-    h ^= h >> r;
-    h *= m;
-    h ^= h >> r;
-    return h;
-}
-
-/* Lean's hash(u64, u64) (src/runtime/hash.h), used by Name.hash. */
-static uint64_t mix_hash(uint64_t h, uint64_t k)
-{
-    const uint64_t m = 0xc6a4a7935bd1e995ull;
-    k *= m;
-    k ^= k >> 47;
-    k ^= m;
-    h ^= k;
-    h *= m;
-    return h;
-}
-
-uint64_t region_name_hash_str(uint64_t prefix_hash, const char *s, size_t len)
-{
-    return mix_hash(prefix_hash, region_murmur64a(s, len, 11));
-}
-
-uint64_t region_name_hash(const char *key)
-{
-    uint64_t h = 1723; /* Name.anonymous */
-    const char *p = key;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        h = region_name_hash_str(h, p, n);
-        if (!dot)
-            break;
-        p = dot + 1;
-    }
-    return h;
-}
+/* ---------------------------------------------------------------- base */
 
 uint64_t region_module_base(const char *key)
 {
@@ -670,7 +606,7 @@ static int io_fail(region_error *err, const char *path, int code, const char *wh
 
 int region_write_file_atomic(const char *path, const uint8_t *data, size_t len, region_error *err)
 {
-    static unsigned counter;
+    static atomic_uint counter; /* distinct temp names for saves running at once */
     char tmp[4096], dir[4096];
     int fd = -1, dfd = -1, rc = 0;
     bool created = false;
@@ -684,7 +620,7 @@ int region_write_file_atomic(const char *path, const uint8_t *data, size_t len, 
         return io_fail(err, path, -ENAMETOOLONG, "directory name");
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), counter++) >= sizeof tmp)
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1u)) >= sizeof tmp)
         return io_fail(err, path, -ENAMETOOLONG, "temporary file name");
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "region/hash.h" /* region_name_hash: the key -> base rule below */
 #include "region/object.h"
 #include "region/region.h"
 
@@ -74,12 +75,6 @@ typedef struct region_save_stats {
  * Name.hash mod 0x7f0000000000, rounded down to 64 KiB.
  */
 uint64_t region_module_base(const char *key);
-/* Lean's Name.hash of the module name key (as above), and the hash of one
- * string component appended to a prefix hash. */
-uint64_t region_name_hash(const char *key);
-uint64_t region_name_hash_str(uint64_t prefix_hash, const char *s, size_t len);
-/* MurmurHash64A, as Lean's hash_str (src/runtime/hash.cpp). */
-uint64_t region_murmur64a(const void *data, size_t len, uint64_t seed);
 
 /*
  * Saves the graph under root (BORROWED) to path.

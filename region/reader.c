@@ -368,23 +368,21 @@ static int object_size(const validator *v, uint64_t off, uint64_t *out)
     }
     case LX_TAG_THUNK:
     case LX_TAG_TASK:
-        if (avail < 24)
+    case LX_TAG_REF:
+    case LX_TAG_PROMISE: {
+        /* one value pointer; thunks and tasks add a closure/implementation word that must be 0 */
+        bool two = tag == LX_TAG_THUNK || tag == LX_TAG_TASK;
+        uint64_t size = two ? 24 : 16;
+        if (avail < size)
             return fail(v->err, REGION_ECORRUPT, p->path, off, "%s runs past the end of the file", tag_name(tag));
         if ((rc = check_pointer(v, off, off + 8, lx_rd64(o + 8))) < 0)
             return rc;
-        if (lx_rd64(o + 16) != 0)
+        if (two && lx_rd64(o + 16) != 0)
             return fail(v->err, REGION_ECORRUPT, p->path, off + 16,
                         "%s has a live closure or implementation pointer", tag_name(tag));
-        *out = 24;
+        *out = size;
         return 0;
-    case LX_TAG_REF:
-    case LX_TAG_PROMISE:
-        if (avail < 16)
-            return fail(v->err, REGION_ECORRUPT, p->path, off, "%s runs past the end of the file", tag_name(tag));
-        if ((rc = check_pointer(v, off, off + 8, lx_rd64(o + 8))) < 0)
-            return rc;
-        *out = 16;
-        return 0;
+    }
     default:
         return fail(v->err, REGION_ECORRUPT, p->path, off + 7,
                     "object tag %u (%s) is not allowed in a region", tag, tag_name(tag));

@@ -1,53 +1,69 @@
 #!/bin/sh
-# tests/demo.sh — `make demo`: start envpoold on a temporary socket over the
-# packed example library (build/examples), run a few queries a new user would
-# try, show the statistics, and stop the daemon cleanly. Bounded in time.
-set -u
-BUILD=${ENVPOOL_BUILD:-$(pwd)/build}
-E=$BUILD/envpool
-TMP=$(mktemp -d /tmp/envpool-demo.XXXXXX)
-SOCK=$TMP/envpool.sock
-PID=
+# tests/demo.sh — `make demo`: serve the packed example library and ask it things.
+#
+# Starts envpoold on a temporary socket over build/examples (packed from
+# examples/*.txt by `make`), runs a few envpool queries, prints the statistics
+# and stops the daemon with SIGTERM. Everything is local and bounded in time.
+set -eu
+BUILD=${ENVPOOL_BUILD:-build}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/envpool-demo.XXXXXX")
+sock="$tmp/envpool.sock"
+pid=
+watchdog=
 cleanup() {
-    [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
-    rm -rf "$TMP"
+    if [ -n "$watchdog" ]; then pkill -P "$watchdog" 2>/dev/null; kill "$watchdog" 2>/dev/null; fi
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
-if [ -t 1 ]; then B='\033[1m'; N='\033[0m'; else B=; N=; fi
-step() { printf "\n${B}\$ %s${N}\n" "$*"; }
-# The client finds the daemon through $ENVPOOL_SOCKET (no --socket on every line).
-export ENVPOOL_SOCKET="$SOCK"
-ep() { step "envpool $*"; timeout 30 "$E" "$@"; }
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+envpool() { "$BUILD/envpool" "$@" --socket "$sock"; }
 
-[ -f "$BUILD/examples/Demo/Main.olean" ] || { echo "demo: $BUILD/examples is missing (run make)" >&2; exit 1; }
-step "envpoold --socket $SOCK --search-path build/examples &"
-"$BUILD/envpoold" --socket "$SOCK" --search-path "$BUILD/examples" 2>"$TMP/log" &
-PID=$!
+printf 'envpool demo: the example library (examples/*.txt, packed into %s/examples)\n' "$BUILD"
+step "envpoold --socket $sock --search-path $BUILD/examples &"
+"$BUILD/envpoold" --socket "$sock" --search-path "$BUILD/examples" --log-level warn &
+pid=$!
+# A hard bound: whatever happens, the daemon does not outlive a minute.
+(sleep 60; kill "$pid" 2>/dev/null) &
+watchdog=$!
 i=0
-until grep -q "listening on" "$TMP/log" 2>/dev/null; do
+while [ ! -S "$sock" ]; do
     i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then cat "$TMP/log" >&2; echo "demo: envpoold did not start" >&2; exit 1; fi
-    sleep 0.1
+    [ "$i" -lt 200 ] || { echo "demo: envpoold did not start" >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "demo: envpoold exited" >&2; exit 1; }
+    sleep 0.05
 done
-sed 's/^/  /' "$TMP/log"
 
-ep open --imports Demo.Main
-ep get --imports Demo.Main Nat.add_comm
-ep get --imports Demo.Main --value Nat.add
-ep search --imports Demo.Main --mode prefix --limit 8 List.
-ep open --imports Demo.Main
-ep get --imports Demo.Main Nat.ad
-echo "(exit status $?: not found, with suggestions)"
-ep modules --imports Demo.Main
-ep stats
+step "envpool open --imports Demo.Main          # first open: imports the closure"
+envpool open --imports Demo.Main
+step "envpool get --imports Demo.Main Nat.add_comm"
+envpool get --imports Demo.Main Nat.add_comm
+step "envpool get --imports Demo.Main --value List.map"
+envpool get --imports Demo.Main --value List.map
+step "envpool search --imports Demo.Main --mode fuzzy mulcomm"
+envpool search --imports Demo.Main --mode fuzzy --limit 5 mulcomm
+step "envpool open --imports Demo.Main          # second open: a pool hit"
+envpool open --imports Demo.Main
+step "envpool get --imports Demo.Main Nat.add_com   # a typo: not found, with suggestions"
+if envpool get --imports Demo.Main Nat.add_com; then
+    echo "demo: expected a not-found error" >&2
+    exit 1
+else
+    echo "(exit status $?)"
+fi
+step "envpool modules --imports Demo.Main"
+envpool modules --imports Demo.Main
+step "envpool stats"
+envpool stats
 
-step "kill -TERM $PID   # drain, remove the socket, exit 0"
-kill -TERM "$PID"
-wait "$PID"
-st=$?
-PID=
-sed -n '/SIGTERM/,$p' "$TMP/log" | sed 's/^/  /'
-[ $st = 0 ] || { echo "demo: envpoold exited with status $st" >&2; exit 1; }
-[ ! -e "$SOCK" ] || { echo "demo: socket left behind" >&2; exit 1; }
-printf '\ndemo: ok (envpoold exited 0, socket removed)\n'
+step "kill -TERM envpoold                        # graceful stop"
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+pid=
+echo "envpoold exited with status $status"
+[ "$status" -eq 0 ] || exit 1
+[ ! -e "$sock" ] || { echo "demo: the socket was not removed" >&2; exit 1; }
+echo
+echo "That was envpool. README.md shows how to point envpoold at a real Lean project."

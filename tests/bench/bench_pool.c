@@ -152,6 +152,8 @@ int main(int argc, char **argv)
     /* Name lookups: every constant's printed name, in a shuffled order. */
     size_t nnames = 0, cap = (size_t)total;
     char **names = mem_alloc(cap * sizeof *names);
+    char *hot[1000];
+    size_t hot_len[1000], hot_n = 0;
     size_t *lens = mem_alloc(cap * sizeof *lens);
     {
         uint64_t cur = 0;
@@ -166,6 +168,13 @@ int main(int argc, char **argv)
             lens[nnames++] = b.len;
         }
         ln_buf_deinit(&b);
+        /* 1,000 neighbouring constants (middle of the library), before shuffling. */
+        hot_n = nnames < 1000 ? nnames : 1000;
+        size_t from = (nnames - hot_n) / 2;
+        for (size_t i = 0; i < hot_n; i++) {
+            hot[i] = names[from + i];
+            hot_len[i] = lens[from + i];
+        }
         uint64_t s = 12345;
         for (size_t i = nnames; i > 1; i--) {
             s = s * 6364136223846793005ull + 1442695040888963407ull;
@@ -194,12 +203,11 @@ int main(int argc, char **argv)
         misses += pool_env_lookup(e, miss, lens[i] + 5, &r) == POOL_ENOCONST;
     }
     double miss_ns = (now() - t0) / (double)nnames * 1e9;
-    /* The same names in file order (neighbours share cache lines and pages). */
-    size_t hot_n = nnames < 1000 ? nnames : 1000;
+    /* Neighbouring constants (a file's worth of declarations: cache-resident). */
     t0 = now();
     for (size_t i = 0; i < iters; i++) {
         pool_const_ref r;
-        found += pool_env_lookup(e, names[i % hot_n], lens[i % hot_n], &r) == 0;
+        found += pool_env_lookup(e, hot[i % hot_n], hot_len[i % hot_n], &r) == 0;
     }
     double hot_ns = (now() - t0) / (double)iters * 1e9;
     /* Calibration: one random read from a buffer as large as the mapped library. */
@@ -222,7 +230,7 @@ int main(int argc, char **argv)
     double mem_ns = (now() - t0) / (double)iters * 1e9;
     mem_free(chase);
     printf("name lookup: %.0f ns per hit over all names in random order (%zu of %zu found), "
-           "%.0f ns per hit over 1,000 hot names, %.0f ns per miss  [target <= 200 ns]; "
+           "%.0f ns per hit over 1,000 neighbouring names, %.0f ns per miss  [target <= 200 ns]; "
            "one random memory read here costs %.0f ns (%zu)\n",
            hit_ns, found, 2 * iters, hot_ns, miss_ns, mem_ns, at + misses - misses);
 

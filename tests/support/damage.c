@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lean/lean.h"
+#include "lean/pack.h"
 #include "util/mem.h"
 
 /* splitmix64: small, seedable, good enough to pick mutations. */
@@ -161,6 +162,12 @@ int region_decode_all(const region *r)
                 bad = -1;
         }
     }
+    /* the module as text (envpool dump --text), a walk of its own */
+    ln_buf t;
+    ln_buf_init(&t, 1 << 20);
+    if (ln_unpack(&m, "M", 64 * 1024, &t, &err) < 0)
+        bad = -1;
+    ln_buf_deinit(&t);
     ln_buf_deinit(&b);
     return bad;
 }

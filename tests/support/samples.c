@@ -90,3 +90,15 @@ uint8_t *read_file(const char *path, size_t *len)
     *len = (size_t)n;
     return buf;
 }
+
+region *sample_module(const char *path, ln_module *m)
+{
+    region *r;
+    region_error err;
+    char msg[1024];
+    if (region_open(path, REGION_OPEN_NO_FIXED, &r, &err) != 0 || ln_module_open(r, m, &err) != 0) {
+        fprintf(stderr, "sample_module: %s\n", region_error_format(&err, msg, sizeof msg));
+        abort();
+    }
+    return r;
+}

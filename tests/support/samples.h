@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lean/lean.h"
+#include "region/region.h"
+
 /* The samples directory (borrowed, static). */
 const char *samples_dir(void);
 
@@ -23,6 +26,10 @@ void   samples_free(char **paths, size_t n);
 
 /* Full path of a sample given its path relative to the samples dir (new). */
 char  *sample_path(const char *rel);
+
+/* Opens sample path (not at its base address) and its ModuleData into *m:
+ * the region, NEW (region_close). Aborts on error. */
+region *sample_module(const char *path, ln_module *m);
 
 /* Reads a whole file into a new buffer (mem_free it); aborts on error. */
 uint8_t *read_file(const char *path, size_t *len);

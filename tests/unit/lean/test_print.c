@@ -15,8 +15,8 @@
 #include "tests/support/leanbuild.h"
 #include "util/mem.h"
 
-/* Prints e (built in b) and compares with want. */
-static void expect_print(tb *b, lx_word e, const char *want)
+/* Prints e (built in b) with options o (NULL: defaults); returns the code, *text the output (new). */
+static int print_opts(tb *b, lx_word e, const ln_print_opts *o, char **text)
 {
     region *r = tb_open(b, tb_module(b, LN_ERA_2023, 0, NULL, 0, NULL, NULL));
     ln_module m;
@@ -24,14 +24,27 @@ static void expect_print(tb *b, lx_word e, const char *want)
     assert_int_equal(ln_module_open(r, &m, &err), 0);
     ln_buf out;
     ln_buf_init(&out, 0);
-    int rc = ln_expr_format(&m, e, &out, &err);
-    if (rc || strcmp(ln_buf_cstr(&out), want))
-        fprintf(stderr, "got  %s\nwant %s\n", ln_buf_cstr(&out), want);
-    assert_int_equal(rc, 0);
-    assert_string_equal(ln_buf_cstr(&out), want);
+    int rc = ln_expr_format_opts(&m, e, o, &out, &err);
+    *text = mem_alloc(out.len + 1);
+    memcpy(*text, ln_buf_cstr(&out), out.len + 1);
     ln_buf_deinit(&out);
     region_close(r);
+    return rc;
 }
+
+static void expect_print_opts(tb *b, lx_word e, const ln_print_opts *o, const char *want)
+{
+    char *got;
+    int rc = print_opts(b, e, o, &got);
+    if (rc || strcmp(got, want))
+        fprintf(stderr, "got  %s\nwant %s\n", got, want);
+    assert_int_equal(rc, 0);
+    assert_string_equal(got, want);
+    mem_free(got);
+}
+
+/* Prints e (built in b) and compares with want. */
+static void expect_print(tb *b, lx_word e, const char *want) { expect_print_opts(b, e, NULL, want); }
 
 static lx_word nat(tb *b) { return tb_const(b, "Nat", 0, NULL); }
 
@@ -56,7 +69,12 @@ static void test_atoms(void **state)
     uint64_t limbs[2] = {0x1c86f84750c2717bULL, 0x2fULL}; /* 869052574729471422843 */
     expect_print(&b, tb_lit_nat(&b, tb_mpz(&b, 2, limbs)), "869052574729471422843");
     expect_print(&b, tb_lit_str(&b, "a\"b\\c\nd\te\x01\xc3\xa9"), "\"a\\\"b\\\\c\\nd\\te\\x01\xc3\xa9\"");
-    expect_print(&b, tb_proj(&b, "Prod", 0, tb_app(&b, tb_const(&b, "f", 0, NULL), nat(&b))), "(f Nat).1");
+    expect_print(&b, tb_proj(&b, "Prod", 0, tb_app(&b, tb_const(&b, "f", 0, NULL), nat(&b))), "(f Nat).Prod.1");
+    /* a constant is parenthesized (c.Prod.1 would be one name); nested projections chain */
+    expect_print(&b, tb_proj(&b, "A.B", 1, tb_proj(&b, "Prod", 0, tb_const(&b, "c", 0, NULL))),
+                 "(c).Prod.1.A.B.2");
+    expect_print(&b, tb_proj(&b, "Prod", 0, tb_mdata(&b, tb_const(&b, "c", 0, NULL))), "(c).Prod.1");
+    expect_print(&b, tb_proj(&b, "Prod", 1, tb_bvar(&b, 3)), "#3.Prod.2");
     expect_print(&b, tb_mdata(&b, nat(&b)), "Nat");
     expect_print(&b, tb_bvar(&b, 3), "#3");
     expect_print(&b, tb_const(&b, "a.«b c».2", 0, NULL), "a.«b c».2");
@@ -120,6 +138,39 @@ static void test_binders(void **state)
     lx_word let = tb_let(&b, "z", n, tb_lit_nat(&b, lx_box(3)), tb_app(&b, tb_const(&b, "f", 0, NULL), tb_bvar(&b, 0)));
     expect_print(&b, let, "let z : Nat := 3; f z");
     expect_print(&b, tb_app(&b, tb_const(&b, "g", 0, NULL), let), "g (let z : Nat := 3; f z)");
+    tb_free(&b);
+    assert_int_equal(mem_live_total(), 0);
+}
+
+/* Options: named arrows keep binder names; signature and hidden binders (module text). */
+static void test_options(void **state)
+{
+    (void)state;
+    tb b;
+    tb_init(&b);
+    lx_word n = tb_const(&b, "Nat", 0, NULL);
+    lx_word c = tb_app(&b, tb_const(&b, "C", 0, NULL), tb_bvar(&b, 0));
+    /* ∀ (α : Type), [inst : C α] → (h : Nat) → Nat → α, the last arrow anonymous */
+    lx_word rest = tb_pi(&b, "h", n, tb_pi(&b, "", n, tb_bvar(&b, 3), 0), 0);
+    lx_word t = tb_pi(&b, "\xce\xb1", tb_sort(&b, tb_lsucc(&b, lx_box(0))), tb_pi(&b, "inst", c, rest, LN_BI_INST), 0);
+    expect_print(&b, t, "\xe2\x88\x80 (\xce\xb1 : Type), [C \xce\xb1] \xe2\x86\x92 Nat \xe2\x86\x92 Nat \xe2\x86\x92 \xce\xb1");
+    ln_print_opts named = {.named_arrows = true};
+    expect_print_opts(&b, t, &named,
+                      "\xe2\x88\x80 (\xce\xb1 : Type), [inst : C \xce\xb1] \xe2\x86\x92 (h : Nat) \xe2\x86\x92 "
+                      "Nat \xe2\x86\x92 \xce\xb1");
+    ln_print_opts sig = {.named_arrows = true, .signature = true, .show = 3};
+    expect_print_opts(&b, t, &sig, " (\xce\xb1 : Type) [inst : C \xce\xb1] (h : Nat) : Nat \xe2\x86\x92 \xce\xb1");
+    ln_print_opts hidden = {.named_arrows = true, .signature = true, .hide = 1, .show = 1};
+    expect_print_opts(&b, t, &hidden, " [inst : C \xce\xb1] : (h : Nat) \xe2\x86\x92 Nat \xe2\x86\x92 \xce\xb1");
+    /* a value after its parameters: fun binders hidden, names still resolve */
+    lx_word v = tb_lam(&b, "x", n, tb_lam(&b, "y", n, tb_app(&b, tb_bvar(&b, 1), tb_bvar(&b, 0)), 0), 0);
+    ln_print_opts body = {.hide = 2};
+    expect_print_opts(&b, v, &body, "x y");
+    /* fewer binders than asked for: an error, not a read past the term */
+    ln_print_opts too_many = {.signature = true, .show = 5};
+    char *got;
+    assert_int_equal(print_opts(&b, t, &too_many, &got), REGION_ECORRUPT);
+    mem_free(got);
     tb_free(&b);
     assert_int_equal(mem_live_total(), 0);
 }
@@ -307,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_atoms),
         cmocka_unit_test(test_applications),
         cmocka_unit_test(test_binders),
+        cmocka_unit_test(test_options),
         cmocka_unit_test(test_name_clashes),
         cmocka_unit_test(test_old_layout),
         cmocka_unit_test(test_deep_terms),

@@ -8,6 +8,7 @@
  * a small reference model, invariants included.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -575,6 +576,135 @@ static void test_sync_acquire_during_async(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* ---- imports on worker threads, as the daemon runs them ------------------------ */
+
+enum { TH_KEYS = 12, TH_STEPS = 400, TH_MAXHELD = TH_STEPS };
+
+typedef struct done_queue {
+    pthread_mutex_t lock;
+    pool_ticket    *done[TH_STEPS];
+    size_t          n;
+} done_queue;
+
+typedef struct worker_job {
+    pool_ticket *t;
+    done_queue  *q;
+    pool        *p;   /* for pool_scan_files only */
+} worker_job;
+
+static void *worker_main(void *arg)
+{
+    worker_job *j = arg;
+    pool_ticket_run(j->t);
+    size_t changed;
+    if (pool_scan_files(j->p, &changed) != 0) /* thread-safe: module cache only */
+        abort();
+    pthread_mutex_lock(&j->q->lock);
+    j->q->done[j->q->n++] = j->t;
+    pthread_mutex_unlock(&j->q->lock);
+    return NULL;
+}
+
+typedef struct th_state {
+    pool_env *held[TH_MAXHELD];
+    size_t    nheld;
+    uint64_t  delivered;
+} th_state;
+
+static void th_on_done(void *cookie, pool_env *env, const pool_error *err)
+{
+    th_state *st = cookie;
+    if (err || !env) {
+        char buf[1024];
+        fprintf(stderr, "worker import failed: %s\n", err ? pool_error_format(err, buf, sizeof buf) : "?");
+        abort();
+    }
+    st->delivered++;
+    if (st->nheld == TH_MAXHELD)
+        abort();
+    st->held[st->nheld++] = env;
+}
+
+static void test_worker_threads(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    lib_gen(dir, "T", 48, 20, 4, 6, 13);
+    pool *p = pool_make(dir, 3, 0, POOL_STALE_SCAN);
+    done_queue q;
+    memset(&q, 0, sizeof q);
+    pthread_mutex_init(&q.lock, NULL);
+    pthread_t threads[TH_STEPS];
+    worker_job jobs[TH_STEPS];
+    size_t nthreads = 0, finished = 0;
+    th_state st;
+    memset(&st, 0, sizeof st);
+    uint64_t hits = 0, rng = 77;
+
+    for (int step = 0; step < TH_STEPS; step++) {
+        char name[32];
+        int i = (int)(rnd(&rng) % TH_KEYS) * 4 + 3;
+        snprintf(name, sizeof name, "T.L%d.M%d", i * 6 / 48, i);
+        const char *imps[] = {name};
+        pool_env *env;
+        pool_ticket *t;
+        pool_error err;
+        int rc = pool_acquire_begin(p, imps, 1, 0, th_on_done, &st, &env, &t, NULL, &err);
+        assert_true(rc >= 0);
+        if (rc == POOL_HIT) {
+            hits++;
+            assert_true(st.nheld < TH_MAXHELD);
+            st.held[st.nheld++] = env;
+        } else if (rc == POOL_STARTED) {
+            jobs[nthreads] = (worker_job){t, &q, p};
+            assert_int_equal(pthread_create(&threads[nthreads], NULL, worker_main, &jobs[nthreads]), 0);
+            nthreads++;
+        }
+        /* The loop: finish what the workers completed, give some environments back. */
+        pthread_mutex_lock(&q.lock);
+        size_t ready = q.n;
+        pool_ticket *batch[TH_STEPS];
+        memcpy(batch, q.done, ready * sizeof *batch);
+        q.n = 0;
+        pthread_mutex_unlock(&q.lock);
+        for (size_t k = 0; k < ready; k++, finished++)
+            pool_ticket_finish(p, batch[k]);
+        while (st.nheld > 8 || (st.nheld > 0 && rnd(&rng) % 3 == 0)) {
+            size_t k = (size_t)(rnd(&rng) % st.nheld);
+            pool_release(p, st.held[k], NULL);
+            st.held[k] = st.held[--st.nheld];
+        }
+        pool_check_invariants(p);
+    }
+    for (size_t k = 0; k < nthreads; k++)
+        assert_int_equal(pthread_join(threads[k], NULL), 0);
+    for (size_t k = 0; k < q.n; k++, finished++)
+        pool_ticket_finish(p, q.done[k]);
+    assert_int_equal(finished, nthreads);
+    while (st.nheld > 0)
+        pool_release(p, st.held[--st.nheld], NULL);
+    pool_stats s = stats(p);
+    assert_int_equal(s.acquired, hits + st.delivered);
+    assert_int_equal(s.imports_performed, nthreads);
+    assert_int_equal(s.import_failures, 0);
+    assert_int_equal(s.importing, 0);
+    assert_int_equal(s.in_use, 0);
+    assert_int_equal(hits + st.delivered, TH_STEPS); /* every acquire delivered once */
+    assert_true(nthreads >= TH_KEYS);               /* every key imported at least once */
+    pthread_mutex_destroy(&q.lock);
+    pool_free(p);
+    tmpdir_remove(dir);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 /* ---- model-based test ------------------------------------------------------------ */
 
 enum { NMOD = 6, NKEY = 9, NVAR = 3, MAXHELD = 16 };
@@ -745,13 +875,6 @@ static void install(const char *dir, int j, const variant *v)
     assert_int_equal(rename(tmp, path), 0);
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 static void test_model(void **state)
 {
@@ -948,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_waiters),
         cmocka_unit_test(test_cancel_all_and_restart),
         cmocka_unit_test(test_sync_acquire_during_async),
+        cmocka_unit_test(test_worker_threads),
         cmocka_unit_test(test_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

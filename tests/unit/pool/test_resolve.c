@@ -88,6 +88,7 @@ static void test_first_root_wins(void **state)
     assert_null(path);
     assert_string_equal(err.module, "Only.Nowhere");
     assert_string_equal(err.imported_by, "Some.Importer");
+    assert_non_null(strstr(err.reason, "Only/Nowhere.olean"));
     assert_int_equal(pool_resolve(r, "Only..X", "Imp", &path, &err), POOL_EBADNAME);
     assert_string_equal(err.imported_by, "Imp");
 

@@ -188,6 +188,13 @@ static void test_bad_arguments(void **state)
     q.mode = (enum pool_search_mode)7;
     assert_int_equal(pool_env_search(f->e, &q, it, &n, &next, &err), POOL_EINVAL);
     assert_non_null(strstr(err.reason, "mode"));
+    /* No text at all is the empty query. */
+    pool_search_query all = {POOL_SEARCH_PREFIX, NULL, 0, 0, 4, 0};
+    assert_int_equal(pool_env_search(f->e, &all, it, &n, &next, &err), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(next, 5);
+    all.len = 3;
+    assert_int_equal(pool_env_search(f->e, &all, it, &n, &next, &err), POOL_EINVAL);
 }
 
 typedef struct job {

@@ -22,6 +22,7 @@
 #include "region/decode.h"
 #include "region/heap.h"
 #include "region/region.h"
+#include "tests/support/heaptest.h"
 #include "tests/support/samples.h"
 #include "util/mem.h"
 
@@ -542,13 +543,7 @@ static void test_atomic_write_failures(void **state)
 static void test_million_deep_list(void **state)
 {
     (void)state;
-    lx_word list = lx_box(0);
-    for (unsigned i = 0; i < 1000000; i++) {
-        lx_word cell = lx_ctor_new(1, 2, 0);
-        lx_ctor_set(cell, 0, lx_box(i));
-        lx_ctor_set(cell, 1, list);
-        list = cell;
-    }
+    lx_word list = heaptest_list(1000000);
     region_saved *s;
     const uint8_t *data;
     size_t len;

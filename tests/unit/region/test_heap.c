@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "region/heap.h"
+#include "tests/support/heaptest.h"
 #include "util/mem.h"
 
 static const uint8_t *P(lx_word w) { return lx_obj(&LX_HEAP_SPACE, w); }
@@ -143,13 +144,7 @@ static void test_shared_children_freed_once(void **state)
 static void test_million_deep_release(void **state)
 {
     (void)state;
-    lx_word list = lx_box(0);
-    for (unsigned i = 0; i < 1000000; i++) {
-        lx_word cell = lx_ctor_new(1, 2, 0);
-        lx_ctor_set(cell, 0, lx_box(i));
-        lx_ctor_set(cell, 1, list);
-        list = cell;
-    }
+    lx_word list = heaptest_list(1000000);
     assert_int_equal(mem_live(MEM_OBJECTS), 1000000);
     lx_unref(list);
     assert_int_equal(mem_live(MEM_OBJECTS), 0);

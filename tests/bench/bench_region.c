@@ -1,10 +1,10 @@
 /*
- * bench/bench_region.c — reader throughput over real files: validation alone
+ * tests/bench/bench_region.c — reader throughput over real files: validation alone
  * (region_open_buffers on images in memory, so the page cache and mmap are out
  * of the figure) and validation + full decode (every constant's name, kind
  * fields and printed type, as `envpool dump` does).
  *
- *   bench-region [--seconds S] FILE.olean...
+ *   build/bench/bench_region [--seconds S] FILE.olean...
  *
  * Prints MB/s for both, single-threaded. Used by `make bench`.
  */
