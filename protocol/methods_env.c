@@ -41,6 +41,7 @@ struct env_methods {
     env_wait   *waiting;   /* calls waiting for an import (doubly linked) */
     size_t      nwaiting;
     size_t      tickets;   /* queued imports not finished yet */
+    replycache *cache;     /* rendered decl.get results (loop thread) */
     size_t      searches;  /* searches queued on workers and not finished */
 };
 
@@ -293,6 +294,7 @@ typedef struct get_job {
     ln_buf         *b;      /* caller-owned scratch */
     region_error    re;
     bool            not_found;
+    const uint8_t  *probe;  /* last mapped byte of the answering module */
 } get_job;
 
 static const char *const safety_names[] = {"unsafe", "safe", "partial"};
@@ -310,6 +312,7 @@ static int get_run(void *arg)
     if (rc < 0)
         return rc;
     const ln_module *m = pool_env_ln_module(j->env, ref.module);
+    j->probe = region_last_byte(m->r);
     ln_const c;
     if ((rc = ln_const_decode(m, ref.info, &c, &j->re)) < 0)
         return rc;
@@ -455,13 +458,38 @@ static json_t *suggestions(const pool_env *env, const char *name, size_t len)
     return arr;
 }
 
-static void op_get(op_ctx *o)
+/* Reads one byte of a mapping (under region_guard_run): 0, or a SIGBUS. */
+static int probe_mapping(void *arg)
+{
+    const volatile uint8_t *p = arg;
+    (void)*p;
+    return 0;
+}
+
+/*
+ * decl.get: from the reply cache when this environment answered the same
+ * name before (without a value); otherwise looked up, decoded and printed
+ * under the SIGBUS guard, and the rendered result remembered.
+ */
+static void op_get(env_methods *em, op_ctx *o)
 {
     const char *name = json_string_value(json_object_get(o->params, "name"));
+    size_t name_len = strlen(name);
+    bool want_value = json_is_true(json_object_get(o->params, "value"));
+    uint64_t serial = pool_env_serial(o->env);
+    const char *cached;
+    size_t cached_len;
+    const uint8_t *probe;
+    if (!want_value && replycache_get(em->cache, serial, name, name_len, &cached, &cached_len, &probe)) {
+        if (region_guard_run(probe_mapping, (void *)probe) == 0) {
+            rpc_call_result_text(o->call, cached, cached_len);
+            return;
+        }
+        /* The file shrank under its mapping: answer as an uncached read would. */
+    }
     ln_buf b;
     ln_buf_init(&b, RPC_TYPE_LIMIT);
-    get_job j = {o->env, name, strlen(name), json_is_true(json_object_get(o->params, "value")), json_object(), &b,
-                 {0}, false};
+    get_job j = {o->env, name, name_len, want_value, json_object(), &b, {0}, false, NULL};
     int rc = region_guard_run(get_run, &j);
     ln_buf_deinit(&b);
     if (rc == POOL_EINVAL) {
@@ -474,8 +502,13 @@ static void op_get(op_ctx *o)
     } else if (j.not_found) {
         json_decref(j.out);
         rpc_call_errorf(o->call, RPC_DECL_NOT_FOUND,
-                        json_pack("{s:s,s:o}", "name", name, "suggestions", suggestions(o->env, name, strlen(name))),
+                        json_pack("{s:s,s:o}", "name", name, "suggestions", suggestions(o->env, name, name_len)),
                         "declaration '%.200s' not found in [%.200s]", name, pool_env_key(o->env));
+    } else if (!want_value && (cached = json_dumps(j.out, JSON_COMPACT)) != NULL) {
+        replycache_put(em->cache, serial, name, name_len, cached, strlen(cached), j.probe);
+        rpc_call_result_text(o->call, cached, strlen(cached));
+        mem_free((void *)cached); /* jansson allocates through mem_alloc */
+        json_decref(j.out);
     } else {
         rpc_call_result(o->call, j.out);
     }
@@ -619,7 +652,7 @@ static void run_op(env_methods *em, enum env_op op, op_ctx *o)
 {
     switch (op) {
     case OP_OPEN: op_open(em, o); return; /* keeps the use */
-    case OP_GET: op_get(o); break;
+    case OP_GET: op_get(em, o); break;
     case OP_SEARCH: op_search(em, o); break;
     case OP_MODULES: op_modules(o); break;
     }
@@ -887,6 +920,7 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
     env_methods *em = mem_calloc(1, sizeof *em);
     em->srv = srv;
     em->host = *host;
+    em->cache = replycache_new(host->reply_cache_bytes, &rpc_server_stats(srv)->reply_cache);
     const rpc_method methods[] = {
         {"env.open", m_env_open, em, "imports,partial"},
         {"env.close", m_env_close, em, "env"},
@@ -910,6 +944,7 @@ void env_methods_free(env_methods *em)
                 em->nwaiting, em->tickets, em->searches);
         abort();
     }
+    replycache_free(em->cache);
     mem_free(em);
 }
 

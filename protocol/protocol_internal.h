@@ -17,4 +17,26 @@ size_t rpc__method_names(const rpc_server *srv, const char **names, size_t max);
 /* Registers server.info and pool.stats (methods.c). */
 void rpc__add_builtin_methods(rpc_server *srv);
 
+/*
+ * Reply cache (replycache.c): rendered decl.get results by (environment
+ * serial, name). Loop thread only. max_bytes 0 disables it. st is borrowed
+ * (the server's counters) and must outlive the cache.
+ */
+typedef struct replycache replycache;
+replycache *replycache_new(uint64_t max_bytes, stats_cache *st);
+void        replycache_free(replycache *c);
+/*
+ * On a hit, *text (borrowed, valid until the next put), *text_len and *probe
+ * (the address given to replycache_put).
+ */
+bool replycache_get(replycache *c, uint64_t serial, const char *name, size_t len,
+                    const char **text, size_t *text_len, const uint8_t **probe);
+/*
+ * Remembers a copy of text; evicts the oldest entries to stay in budget.
+ * probe: region_last_byte of the module that answered (borrowed; read by the
+ * caller under region_guard_run before serving a hit).
+ */
+void replycache_put(replycache *c, uint64_t serial, const char *name, size_t len,
+                    const char *text, size_t text_len, const uint8_t *probe);
+
 #endif

@@ -313,8 +313,8 @@ static void call_free(rpc_call *c)
     mem_free(c);
 }
 
-/* Delivers a reply (stolen; NULL for none) and frees the call unless its handler runs. */
-static void finish(rpc_call *c, json_t *reply, int code)
+/* Marks the call answered and records its latency and outcome. */
+static void finish_mark(rpc_call *c, int code)
 {
     rpc_session *s = c->s;
     if (c->answered) {
@@ -324,6 +324,27 @@ static void finish(rpc_call *c, json_t *reply, int code)
     }
     c->answered = true;
     stats_record(&s->srv->st, c->mi, rpc__now_us() - c->start_us, code);
+}
+
+/* Frees an answered call unless its handler is still running. */
+static void finish_release(rpc_call *c)
+{
+    rpc_session *s = c->s;
+    if (c->in_handler)
+        return;
+    bool was_pending = c->pending;
+    if (was_pending)
+        unlink_pending(c);
+    call_free(c);
+    if (was_pending && s->ops.call_done && !s->closing)
+        s->ops.call_done(s->ctx);
+}
+
+/* Delivers a reply (stolen; NULL for none) and frees the call unless its handler runs. */
+static void finish(rpc_call *c, json_t *reply, int code)
+{
+    rpc_session *s = c->s;
+    finish_mark(c, code);
     if (!c->id) {
         json_decref(reply); /* notifications get no reply */
         reply = NULL;
@@ -337,19 +358,52 @@ static void finish(rpc_call *c, json_t *reply, int code)
     } else if (reply) {
         send_json(s, reply);
     }
-    if (c->in_handler)
-        return;
-    bool was_pending = c->pending;
-    if (was_pending)
-        unlink_pending(c);
-    call_free(c);
-    if (was_pending && s->ops.call_done && !s->closing)
-        s->ops.call_done(s->ctx);
+    finish_release(c);
 }
 
 void rpc_call_result(rpc_call *c, json_t *result)
 {
     finish(c, response(c->id, "result", result), 0);
+}
+
+void rpc_call_result_text(rpc_call *c, const char *text, size_t len)
+{
+    rpc_session *s = c->s;
+    if (c->batch || !c->id) {
+        /* Rare paths keep the general machinery: batches collect json_t replies. */
+        json_t *r = json_loadb(text, len, 0, NULL);
+        if (r)
+            rpc_call_result(c, r);
+        else
+            rpc_call_error(c, RPC_INTERNAL_ERROR, "internal error: unreadable cached result", NULL);
+        return;
+    }
+    finish_mark(c, 0);
+    if (!s->closing) {
+        char idnum[32];
+        char *idtext = NULL;
+        const char *id = idnum;
+        size_t idlen;
+        if (json_is_integer(c->id)) {
+            idlen = (size_t)snprintf(idnum, sizeof idnum, "%" JSON_INTEGER_FORMAT, json_integer_value(c->id));
+        } else {
+            idtext = json_dumps(c->id, JSON_COMPACT | JSON_ENCODE_ANY);
+            id = idtext ? idtext : "null";
+            idlen = strlen(id);
+        }
+        static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":", tail[] = "}";
+        const char *parts[] = {head, id, mid, text, tail};
+        const size_t lens[] = {sizeof head - 1, idlen, sizeof mid - 1, len, sizeof tail - 1};
+        char *buf;
+        size_t n;
+        if (frame_encode_text(s->mode, parts, lens, 5, &buf, &n) == 0) {
+            s->srv->st.server.bytes_out += n;
+            s->ops.send(s->ctx, buf, n);
+        }
+        if (idtext)
+            mem_free(idtext); /* jansson allocates through mem_alloc (rpc_global_init) */
+    }
+    finish_release(c);
 }
 
 void rpc_call_error(rpc_call *c, int code, const char *message, json_t *data)
