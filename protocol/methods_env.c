@@ -514,6 +514,32 @@ static void op_get(env_methods *em, op_ctx *o)
     }
 }
 
+/*
+ * The fast path: a plain decl.get on an open handle whose answer is in the
+ * reply cache is answered straight from the frame's bytes (fastpath.c).
+ * Everything else — an unknown handle, a cache miss, a shrunken file — goes
+ * the general way, which gives the error or fills the cache.
+ */
+static bool fast_decl_get(void *udata, rpc_session *s, const uint8_t *frame, size_t len)
+{
+    env_methods *em = udata;
+    uint64_t start = rpc__now_us();
+    rpc_fast_get g;
+    if (!rpc_fast_parse_get(frame, len, &g))
+        return false;
+    pool_env *env = table_get(rpc_session_data(s), (int64_t)g.env);
+    if (!env)
+        return false;
+    const char *text;
+    size_t text_len;
+    const uint8_t *probe;
+    if (!replycache_get(em->cache, pool_env_serial(env), g.name, g.name_len, &text, &text_len, &probe) ||
+        region_guard_run(probe_mapping, (void *)probe) != 0)
+        return false;
+    rpc__session_fast_result(s, start, g.id_text, g.id_len, text, text_len);
+    return true;
+}
+
 static const char *const mode_names[] = {"prefix", "substring", "fuzzy", NULL};
 
 /*
@@ -932,6 +958,8 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (rpc_server_add(srv, &methods[i]) < 0)
             abort(); /* the method table is sized for every method we have */
+    if (host->reply_cache_bytes && rpc__server_set_fast(srv, "decl.get", fast_decl_get, em) < 0)
+        abort(); /* decl.get was registered just above */
     return em;
 }
 
