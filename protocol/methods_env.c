@@ -168,13 +168,15 @@ static void reply_pool_error(rpc_call *c, int code, const pool_error *err)
 }
 
 /* Errors of lean/ decoding and guarded reads. */
-static void reply_read_error(rpc_call *c, int code, const region_error *re)
+static void reply_read_error(rpc_call *c, int code, const region_error *re, const char *module)
 {
     pool_error pe;
     memset(&pe, 0, sizeof pe);
     pe.code = code;
     if (re)
         pe.region = *re;
+    if (module)
+        snprintf(pe.module, sizeof pe.module, "%s", module);
     if (code == LN_ETOOBIG || code == LN_EINVAL)
         code = RPC_INTERNAL_ERROR;
     snprintf(pe.reason, sizeof pe.reason, "%s", code == REGION_ESTALE ? "a module file changed while it was read"
@@ -295,6 +297,7 @@ typedef struct get_job {
     region_error    re;
     bool            not_found;
     const uint8_t  *probe;  /* last mapped byte of the answering module */
+    size_t          module; /* index of the answering module (SIZE_MAX before the lookup) */
 } get_job;
 
 static const char *const safety_names[] = {"unsafe", "safe", "partial"};
@@ -313,6 +316,7 @@ static int get_run(void *arg)
         return rc;
     const ln_module *m = pool_env_ln_module(j->env, ref.module);
     j->probe = region_last_byte(m->r);
+    j->module = ref.module;
     ln_const c;
     if ((rc = ln_const_decode(m, ref.info, &c, &j->re)) < 0)
         return rc;
@@ -466,6 +470,17 @@ static int probe_mapping(void *arg)
     return 0;
 }
 
+/* The first module of e whose file shrank under its mapping (SIZE_MAX: none). */
+static size_t find_shrunk_module(const pool_env *e)
+{
+    for (size_t i = 0; i < pool_env_module_count(e); i++) {
+        const uint8_t *last = region_last_byte(pool_env_ln_module(e, i)->r);
+        if (region_guard_run(probe_mapping, (void *)last) != 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
 /*
  * decl.get: from the reply cache when this environment answered the same
  * name before (without a value); otherwise looked up, decoded and printed
@@ -489,7 +504,7 @@ static void op_get(env_methods *em, op_ctx *o)
     }
     ln_buf b;
     ln_buf_init(&b, RPC_TYPE_LIMIT);
-    get_job j = {o->env, name, name_len, want_value, json_object(), &b, {0}, false, NULL};
+    get_job j = {o->env, name, name_len, want_value, json_object(), &b, {0}, false, NULL, SIZE_MAX};
     int rc = region_guard_run(get_run, &j);
     ln_buf_deinit(&b);
     if (rc == POOL_EINVAL) {
@@ -498,7 +513,17 @@ static void op_get(env_methods *em, op_ctx *o)
                         "param 'name': not a well-formed declaration name");
     } else if (rc < 0) {
         json_decref(j.out);
-        reply_read_error(o->call, rc, &j.re);
+        /* A fault under the guard fills no region_error: name the module it hit. */
+        pool_module_info mi = {0};
+        if (rc == REGION_ESTALE && j.module == SIZE_MAX)
+            j.module = find_shrunk_module(o->env);
+        if (j.module != SIZE_MAX)
+            pool_env_module(o->env, j.module, &mi);
+        if (rc == REGION_ESTALE && !j.re.path[0] && mi.path) {
+            snprintf(j.re.path, sizeof j.re.path, "%s", mi.path);
+            j.re.offset = UINT64_MAX;
+        }
+        reply_read_error(o->call, rc, &j.re, mi.name);
     } else if (j.not_found) {
         json_decref(j.out);
         rpc_call_errorf(o->call, RPC_DECL_NOT_FOUND,

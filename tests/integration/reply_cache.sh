@@ -77,6 +77,7 @@ assert c.call("decl.get", {"env": h, "name": name})["result"]   # now cached
 os.truncate(os.path.join(libdir, "Trunc.olean"), 0)
 m = c.call("decl.get", {"env": h, "name": name})
 assert error_code(m) == -32007, m
+assert m["error"]["data"]["module"] == "Trunc" and m["error"]["data"]["path"].endswith("/Trunc.olean"), m
 c.close()
 PY
 stop_daemon
