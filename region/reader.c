@@ -592,8 +592,9 @@ static int open_part(const char *path, int *fd, uint64_t *size, region_error *er
     *fd = open(path, O_RDONLY | O_CLOEXEC);
     if (*fd < 0)
         return fail(err, -errno, path, UINT64_MAX, "%s", strerror(errno));
-    if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+    int fs = fstat(*fd, &st);
+    if (fs < 0 || !S_ISREG(st.st_mode)) {
+        int e = fs < 0 ? errno : EINVAL; /* st is unset when fstat fails */
         close(*fd);
         *fd = -1;
         return fail(err, -e, path, UINT64_MAX, "%s", e == EINVAL ? "not a regular file" : strerror(e));
