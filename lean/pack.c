@@ -882,8 +882,10 @@ static size_t app_tokens(const src *x, size_t off, size_t end, span *t, size_t m
                 depth--;
             else if (c == '"') {
                 for (off++; off < end && x->s[off] != '"'; off++)
-                    if (x->s[off] == '\\')
+                    if (x->s[off] == '\\' && off + 1 < end)
                         off++;
+                if (off >= end)
+                    break; /* unterminated: the token ends with the text, not past it */
             }
             off++;
         }
