@@ -41,6 +41,7 @@ static void usage(FILE *f)
         "  --capacity N           idle environments kept (default 8)\n"
         "  --max-bytes SIZE       bound on mapped bytes, 0 = none (default 0)\n"
         "  --threads N            worker threads for imports (default 4)\n"
+        "  --reply-cache SIZE     memory for rendered decl.get answers, 0 = none (default 64M)\n"
         "Limits (each has a counter in pool.stats):\n"
         "  --max-connections N    concurrent connections (default 1024)\n"
         "  --max-frame SIZE       largest request frame (default 1M)\n"
@@ -148,7 +149,7 @@ static int set_search(daemon_config *cfg, const char *spec)
 enum {
     OPT_SOCKET = 256, OPT_SEARCH, OPT_CAPACITY, OPT_MAX_BYTES, OPT_THREADS, OPT_MAX_CONN,
     OPT_MAX_FRAME, OPT_MAX_INFLIGHT, OPT_IDLE, OPT_OUT_HIGH, OPT_OUT_LOW, OPT_OUT_HARD,
-    OPT_GROUP, OPT_ALLOW_UID, OPT_LOG_LEVEL, OPT_GRACE, OPT_HELP, OPT_VERSION,
+    OPT_GROUP, OPT_ALLOW_UID, OPT_LOG_LEVEL, OPT_GRACE, OPT_HELP, OPT_VERSION, OPT_REPLY_CACHE,
 };
 
 static const struct option options[] = {
@@ -156,6 +157,7 @@ static const struct option options[] = {
     {"search-path", required_argument, NULL, OPT_SEARCH},
     {"capacity", required_argument, NULL, OPT_CAPACITY},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+    {"reply-cache", required_argument, NULL, OPT_REPLY_CACHE},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
@@ -198,6 +200,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->capacity = 8;
+    cfg->reply_cache = 64u << 20;
     cfg->threads = 4;
     cfg->max_connections = 1024;
     cfg->max_frame = FRAME_DEFAULT_MAX;
@@ -224,6 +227,10 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         case OPT_MAX_BYTES:
             if (parse_size(optarg, &cfg->max_bytes))
                 return bad("max-bytes", optarg, "expected a size like 512M");
+            break;
+        case OPT_REPLY_CACHE:
+            if (parse_size(optarg, &cfg->reply_cache))
+                return bad("reply-cache", optarg, "expected a size like 64M");
             break;
         case OPT_THREADS:
             if (parse_count(optarg, 1, 128, &v))
@@ -350,11 +357,11 @@ void config_log_summary(const daemon_config *cfg)
         l += (size_t)n;
     }
     log_msg(LOG_INFO,
-            "envpoold %s: socket=%s search-path=%s capacity=%" PRIu64 " max-bytes=%" PRIu64
+            "envpoold %s: socket=%s search-path=%s capacity=%" PRIu64 " max-bytes=%" PRIu64 " reply-cache=%" PRIu64
             " threads=%u max-connections=%" PRIu64 " max-frame=%" PRIu64 " max-inflight=%" PRIu64
             " idle-timeout=%.3fs output=%" PRIu64 "/%" PRIu64 "/%" PRIu64 " grace=%.3fs socket-group=%s"
             " allow-uids=%zu log-level=%s",
-            ENVPOOL_VERSION, cfg->socket_path, roots[0] ? roots : "(none)", cfg->capacity, cfg->max_bytes,
+            ENVPOOL_VERSION, cfg->socket_path, roots[0] ? roots : "(none)", cfg->capacity, cfg->max_bytes, cfg->reply_cache,
             cfg->threads, cfg->max_connections, cfg->max_frame, cfg->max_inflight,
             (double)cfg->idle_timeout_ms / 1000.0, cfg->output_low, cfg->output_high, cfg->output_hard,
             (double)cfg->grace_ms / 1000.0, cfg->socket_group ? cfg->socket_group : "-", cfg->nallow,

@@ -12,8 +12,9 @@
  * that error is written. --idle-timeout closes a connection with nothing in
  * flight and nothing received for that long.
  *
- * Write path: every reply is one buffer (from frame_encode) and one uv_write,
- * freed in its write callback.
+ * Write path: every reply is one buffer (from frame_encode); the replies
+ * queued during one wakeup go out in one uv_write (a writev), and are freed
+ * in its write callback.
  *
  * Lifetime: conn_close frees the session (pending calls are detached through
  * their cancel hooks) and closes both handles; the struct is freed in the last

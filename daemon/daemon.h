@@ -53,6 +53,7 @@ typedef struct daemon_config {
     const char *search[CONFIG_MAX_SEARCH + 1]; /* roots, NULL-terminated (into search_buf) */
     uint64_t capacity;           /* --capacity: idle environments kept */
     uint64_t max_bytes;          /* --max-bytes: mapped bytes bound, 0 none */
+    uint64_t reply_cache;        /* --reply-cache: decl.get reply cache bytes, 0 none */
     unsigned threads;            /* --threads: worker threads */
     uint64_t max_connections;    /* --max-connections */
     uint64_t max_frame;          /* --max-frame (bytes) */

@@ -24,6 +24,7 @@
 
 struct envs {
     pool        *pool;
+    uint64_t     reply_cache;   /* --reply-cache */
     env_methods *em;
     server      *srv;
     uv_timer_t   tick;
@@ -126,6 +127,7 @@ int envs_new(const daemon_config *cfg, envs **out)
         return rc;
     }
     envs *e = mem_calloc(1, sizeof *e);
+    e->reply_cache = cfg->reply_cache;
     pool_config pc = {roots, (size_t)cfg->capacity, cfg->max_bytes, 0, POOL_STALE_SCAN};
     rc = pool_new(&pc, &e->pool, &err);
     if (rc < 0) {
@@ -156,7 +158,7 @@ int envs_pool_stats(void *ctx, stats_pool *out)
 int envs_attach(envs *e, server *srv)
 {
     e->srv = srv;
-    env_host host = {e->pool, queue_work, e};
+    env_host host = {e->pool, queue_work, e, e->reply_cache};
     e->em = env_methods_new(srv->rpc, &host);
     uv_timer_init(srv->loop, &e->tick);
     uv_timer_init(srv->loop, &e->scan);

@@ -77,6 +77,7 @@ uint64_t pool_env_constant_total(const pool_env *e) { return e->total; }
 uint64_t pool_env_mapped_bytes(const pool_env *e) { return e->mapped_bytes; }
 uint64_t pool_env_index_bytes(const pool_env *e)  { return e->index_bytes; }
 uint64_t pool_env_build_ns(const pool_env *e)     { return e->build_ns; }
+uint64_t pool_env_serial(const pool_env *e)       { return e->serial; }
 
 void pool_env_missing(const pool_env *e, size_t i, const char **module, const char **imported_by)
 {
@@ -598,6 +599,8 @@ int pool__env_build(const pool_roots *roots, pool_modcache *mc, const char *cons
         return rc;
     }
     e->build_ns = pool__now_ns() - t0;
+    static _Atomic uint64_t serials;
+    e->serial = atomic_fetch_add(&serials, 1) + 1;
     *out = e;
     return 0;
 }

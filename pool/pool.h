@@ -153,6 +153,12 @@ uint64_t pool_env_constant_total(const pool_env *e);  /* every constant of every
 uint64_t pool_env_mapped_bytes(const pool_env *e);    /* sum of its modules' mapped bytes */
 uint64_t pool_env_index_bytes(const pool_env *e);     /* heap bytes of the name index */
 uint64_t pool_env_build_ns(const pool_env *e);        /* wall time of the import that built it */
+/*
+ * A number no other environment of this process ever had (1, 2, ...): lets a
+ * cache keyed by environment outlive the environment without confusing it
+ * with a later one at the same address.
+ */
+uint64_t pool_env_serial(const pool_env *e);
 
 /* A constant found in an environment. */
 typedef struct pool_const_ref {

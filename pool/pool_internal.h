@@ -142,6 +142,7 @@ struct pool_env {
     uint64_t        mask;
     uint64_t       *shadowed;     /* bitmap over ordinals */
     uint64_t        mapped_bytes, index_bytes, build_ns;
+    uint64_t        serial;       /* pool_env_serial */
     pthread_mutex_t search_lock;  /* guards building `search` */
     _Atomic(struct pool_search_index *) search; /* built by the first search */
     void           *slot;         /* the pool's entry; loop thread only (not part of the value) */

@@ -290,31 +290,90 @@ int frame_next(frame_reader *fr, const uint8_t **frame, size_t *len)
     return next_line(fr, frame, len);
 }
 
+/* Room for "Content-Length: <20 digits>\r\n\r\n" in front of an LSP message. */
+enum { FRAME_HEAD_ROOM = 48 };
+
+typedef struct dump_buf {
+    char  *data;
+    size_t len, cap;
+} dump_buf;
+
+static int dump_append(const char *buffer, size_t size, void *data)
+{
+    dump_buf *d = data;
+    if (size > d->cap - d->len) {
+        size_t cap = d->cap * 2;
+        while (cap - d->len < size)
+            cap *= 2;
+        char *grown = mem_try_realloc(d->data, cap);
+        if (!grown)
+            return -1;
+        d->data = grown;
+        d->cap = cap;
+    }
+    memcpy(d->data + d->len, buffer, size);
+    d->len += size;
+    return 0;
+}
+
+/*
+ * The message sits at d->data + FRAME_HEAD_ROOM .. d->len: put the framing
+ * around it and hand the buffer over.
+ */
+static int frame_finish(enum frame_mode mode, dump_buf *d, char **out, size_t *out_len)
+{
+    size_t n = d->len - FRAME_HEAD_ROOM, start = FRAME_HEAD_ROOM;
+    if (mode == FRAME_LSP) {
+        char hdr[FRAME_HEAD_ROOM];
+        int h = snprintf(hdr, sizeof hdr, "Content-Length: %zu\r\n\r\n", n);
+        start = FRAME_HEAD_ROOM - (size_t)h;
+        memcpy(d->data + start, hdr, (size_t)h);
+    } else if (dump_append("\n", 1, d) < 0) {
+        mem_free(d->data);
+        return -ENOMEM;
+    }
+    if (start)
+        memmove(d->data, d->data + start, d->len - start);
+    *out = d->data;
+    *out_len = d->len - start;
+    return 0;
+}
+
+static int frame_begin(dump_buf *d, size_t hint)
+{
+    d->cap = FRAME_HEAD_ROOM + (hint > 256 ? hint : 256) + 1;
+    d->len = FRAME_HEAD_ROOM;
+    d->data = mem_try_alloc(d->cap);
+    return d->data ? 0 : -ENOMEM;
+}
+
 int frame_encode(enum frame_mode mode, const json_t *json, char **out, size_t *out_len)
 {
-    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
-    size_t n = json_dumpb(json, NULL, 0, flags);
-    if (n == 0)
-        return -EINVAL;
-    char hdr[64];
-    size_t hlen = 0, tail = 0;
-    if (mode == FRAME_LSP) {
-        int h = snprintf(hdr, sizeof hdr, "Content-Length: %zu\r\n\r\n", n);
-        hlen = (size_t)h;
-    } else {
-        tail = 1;
-    }
-    char *buf = mem_try_alloc(hlen + n + tail);
-    if (!buf)
+    /* One pass: jansson streams into our buffer (json_dumpb would need two). */
+    dump_buf d;
+    if (frame_begin(&d, 512) < 0)
         return -ENOMEM;
-    memcpy(buf, hdr, hlen);
-    if (json_dumpb(json, buf + hlen, n, flags) != n) {
-        mem_free(buf);
+    if (json_dump_callback(json, dump_append, &d, JSON_COMPACT | JSON_ENCODE_ANY) != 0 ||
+        d.len == FRAME_HEAD_ROOM) {
+        mem_free(d.data);
         return -EINVAL;
     }
-    if (tail)
-        buf[hlen + n] = '\n';
-    *out = buf;
-    *out_len = hlen + n + tail;
-    return 0;
+    return frame_finish(mode, &d, out, out_len);
+}
+
+int frame_encode_text(enum frame_mode mode, const char *const *parts, const size_t *lens, size_t n,
+                      char **out, size_t *out_len)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i];
+    dump_buf d;
+    if (frame_begin(&d, total) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (dump_append(parts[i], lens[i], &d) < 0) {
+            mem_free(d.data);
+            return -ENOMEM;
+        }
+    return frame_finish(mode, &d, out, out_len);
 }

@@ -41,6 +41,7 @@ struct env_methods {
     env_wait   *waiting;   /* calls waiting for an import (doubly linked) */
     size_t      nwaiting;
     size_t      tickets;   /* queued imports not finished yet */
+    replycache *cache;     /* rendered decl.get results (loop thread) */
     size_t      searches;  /* searches queued on workers and not finished */
 };
 
@@ -167,13 +168,15 @@ static void reply_pool_error(rpc_call *c, int code, const pool_error *err)
 }
 
 /* Errors of lean/ decoding and guarded reads. */
-static void reply_read_error(rpc_call *c, int code, const region_error *re)
+static void reply_read_error(rpc_call *c, int code, const region_error *re, const char *module)
 {
     pool_error pe;
     memset(&pe, 0, sizeof pe);
     pe.code = code;
     if (re)
         pe.region = *re;
+    if (module)
+        snprintf(pe.module, sizeof pe.module, "%s", module);
     if (code == LN_ETOOBIG || code == LN_EINVAL)
         code = RPC_INTERNAL_ERROR;
     snprintf(pe.reason, sizeof pe.reason, "%s", code == REGION_ESTALE ? "a module file changed while it was read"
@@ -293,6 +296,8 @@ typedef struct get_job {
     ln_buf         *b;      /* caller-owned scratch */
     region_error    re;
     bool            not_found;
+    const uint8_t  *probe;  /* last mapped byte of the answering module */
+    size_t          module; /* index of the answering module (SIZE_MAX before the lookup) */
 } get_job;
 
 static const char *const safety_names[] = {"unsafe", "safe", "partial"};
@@ -310,6 +315,8 @@ static int get_run(void *arg)
     if (rc < 0)
         return rc;
     const ln_module *m = pool_env_ln_module(j->env, ref.module);
+    j->probe = region_last_byte(m->r);
+    j->module = ref.module;
     ln_const c;
     if ((rc = ln_const_decode(m, ref.info, &c, &j->re)) < 0)
         return rc;
@@ -455,13 +462,49 @@ static json_t *suggestions(const pool_env *env, const char *name, size_t len)
     return arr;
 }
 
-static void op_get(op_ctx *o)
+/* Reads one byte of a mapping (under region_guard_run): 0, or a SIGBUS. */
+static int probe_mapping(void *arg)
+{
+    const volatile uint8_t *p = arg;
+    (void)*p;
+    return 0;
+}
+
+/* The first module of e whose file shrank under its mapping (SIZE_MAX: none). */
+static size_t find_shrunk_module(const pool_env *e)
+{
+    for (size_t i = 0; i < pool_env_module_count(e); i++) {
+        const uint8_t *last = region_last_byte(pool_env_ln_module(e, i)->r);
+        if (region_guard_run(probe_mapping, (void *)last) != 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/*
+ * decl.get: from the reply cache when this environment answered the same
+ * name before (without a value); otherwise looked up, decoded and printed
+ * under the SIGBUS guard, and the rendered result remembered.
+ */
+static void op_get(env_methods *em, op_ctx *o)
 {
     const char *name = json_string_value(json_object_get(o->params, "name"));
+    size_t name_len = strlen(name);
+    bool want_value = json_is_true(json_object_get(o->params, "value"));
+    uint64_t serial = pool_env_serial(o->env);
+    const char *cached;
+    size_t cached_len;
+    const uint8_t *probe;
+    if (!want_value && replycache_get(em->cache, serial, name, name_len, &cached, &cached_len, &probe)) {
+        if (region_guard_run(probe_mapping, (void *)probe) == 0) {
+            rpc_call_result_text(o->call, cached, cached_len);
+            return;
+        }
+        /* The file shrank under its mapping: answer as an uncached read would. */
+    }
     ln_buf b;
     ln_buf_init(&b, RPC_TYPE_LIMIT);
-    get_job j = {o->env, name, strlen(name), json_is_true(json_object_get(o->params, "value")), json_object(), &b,
-                 {0}, false};
+    get_job j = {o->env, name, name_len, want_value, json_object(), &b, {0}, false, NULL, SIZE_MAX};
     int rc = region_guard_run(get_run, &j);
     ln_buf_deinit(&b);
     if (rc == POOL_EINVAL) {
@@ -470,15 +513,56 @@ static void op_get(op_ctx *o)
                         "param 'name': not a well-formed declaration name");
     } else if (rc < 0) {
         json_decref(j.out);
-        reply_read_error(o->call, rc, &j.re);
+        /* A fault under the guard fills no region_error: name the module it hit. */
+        pool_module_info mi = {0};
+        if (rc == REGION_ESTALE && j.module == SIZE_MAX)
+            j.module = find_shrunk_module(o->env);
+        if (j.module != SIZE_MAX)
+            pool_env_module(o->env, j.module, &mi);
+        if (rc == REGION_ESTALE && !j.re.path[0] && mi.path) {
+            snprintf(j.re.path, sizeof j.re.path, "%s", mi.path);
+            j.re.offset = UINT64_MAX;
+        }
+        reply_read_error(o->call, rc, &j.re, mi.name);
     } else if (j.not_found) {
         json_decref(j.out);
         rpc_call_errorf(o->call, RPC_DECL_NOT_FOUND,
-                        json_pack("{s:s,s:o}", "name", name, "suggestions", suggestions(o->env, name, strlen(name))),
+                        json_pack("{s:s,s:o}", "name", name, "suggestions", suggestions(o->env, name, name_len)),
                         "declaration '%.200s' not found in [%.200s]", name, pool_env_key(o->env));
+    } else if (!want_value && (cached = json_dumps(j.out, JSON_COMPACT)) != NULL) {
+        replycache_put(em->cache, serial, name, name_len, cached, strlen(cached), j.probe);
+        rpc_call_result_text(o->call, cached, strlen(cached));
+        mem_free((void *)cached); /* jansson allocates through mem_alloc */
+        json_decref(j.out);
     } else {
         rpc_call_result(o->call, j.out);
     }
+}
+
+/*
+ * The fast path: a plain decl.get on an open handle whose answer is in the
+ * reply cache is answered straight from the frame's bytes (fastpath.c).
+ * Everything else — an unknown handle, a cache miss, a shrunken file — goes
+ * the general way, which gives the error or fills the cache.
+ */
+static bool fast_decl_get(void *udata, rpc_session *s, const uint8_t *frame, size_t len)
+{
+    env_methods *em = udata;
+    uint64_t start = rpc__now_us();
+    rpc_fast_get g;
+    if (!rpc_fast_parse_get(frame, len, &g))
+        return false;
+    pool_env *env = table_get(rpc_session_data(s), (int64_t)g.env);
+    if (!env)
+        return false;
+    const char *text;
+    size_t text_len;
+    const uint8_t *probe;
+    if (!replycache_get(em->cache, pool_env_serial(env), g.name, g.name_len, &text, &text_len, &probe) ||
+        region_guard_run(probe_mapping, (void *)probe) != 0)
+        return false;
+    rpc__session_fast_result(s, start, g.id_text, g.id_len, text, text_len);
+    return true;
 }
 
 static const char *const mode_names[] = {"prefix", "substring", "fuzzy", NULL};
@@ -619,7 +703,7 @@ static void run_op(env_methods *em, enum env_op op, op_ctx *o)
 {
     switch (op) {
     case OP_OPEN: op_open(em, o); return; /* keeps the use */
-    case OP_GET: op_get(o); break;
+    case OP_GET: op_get(em, o); break;
     case OP_SEARCH: op_search(em, o); break;
     case OP_MODULES: op_modules(o); break;
     }
@@ -887,6 +971,7 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
     env_methods *em = mem_calloc(1, sizeof *em);
     em->srv = srv;
     em->host = *host;
+    em->cache = replycache_new(host->reply_cache_bytes, &rpc_server_stats(srv)->reply_cache);
     const rpc_method methods[] = {
         {"env.open", m_env_open, em, "imports,partial"},
         {"env.close", m_env_close, em, "env"},
@@ -898,6 +983,8 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (rpc_server_add(srv, &methods[i]) < 0)
             abort(); /* the method table is sized for every method we have */
+    if (host->reply_cache_bytes && rpc__server_set_fast(srv, "decl.get", fast_decl_get, em) < 0)
+        abort(); /* decl.get was registered just above */
     return em;
 }
 
@@ -910,6 +997,7 @@ void env_methods_free(env_methods *em)
                 em->nwaiting, em->tickets, em->searches);
         abort();
     }
+    replycache_free(em->cache);
     mem_free(em);
 }
 

@@ -103,6 +103,12 @@ const char *frame_mode_name(enum frame_mode mode);
  * cannot encode it.
  */
 int frame_encode(enum frame_mode mode, const json_t *json, char **out, size_t *out_len);
+/*
+ * Frames a message given as JSON text in n pieces (concatenated as they are:
+ * the caller guarantees they form one JSON text). Same contract as frame_encode.
+ */
+int frame_encode_text(enum frame_mode mode, const char *const *parts, const size_t *lens, size_t n,
+                      char **out, size_t *out_len);
 
 /* ------------------------------------------------------------------------ */
 /* Statistics (stats.c)                                                       */
@@ -159,11 +165,19 @@ typedef struct stats_pool {
     uint64_t importing, imports_abandoned;
 } stats_pool;
 
+/* The decl.get reply cache (replycache.c). */
+typedef struct stats_cache {
+    uint64_t max_bytes;          /* --reply-cache; 0 = off */
+    uint64_t bytes, entries;
+    uint64_t hits, misses, evictions;
+} stats_cache;
+
 #define STATS_MAX_METHODS 32
 
 typedef struct stats {
     stats_server server;
     stats_limits limits;
+    stats_cache  reply_cache;
     size_t       nmethods;
     const char  *method_names[STATS_MAX_METHODS]; /* borrowed (static strings) */
     stats_method methods[STATS_MAX_METHODS];
@@ -304,6 +318,12 @@ const char   *rpc_call_method(const rpc_call *c);
 const json_t *rpc_call_id(const rpc_call *c);
 /* Answers with result (stolen). The call may be freed during this call. */
 void rpc_call_result(rpc_call *c, json_t *result);
+/*
+ * The same with the result given as JSON text (borrowed; must be one valid
+ * JSON value): the reply is assembled around it without building a json_t,
+ * which is what makes cached decl.get answers cheap.
+ */
+void rpc_call_result_text(rpc_call *c, const char *text, size_t len);
 /* Answers with an error; message is copied, data stolen (may be NULL). */
 void rpc_call_error(rpc_call *c, int code, const char *message, json_t *data);
 /* printf-style message variant. */
@@ -358,6 +378,7 @@ typedef struct env_host {
      */
     int  (*queue_work)(void *ctx, void (*work)(void *arg), void (*done)(void *arg), void *arg);
     void  *ctx;
+    uint64_t reply_cache_bytes; /* decl.get reply cache budget; 0 = no cache */
 } env_host;
 
 typedef struct env_methods env_methods;

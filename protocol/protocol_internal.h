@@ -17,4 +17,52 @@ size_t rpc__method_names(const rpc_server *srv, const char **names, size_t max);
 /* Registers server.info and pool.stats (methods.c). */
 void rpc__add_builtin_methods(rpc_server *srv);
 
+/*
+ * Fast path (fastpath.c): a decl.get on an open handle recognised without
+ * jansson. Spans point into the frame.
+ */
+typedef struct rpc_fast_get {
+    uint64_t    id;
+    const char *id_text;   /* the id as written (digits) */
+    size_t      id_len;
+    uint64_t    env;
+    const char *name;      /* printable ASCII, no escapes */
+    size_t      name_len;
+} rpc_fast_get;
+bool rpc_fast_parse_get(const uint8_t *buf, size_t len, rpc_fast_get *out);
+
+/*
+ * A handler tried on every frame before it is parsed: returns true if it has
+ * answered the frame completely (through rpc_session_fast_result), false to
+ * let the general path parse and dispatch it. Loop thread.
+ */
+typedef bool (*rpc_fast_cb)(void *udata, rpc_session *s, const uint8_t *frame, size_t len);
+/* Installs the fast handler; method names the stats row its answers count in. */
+int  rpc__server_set_fast(rpc_server *srv, const char *method, rpc_fast_cb cb, void *udata);
+/* Sends {"jsonrpc":"2.0","id":ID,"result":TEXT} (both given as JSON text) and counts it. */
+void rpc__session_fast_result(rpc_session *s, uint64_t start_us, const char *id, size_t id_len,
+                              const char *result, size_t len);
+
+/*
+ * Reply cache (replycache.c): rendered decl.get results by (environment
+ * serial, name). Loop thread only. max_bytes 0 disables it. st is borrowed
+ * (the server's counters) and must outlive the cache.
+ */
+typedef struct replycache replycache;
+replycache *replycache_new(uint64_t max_bytes, stats_cache *st);
+void        replycache_free(replycache *c);
+/*
+ * On a hit, *text (borrowed, valid until the next put), *text_len and *probe
+ * (the address given to replycache_put).
+ */
+bool replycache_get(replycache *c, uint64_t serial, const char *name, size_t len,
+                    const char **text, size_t *text_len, const uint8_t **probe);
+/*
+ * Remembers a copy of text; evicts the oldest entries to stay in budget.
+ * probe: region_last_byte of the module that answered (borrowed; read by the
+ * caller under region_guard_run before serving a hit).
+ */
+void replycache_put(replycache *c, uint64_t serial, const char *name, size_t len,
+                    const char *text, size_t text_len, const uint8_t *probe);
+
 #endif

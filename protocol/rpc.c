@@ -32,6 +32,9 @@ struct rpc_server {
     stats           st;
     rpc_server_info info;
     uint64_t        started_us;
+    rpc_fast_cb     fast;       /* tried before parsing (fastpath.c); NULL: none */
+    void           *fast_udata;
+    int             fast_mi;    /* stats row of the fast path's method */
 };
 
 typedef struct rpc_batch {
@@ -152,6 +155,17 @@ int rpc_server_add(rpc_server *srv, const rpc_method *m)
     srv->methods[srv->nmethods] = *m;
     srv->stat_index[srv->nmethods] = si;
     srv->nmethods++;
+    return 0;
+}
+
+int rpc__server_set_fast(rpc_server *srv, const char *method, rpc_fast_cb cb, void *udata)
+{
+    int si = stats_method_index(&srv->st, method);
+    if (si < 0)
+        return si;
+    srv->fast = cb;
+    srv->fast_udata = udata;
+    srv->fast_mi = si;
     return 0;
 }
 
@@ -313,8 +327,8 @@ static void call_free(rpc_call *c)
     mem_free(c);
 }
 
-/* Delivers a reply (stolen; NULL for none) and frees the call unless its handler runs. */
-static void finish(rpc_call *c, json_t *reply, int code)
+/* Marks the call answered and records its latency and outcome. */
+static void finish_mark(rpc_call *c, int code)
 {
     rpc_session *s = c->s;
     if (c->answered) {
@@ -324,6 +338,27 @@ static void finish(rpc_call *c, json_t *reply, int code)
     }
     c->answered = true;
     stats_record(&s->srv->st, c->mi, rpc__now_us() - c->start_us, code);
+}
+
+/* Frees an answered call unless its handler is still running. */
+static void finish_release(rpc_call *c)
+{
+    rpc_session *s = c->s;
+    if (c->in_handler)
+        return;
+    bool was_pending = c->pending;
+    if (was_pending)
+        unlink_pending(c);
+    call_free(c);
+    if (was_pending && s->ops.call_done && !s->closing)
+        s->ops.call_done(s->ctx);
+}
+
+/* Delivers a reply (stolen; NULL for none) and frees the call unless its handler runs. */
+static void finish(rpc_call *c, json_t *reply, int code)
+{
+    rpc_session *s = c->s;
+    finish_mark(c, code);
     if (!c->id) {
         json_decref(reply); /* notifications get no reply */
         reply = NULL;
@@ -337,19 +372,66 @@ static void finish(rpc_call *c, json_t *reply, int code)
     } else if (reply) {
         send_json(s, reply);
     }
-    if (c->in_handler)
-        return;
-    bool was_pending = c->pending;
-    if (was_pending)
-        unlink_pending(c);
-    call_free(c);
-    if (was_pending && s->ops.call_done && !s->closing)
-        s->ops.call_done(s->ctx);
+    finish_release(c);
 }
 
 void rpc_call_result(rpc_call *c, json_t *result)
 {
     finish(c, response(c->id, "result", result), 0);
+}
+
+/* Frames and sends {"jsonrpc":"2.0","id":ID,"result":TEXT} from JSON texts. */
+static void send_result_text(rpc_session *s, const char *id, size_t id_len, const char *text, size_t len)
+{
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":", tail[] = "}";
+    const char *parts[] = {head, id, mid, text, tail};
+    const size_t lens[] = {sizeof head - 1, id_len, sizeof mid - 1, len, sizeof tail - 1};
+    char *buf;
+    size_t n;
+    if (frame_encode_text(s->mode, parts, lens, 5, &buf, &n) == 0) {
+        s->srv->st.server.bytes_out += n;
+        s->ops.send(s->ctx, buf, n);
+    }
+}
+
+void rpc_call_result_text(rpc_call *c, const char *text, size_t len)
+{
+    rpc_session *s = c->s;
+    if (c->batch || !c->id) {
+        /* Rare paths keep the general machinery: batches collect json_t replies. */
+        json_t *r = json_loadb(text, len, 0, NULL);
+        if (r)
+            rpc_call_result(c, r);
+        else
+            rpc_call_error(c, RPC_INTERNAL_ERROR, "internal error: unreadable cached result", NULL);
+        return;
+    }
+    finish_mark(c, 0);
+    if (!s->closing) {
+        char idnum[32];
+        char *idtext = NULL;
+        const char *id = idnum;
+        size_t idlen;
+        if (json_is_integer(c->id)) {
+            idlen = (size_t)snprintf(idnum, sizeof idnum, "%" JSON_INTEGER_FORMAT, json_integer_value(c->id));
+        } else {
+            idtext = json_dumps(c->id, JSON_COMPACT | JSON_ENCODE_ANY);
+            id = idtext ? idtext : "null";
+            idlen = strlen(id);
+        }
+        send_result_text(s, id, idlen, text, len);
+        if (idtext)
+            mem_free(idtext); /* jansson allocates through mem_alloc (rpc_global_init) */
+    }
+    finish_release(c);
+}
+
+void rpc__session_fast_result(rpc_session *s, uint64_t start_us, const char *id, size_t id_len,
+                              const char *result, size_t len)
+{
+    stats_record(&s->srv->st, s->srv->fast_mi, rpc__now_us() - start_us, 0);
+    if (!s->closing)
+        send_result_text(s, id, id_len, result, len);
 }
 
 void rpc_call_error(rpc_call *c, int code, const char *message, json_t *data)
@@ -567,6 +649,8 @@ void rpc_session_handle(rpc_session *s, const uint8_t *frame, size_t len)
 {
     stats *st = &s->srv->st;
     st->server.frames_in++;
+    if (s->srv->fast && !s->closing && s->srv->fast(s->srv->fast_udata, s, frame, len))
+        return;
     if (!rpc_depth_ok(frame, len, RPC_MAX_DEPTH)) {
         char msg[80];
         snprintf(msg, sizeof msg, "parse error: nesting deeper than %d", RPC_MAX_DEPTH);

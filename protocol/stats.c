@@ -117,6 +117,11 @@ json_t *stats_to_json(const stats *st, const stats_pool *pool)
         json_object_set_new(methods, st->method_names[i], method_json(&st->methods[i]));
     json_object_set_new(methods, "(unknown)", method_json(&st->unknown));
     json_object_set_new(root, "methods", methods);
+    const stats_cache *rc = &st->reply_cache;
+    json_object_set_new(root, "reply_cache", json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I}", "max_bytes", (json_int_t)rc->max_bytes, "bytes", (json_int_t)rc->bytes,
+        "entries", (json_int_t)rc->entries, "hits", (json_int_t)rc->hits, "misses", (json_int_t)rc->misses,
+        "evictions", (json_int_t)rc->evictions));
     if (pool) {
         json_t *p = json_object();
 #define P(f) json_object_set_new(p, #f, JU(pool->f))
@@ -230,6 +235,13 @@ int stats_to_prometheus(const stats *st, const stats_pool *pool, char **text, si
     metric(&b, "frames_received_total", "counter", "Frames (JSON texts) received.", s->frames_in);
     metric(&b, "parse_errors_total", "counter", "Frames that were not JSON (-32700).", s->parse_errors);
     metric(&b, "invalid_requests_total", "counter", "Invalid JSON-RPC requests (-32600).", s->invalid_requests);
+    const stats_cache *rc = &st->reply_cache;
+    metric(&b, "reply_cache_max_bytes", "gauge", "decl.get reply cache budget (--reply-cache).", rc->max_bytes);
+    metric(&b, "reply_cache_bytes", "gauge", "Bytes held by the decl.get reply cache.", rc->bytes);
+    metric(&b, "reply_cache_entries", "gauge", "Replies held by the decl.get reply cache.", rc->entries);
+    metric(&b, "reply_cache_hits_total", "counter", "decl.get answered from the reply cache.", rc->hits);
+    metric(&b, "reply_cache_misses_total", "counter", "decl.get lookups the reply cache did not have.", rc->misses);
+    metric(&b, "reply_cache_evictions_total", "counter", "Replies dropped to stay in budget.", rc->evictions);
 
     sb_printf(&b, "# HELP envpool_limit_hits_total Times a server limit was reached.\n"
                   "# TYPE envpool_limit_hits_total counter\n");

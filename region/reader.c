@@ -770,6 +770,12 @@ bool region_contains(const region *r, const void *addr)
     return false;
 }
 
+const uint8_t *region_last_byte(const region *r)
+{
+    const struct region_part *last = &r->parts[r->nparts - 1];
+    return last->data + last->size - 1;
+}
+
 lx_word region_word_of(const region *r, const void *addr)
 {
     return (lx_word)((uintptr_t)addr - r->space.delta);

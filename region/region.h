@@ -96,6 +96,12 @@ lx_word     region_root(const region *r);     /* the root object (ModuleData) */
 bool     region_contains(const region *r, const void *addr);
 /* Readable address back to the word the file uses for it (addr must be contained). */
 lx_word  region_word_of(const region *r, const void *addr);
+/*
+ * Readable address of the last byte of the last part. A file truncated in
+ * place loses its tail first, so reading this byte under region_guard_run
+ * (guard.h) tells whether the mapping is still whole.
+ */
+const uint8_t *region_last_byte(const region *r);
 /* File offset of an object word within part 0's numbering (for error messages). */
 uint64_t region_offset_of(const region *r, lx_word w);
 

@@ -156,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     rpc_server_info info = {"envpoold", "fuzz", search, search, 1, env_pool_stats, p};
     rpc_server *srv = rpc_server_new(&info);
-    env_host host = {p, no_workers, NULL};
+    env_host host = {p, no_workers, NULL, 1 << 20};
     env_methods *em = env_methods_new(srv, &host);
     rpc_method w = {"t.wait", t_wait, NULL, "n"};
     rpc_method s = {"t.strings", t_strings, NULL, "imports,name,flag,mode"};

@@ -84,7 +84,7 @@ static int setup(void **state)
     static const char *const none[] = {NULL};
     rpc_server_info info = {"envpoold", "test", none, none, 1, env_pool_stats, f->p};
     f->srv = rpc_server_new(&info);
-    env_host host = {f->p, defer_work, NULL};
+    env_host host = {f->p, defer_work, NULL, 1 << 20};
     f->em = env_methods_new(f->srv, &host);
     f->k.msgs = json_array();
     f->s = rpc_session_new(f->srv, &ops, &f->k);

@@ -1,0 +1,86 @@
+#!/bin/sh
+# The decl.get reply cache and the fast path in front of it, over a real socket:
+# a cached answer is byte-for-byte the answer the general path gives, whatever
+# the request's key order, whitespace or escapes; requests the fast path does
+# not recognise still get the right answer or error; the counters move as
+# documented; --reply-cache 0 turns it all off; a file truncated in place is
+# never answered from the cache.
+. "$(dirname "$0")/lib/daemon.sh"
+
+LIBDIR=$TMP/lib
+mkdir -p "$LIBDIR"
+ls "$BUILD/examples/Demo/"*.olean >/dev/null 2>&1 || fail "build/examples is missing (run make)"
+cp -r "$BUILD/examples/Demo" "$LIBDIR/"
+cp "$LIBDIR/Demo/Logic.olean" "$LIBDIR/Trunc.olean"
+
+for budget in 64M 0; do
+start_daemon --search-path "$LIBDIR" --reply-cache "$budget"
+py - "$SOCK" "$budget" "$LIBDIR" <<'PY' || fail "reply cache ($budget)"
+import json, os, sys
+from rpc import Conn, error_code, stats
+path, budget, libdir = sys.argv[1], sys.argv[2], sys.argv[3]
+c = Conn(path)
+assert c.call("env.open", {"imports": ["Demo.Main"]})["result"]["env"] == 1
+
+def raw(line):
+    c.send_raw(line.encode() + b"\n")
+    return c.read()
+
+first = c.call("decl.get", {"env": 1, "name": "Nat.add_comm"})["result"]
+# The same question, asked in ways the fast path reads and ways it leaves to jansson.
+forms = [
+    '{"jsonrpc":"2.0","id":11,"method":"decl.get","params":{"env":1,"name":"Nat.add_comm"}}',
+    '{"params":{"name":"Nat.add_comm","env":1},"method":"decl.get","id":12,"jsonrpc":"2.0"}',
+    ' { "jsonrpc" : "2.0" ,\t"id" : 13 , "method" : "decl.get" , "params" : { "env" : 1 , "name" : "Nat.add_comm" } } ',
+    '{"jsonrpc":"2.0","id":14,"method":"decl.get","params":{"env":1,"name":"Nat\\u002eadd_comm"}}',
+    '{"jsonrpc":"2.0","id":"fifteen","method":"decl.get","params":{"env":1,"name":"Nat.add_comm"}}',
+    '{"jsonrpc":"2.0","id":16,"method":"decl.get","params":{"env":1,"name":"Nat.add_comm","value":false}}',
+    '{"jsonrpc":"2.0","id":17,"method":"decl.get","params":{"env":1.0,"name":"Nat.add_comm"}}',
+]
+for f in forms:
+    m = raw(f)
+    want_id = json.loads(f)["id"]
+    assert m.get("id") == want_id, (f, m)
+    if want_id == 17:
+        assert error_code(m) == -32602, m          # env must be an integer
+    else:
+        assert m["result"] == first, (f, m)
+# Errors are never cached or fast-pathed.
+for f, code in [
+    ('{"jsonrpc":"2.0","id":21,"method":"decl.get","params":{"env":2,"name":"Nat.add_comm"}}', -32005),
+    ('{"jsonrpc":"2.0","id":22,"method":"decl.get","params":{"env":1,"name":"Nat.add_com"}}', -32004),
+    ('{"jsonrpc":"2.0","id":23,"method":"decl.get","params":{"env":1,"name":"Nat.add_comm","env":1}}', -32700),
+    ('{"jsonrpc":"2.0","id":24,"method":"decl.get","params":{"env":1,"name":"Nat.add_comm"}', -32700),
+]:
+    m = raw(f)
+    assert error_code(m) == code, (f, m)
+    m = raw(f)
+    assert error_code(m) == code, (f, m)
+s = stats(path)
+rc, get = s["reply_cache"], s["methods"]["decl.get"]
+if budget == "0":
+    assert rc["max_bytes"] == 0 and rc["hits"] == 0 and rc["entries"] == 0, rc
+else:
+    assert rc["max_bytes"] == 64 << 20 and rc["entries"] >= 1 and rc["hits"] >= 5, rc
+# Every answer is counted once in the method's row, fast or not: 1 + 7 forms +
+# 4 errors of the method; the 4 unparsable frames count as parse errors instead.
+assert get["requests"] == 12 and get["errors"] == 5, get
+assert s["server"]["parse_errors"] == 4, s["server"]
+
+# A file truncated in place while its environment is open: never an answer from memory.
+m = c.call("env.open", {"imports": ["Trunc"]})
+assert "result" in m, m
+h = m["result"]["env"]
+name = "True.intro"
+assert c.call("decl.get", {"env": h, "name": name})["result"]
+assert c.call("decl.get", {"env": h, "name": name})["result"]   # now cached
+os.truncate(os.path.join(libdir, "Trunc.olean"), 0)
+m = c.call("decl.get", {"env": h, "name": name})
+assert error_code(m) == -32007, m
+assert m["error"]["data"]["module"] == "Trunc" and m["error"]["data"]["path"].endswith("/Trunc.olean"), m
+c.close()
+PY
+stop_daemon
+cp "$LIBDIR/Demo/Logic.olean" "$LIBDIR/Trunc.olean"
+done
+echo "reply cache: identical answers, errors uncached, truncation detected, off with 0"

@@ -1,0 +1,109 @@
+/*
+ * tests/unit/protocol/test_fastpath.c — what the decl.get fast path recognises
+ * and, above all, what it must leave to jansson.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "protocol/protocol_internal.h"
+#include "util/mem.h"
+
+static bool parse(const char *s, rpc_fast_get *g)
+{
+    return rpc_fast_parse_get((const uint8_t *)s, strlen(s), g);
+}
+
+static void test_recognised(void **state)
+{
+    (void)state;
+    rpc_fast_get g;
+    assert_true(parse("{\"jsonrpc\":\"2.0\",\"id\":17,\"method\":\"decl.get\",\"params\":{\"env\":3,\"name\":\"Nat.add\"}}", &g));
+    assert_int_equal(g.id, 17);
+    assert_int_equal(g.env, 3);
+    assert_int_equal(g.name_len, 7);
+    assert_memory_equal(g.name, "Nat.add", 7);
+    assert_int_equal(g.id_len, 2);
+    assert_memory_equal(g.id_text, "17", 2);
+    /* Any key order, JSON whitespace anywhere between tokens. */
+    assert_true(parse(" {\"params\" :{ \"name\":\"a\" ,\"env\":1},\"method\":\"decl.get\",\r\n\"id\":0,\t\"jsonrpc\":\"2.0\"} ", &g));
+    assert_int_equal(g.id, 0);
+    assert_true(parse("{\"jsonrpc\":\"2.0\",\"id\":123456789012345678,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}", &g));
+    assert_int_equal(g.id, 123456789012345678ull);
+}
+
+static void test_left_to_jansson(void **state)
+{
+    (void)state;
+    static const char *const refused[] = {
+        /* other methods, versions, shapes */
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.search\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}]",
+        "{\"jsonrpc\":\"2.0\",\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        /* params the fast path does not serve */
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\"],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\",\"value\":false}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":[1,\"x\"]}",
+        /* repeated keys: jansson's error */
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"env\":2,\"name\":\"x\"}}",
+        /* numbers that are not plain */
+        "{\"jsonrpc\":\"2.0\",\"id\":01,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":-1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1e3,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1234567890123456789,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"1\",\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1.0,\"name\":\"x\"}}",
+        /* strings that are not plain ASCII */
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"a\\u002eb\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"\xce\xb1\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"a\tb\"}}",
+        /* broken or trailing text */
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}} x",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"},}",
+        "",
+        "{",
+    };
+    rpc_fast_get g;
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (parse(refused[i], &g))
+            fail_msg("recognised: %s", refused[i]);
+}
+
+/* Every prefix of a recognised request is refused, and nothing reads past the end. */
+static void test_prefixes(void **state)
+{
+    (void)state;
+    const char *full = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"decl.get\",\"params\":{\"env\":2,\"name\":\"List.map\"}}";
+    size_t n = strlen(full);
+    rpc_fast_get g;
+    for (size_t len = 0; len < n; len++) {
+        uint8_t *copy = mem_alloc(len ? len : 1); /* exact size: ASan sees any overread */
+        memcpy(copy, full, len);
+        assert_false(rpc_fast_parse_get(copy, len, &g));
+        mem_free(copy);
+    }
+    assert_true(parse(full, &g));
+    assert_int_equal(mem_live_total(), 0);
+}
+
+int main(void)
+{
+    mem_leak_check_at_exit("test_fastpath");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_recognised),
+        cmocka_unit_test(test_left_to_jansson),
+        cmocka_unit_test(test_prefixes),
+    };
+    return cmocka_run_group_tests_name("protocol/fastpath", tests, NULL, NULL);
+}
