@@ -265,7 +265,7 @@ static int show_decl(const copts *o, const json_t *r)
         printf(".{");
         size_t i;
         json_t *v;
-        json_array_foreach(lps, i, v) printf("%s%s", i ? ", " : "", json_string_value(v));
+        json_array_foreach(lps, i, v) printf("%s%s", i ? ", " : "", json_is_string(v) ? json_string_value(v) : "?");
         printf("}");
     }
     printf(" : %s\n", jstr(r, "type"));
@@ -794,9 +794,10 @@ static void restore_ids(bslot *s, json_t *msg)
         json_t *id = json_object_get(one, "id");
         if (!json_is_integer(id))
             continue;
-        json_int_t v = json_integer_value(id) - s->first_id;
-        if (v >= 0 && (size_t)v < s->nids)
-            json_object_set(one, "id", json_array_get(s->orig, (size_t)v));
+        /* Compared before subtracting: the daemon's id may be any integer. */
+        json_int_t v = json_integer_value(id);
+        if (v >= s->first_id && v - s->first_id < (json_int_t)s->nids)
+            json_object_set(one, "id", json_array_get(s->orig, (size_t)(v - s->first_id)));
     }
 }
 

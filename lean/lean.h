@@ -123,7 +123,12 @@ LN_WUR int ln_module_extra_name(const ln_module *m, uint64_t i, lx_word *name, r
 
 /* Reads a Nat that must fit 64 bits (box(n), or an MPZ of at most one limb). */
 LN_WUR int ln_nat_u64(const ln_module *m, lx_word w, uint64_t *out, region_error *err);
-/* Appends a Nat in decimal (any size). */
+/*
+ * Appends a Nat in decimal. A Nat over LN_NAT_MAX_BITS bits, or one whose
+ * digits cannot all fit out's limit, is not converted (the conversion is
+ * quadratic): out is cut ("…") and LN_ETOOBIG returned.
+ */
+enum { LN_NAT_MAX_BITS = 32768 };
 LN_WUR int ln_nat_format(const ln_module *m, lx_word w, ln_buf *out, region_error *err);
 /* A String object: borrowed bytes (not counting the NUL; may contain NULs). */
 LN_WUR int ln_string(const ln_module *m, lx_word w, const char **data, size_t *len, region_error *err);

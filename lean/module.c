@@ -284,8 +284,24 @@ int ln_nat_format(const ln_module *m, lx_word w, ln_buf *out, region_error *err)
     lx_mpz_view v = lx_mpz(o, w);
     /* Work in base 2^32 limbs, most significant first, dividing by 10^9. */
     size_t n = v.ndigits * (v.digit_size / 4);
+    while (n > 0 && lx_rd32(v.digits + 4 * (n - 1)) == 0)
+        n--;
     if (n == 0)
         return ln_buf_puts(out, "0");
+    /*
+     * The conversion is quadratic in n, and a file may hold a number as large
+     * as itself: past LN_NAT_MAX_BITS, or when even the shortest decimal form
+     * of this many bits cannot fit the room left in out, cut instead of
+     * computing digits that would be thrown away.
+     */
+    uint32_t top = lx_rd32(v.digits + 4 * (n - 1));
+    uint64_t bits = 32 * (uint64_t)(n - 1) + 32 - (uint64_t)__builtin_clz(top);
+    uint64_t min_digits = (bits - 1) * 30102 / 100000 + 1; /* a lower bound (log10 2 > 0.30102) */
+    size_t room = out->limit > out->len ? out->limit - out->len : 0;
+    if (bits > LN_NAT_MAX_BITS || min_digits + (v.negative ? 1 : 0) > room) {
+        ln_buf_cut(out);
+        return LN_ETOOBIG;
+    }
     uint32_t *limbs = mem_try_array(n, sizeof *limbs);
     /* Each base-2^32 limb yields at most 10 decimal digits: 2 chunks of 10^9. */
     uint32_t *chunks = mem_try_array(2 * n + 1, sizeof *chunks);

@@ -363,12 +363,18 @@ static size_t find_text(const decl_ctx *d, const char *needle)
     return d->start;
 }
 
-static bool level_ok(const decl_ctx *d, lx_word l, lx_word *bad)
+/*
+ * Is every universe parameter in l declared? 0 yes, 1 no (*bad names it),
+ * -ENOMEM. The stack grows with the level: a fixed one would have to skip
+ * what does not fit and so let an undeclared universe through.
+ */
+static int level_check(const decl_ctx *d, lx_word l, lx_word *bad)
 {
-    lx_word st[256];
-    size_t n = 0;
+    lx_word local[64], *st = local;
+    size_t n = 0, cap = 64;
+    int rc = 0;
     st[n++] = l;
-    while (n) {
+    while (n && !rc) {
         lx_word w = st[--n];
         if (lx_is_scalar(w))
             continue;
@@ -381,14 +387,28 @@ static bool level_ok(const decl_ctx *d, lx_word l, lx_word *bad)
                 found |= d->lparams[i] == h;
             if (!found) {
                 *bad = lx_ctor_get(o, 0);
-                return false;
+                rc = 1;
             }
-        } else if (t >= 1 && t <= 3 && n + 2 < 256) {
+        } else if (t >= 1 && t <= 3) {
+            if (n + 2 > cap) {
+                lx_word *q = mem_try_array(cap * 2, sizeof *q);
+                if (!q) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                memcpy(q, st, n * sizeof *q);
+                if (st != local)
+                    mem_free(st);
+                st = q;
+                cap *= 2;
+            }
             for (unsigned i = 0; i < lx_ctor_num_objs(o); i++)
                 st[n++] = lx_ctor_get(o, i);
         }
     }
-    return true;
+    if (st != local)
+        mem_free(st);
+    return rc;
 }
 
 /* Every constant known, every universe declared. */
@@ -406,7 +426,10 @@ static int check_expr(const decl_ctx *d, lx_word e)
         const uint8_t *o = lx_heap_ptr(w);
         unsigned t = lx_tag(o);
         lx_word bad;
-        if (t == 3 && !level_ok(d, lx_ctor_get(o, 0), &bad)) {
+        int lv = t == 3 ? level_check(d, lx_ctor_get(o, 0), &bad) : 0;
+        if (lv < 0) {
+            rc = lv;
+        } else if (lv > 0) {
             name_text(bad, nm, sizeof nm);
             rc = src_fail(d->x, find_text(d, nm), "unknown universe '%s'", nm);
         } else if (t == 4) {
@@ -419,12 +442,17 @@ static int check_expr(const decl_ctx *d, lx_word e)
                 rc = src_fail(d->x, find_text(d, nm), "unknown constant '%s'", nm);
                 break;
             }
-            for (lx_word c = lx_ctor_get(o, 1); !lx_is_scalar(c); c = lx_ctor_get(lx_heap_ptr(c), 1))
-                if (!level_ok(d, lx_ctor_get(lx_heap_ptr(c), 0), &bad)) {
+            for (lx_word c = lx_ctor_get(o, 1); !lx_is_scalar(c); c = lx_ctor_get(lx_heap_ptr(c), 1)) {
+                if ((lv = level_check(d, lx_ctor_get(lx_heap_ptr(c), 0), &bad)) < 0) {
+                    rc = lv;
+                    break;
+                }
+                if (lv > 0) {
                     name_text(bad, nm, sizeof nm);
                     rc = src_fail(d->x, find_text(d, nm), "unknown universe '%s'", nm);
                     break;
                 }
+            }
         } else if (t >= 5 && t <= 11) {
             unsigned first = t == 5 ? 0 : (t >= 6 && t <= 8) ? 1 : t == 10 ? 1 : t == 11 ? 2 : 99;
             for (unsigned i = first; i < lx_ctor_num_objs(o); i++) {
@@ -854,8 +882,10 @@ static size_t app_tokens(const src *x, size_t off, size_t end, span *t, size_t m
                 depth--;
             else if (c == '"') {
                 for (off++; off < end && x->s[off] != '"'; off++)
-                    if (x->s[off] == '\\')
+                    if (x->s[off] == '\\' && off + 1 < end)
                         off++;
+                if (off >= end)
+                    break; /* unterminated: the token ends with the text, not past it */
             }
             off++;
         }

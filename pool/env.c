@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "region/guard.h"
 #include "util/mem.h"
 
 /* ---- reference counting and accessors ------------------------------------- */
@@ -479,19 +480,64 @@ out:
     return rc;
 }
 
-/* Do two stored names (in possibly different modules) print the same? */
-static bool same_name(const pool_module *a, uint64_t ia, const pool_module *b, uint64_t ib)
+/* Do two stored names (in possibly different modules) print the same? x, y: scratch. */
+static bool same_name(const pool_module *a, uint64_t ia, const pool_module *b, uint64_t ib,
+                      ln_buf *x, ln_buf *y)
 {
-    ln_buf x, y;
-    ln_buf_init(&x, 0);
-    ln_buf_init(&y, 0);
     region_error ignore;
-    bool same = ln_name_format(&a->lm, const_name_word(a, ia), &x, &ignore) == 0 &&
-                ln_name_format(&b->lm, const_name_word(b, ib), &y, &ignore) == 0 &&
-                x.len == y.len && memcmp(ln_buf_cstr(&x), ln_buf_cstr(&y), x.len) == 0;
-    ln_buf_deinit(&x);
-    ln_buf_deinit(&y);
-    return same;
+    ln_buf_reset(x);
+    ln_buf_reset(y);
+    return ln_name_format(&a->lm, const_name_word(a, ia), x, &ignore) == 0 &&
+           ln_name_format(&b->lm, const_name_word(b, ib), y, &ignore) == 0 &&
+           x->len == y->len && memcmp(ln_buf_cstr(x), ln_buf_cstr(y), x->len) == 0;
+}
+
+/* What fill_index works on: all of it owned by build_index (region/guard.h). */
+typedef struct index_job {
+    pool_env *e;
+    ln_buf    x, y;
+} index_job;
+
+/*
+ * Inserts every constant into the name table. Confirming a duplicate name
+ * prints both names from the mapped files, so this runs under
+ * region_guard_run: a file truncated in place fails the import.
+ */
+static int fill_index(void *arg)
+{
+    index_job *ij = arg;
+    pool_env *e = ij->e;
+    uint64_t visible = 0;
+    for (size_t k = 0; k < e->nmods; k++) {
+        const pool_module *m = e->mods[k].m;
+        for (uint64_t i = 0; i < m->nconstants; i++) {
+            uint64_t h = m->hashes[i], ord = e->base[k] + i;
+            uint64_t slot = (h >> 32) << 32 | (ord + 1);
+            uint64_t j = h & e->mask;
+            for (;; j = (j + 1) & e->mask) {
+                uint64_t s = e->table[j];
+                if (s == 0) {
+                    e->table[j] = slot;
+                    visible++;
+                    break;
+                }
+                if ((s >> 32) != (h >> 32))
+                    continue;
+                uint64_t old = (s & 0xffffffffu) - 1;
+                size_t ok = pool__env_module_of(e, old);
+                const pool_module *om = e->mods[ok].m;
+                if (om->hashes[old - e->base[ok]] == h &&
+                    same_name(om, old - e->base[ok], m, i, &ij->x, &ij->y)) {
+                    /* A later module declares the name again: it wins. */
+                    e->shadowed[old / 64] |= 1ull << (old % 64);
+                    e->table[j] = slot;
+                    break;
+                }
+            }
+        }
+    }
+    e->visible = visible;
+    return 0;
 }
 
 static int build_index(pool_env *e, pool_error *err)
@@ -521,35 +567,14 @@ static int build_index(pool_env *e, pool_error *err)
     e->mask = cap - 1;
     e->index_bytes = cap * sizeof *e->table + (total / 64 + 1) * 8 + (e->nmods + 1) * 8;
 
-    uint64_t visible = 0;
-    for (size_t k = 0; k < e->nmods; k++) {
-        const pool_module *m = e->mods[k].m;
-        for (uint64_t i = 0; i < m->nconstants; i++) {
-            uint64_t h = m->hashes[i], ord = e->base[k] + i;
-            uint64_t slot = (h >> 32) << 32 | (ord + 1);
-            uint64_t j = h & e->mask;
-            for (;; j = (j + 1) & e->mask) {
-                uint64_t s = e->table[j];
-                if (s == 0) {
-                    e->table[j] = slot;
-                    visible++;
-                    break;
-                }
-                if ((s >> 32) != (h >> 32))
-                    continue;
-                uint64_t old = (s & 0xffffffffu) - 1;
-                size_t ok = pool__env_module_of(e, old);
-                const pool_module *om = e->mods[ok].m;
-                if (om->hashes[old - e->base[ok]] == h && same_name(om, old - e->base[ok], m, i)) {
-                    /* A later module declares the name again: it wins. */
-                    e->shadowed[old / 64] |= 1ull << (old % 64);
-                    e->table[j] = slot;
-                    break;
-                }
-            }
-        }
-    }
-    e->visible = visible;
+    index_job ij = {e, {0}, {0}};
+    ln_buf_init(&ij.x, 0);
+    ln_buf_init(&ij.y, 0);
+    int rc = region_guard_run(fill_index, &ij);
+    ln_buf_deinit(&ij.x);
+    ln_buf_deinit(&ij.y);
+    if (rc < 0)
+        return pool__fail(err, rc, NULL, NULL, "a module file shrank while the name index was built");
     return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "region/guard.h"
 #include "util/mem.h"
 
 enum { MOD_LOADING = 0, MOD_READY = 1 };
@@ -134,37 +135,55 @@ static void module_free(pool_module *m)
     mem_free(m);
 }
 
+/* What module_decode works on: all of it owned by its caller (region/guard.h). */
+typedef struct decode_job {
+    pool_module *m;
+    const char  *module, *imported_by;
+    pool_error  *err;
+    ln_buf       text;      /* import names, NUL-separated */
+    bool         returned;  /* false after a fault abandoned module_decode */
+} decode_job;
+
 /*
  * Decodes what every environment needs of a module, once per mapping: the
- * import names (as text) and the Name hash of every constant.
+ * import names (as text) and the Name hash of every constant. Runs under
+ * region_guard_run: it allocates only into m and j, which the caller frees.
  */
-static int module_decode(pool_module *m, const char *module, const char *imported_by,
-                         pool_error *err)
+static int module_decode(void *arg)
 {
+    decode_job *j = arg;
+    pool_module *m = j->m;
+    const char *module = j->module, *imported_by = j->imported_by;
+    pool_error *err = j->err;
+    ln_buf *text = &j->text;
     region_error rerr;
     memset(&rerr, 0, sizeof rerr);
     int rc = ln_module_open(m->r, &m->lm, &rerr);
-    if (rc)
-        return pool__fail_region(err, &rerr, module, imported_by);
+    if (rc) {
+        rc = pool__fail_region(err, &rerr, module, imported_by);
+        goto out;
+    }
     m->nconstants = m->lm.nconstants;
     if (m->lm.nconstants > 0) {
         m->hashes = mem_try_array((size_t)m->lm.nconstants, sizeof *m->hashes);
-        if (!m->hashes)
-            return pool__fail(err, -ENOMEM, module, imported_by,
-                              "out of memory for %llu constant hashes",
-                              (unsigned long long)m->lm.nconstants);
+        if (!m->hashes) {
+            rc = pool__fail(err, -ENOMEM, module, imported_by,
+                            "out of memory for %llu constant hashes",
+                            (unsigned long long)m->lm.nconstants);
+            goto out;
+        }
     }
     bool compute = m->lm.era == LN_ERA_2022; /* stored hashes use an older function */
     for (uint64_t i = 0; i < m->lm.nconstants; i++) {
         lx_word name;
         if ((rc = ln_module_const_name(&m->lm, i, &name, &rerr)) ||
             (rc = compute ? ln_name_hash_compute(&m->lm, name, &m->hashes[i], &rerr)
-                          : ln_name_hash_stored(&m->lm, name, &m->hashes[i], &rerr)))
-            return pool__fail_region(err, &rerr, module, imported_by);
+                          : ln_name_hash_stored(&m->lm, name, &m->hashes[i], &rerr))) {
+            rc = pool__fail_region(err, &rerr, module, imported_by);
+            goto out;
+        }
     }
 
-    ln_buf text;
-    ln_buf_init(&text, 0);
     if (m->lm.nimports > 0) {
         m->import_off = mem_try_array((size_t)m->lm.nimports, sizeof *m->import_off);
         if (!m->import_off) {
@@ -181,12 +200,12 @@ static int module_decode(pool_module *m, const char *module, const char *importe
         /* Lean's importModulesCore skips runtime-only imports (pre-module-system eras). */
         if (m->lm.era != LN_ERA_MODULE && imp.runtime_only)
             continue;
-        if (text.len > UINT32_MAX - 4096) {
+        if (text->len > UINT32_MAX - 4096) {
             rc = pool__fail(err, POOL_ELIMIT, module, imported_by, "import names too long");
             goto out;
         }
-        m->import_off[m->nimports++] = (uint32_t)text.len;
-        if ((rc = ln_name_format(&m->lm, imp.module, &text, &rerr))) {
+        m->import_off[m->nimports++] = (uint32_t)text->len;
+        if ((rc = ln_name_format(&m->lm, imp.module, text, &rerr))) {
             if (rc == LN_ETOOBIG || rc == -ENOMEM)
                 rc = pool__fail(err, rc == -ENOMEM ? -ENOMEM : POOL_ELIMIT, module, imported_by,
                                 "import names too long");
@@ -194,21 +213,21 @@ static int module_decode(pool_module *m, const char *module, const char *importe
                 rc = pool__fail_region(err, &rerr, module, imported_by);
             goto out;
         }
-        if ((rc = ln_buf_append(&text, "", 1))) { /* the NUL separator */
+        if ((rc = ln_buf_append(text, "", 1))) { /* the NUL separator */
             rc = pool__fail(err, POOL_ELIMIT, module, imported_by, "import names too long");
             goto out;
         }
     }
-    if (text.len > 0) {
-        m->import_text = mem_try_alloc(text.len);
+    if (text->len > 0) {
+        m->import_text = mem_try_alloc(text->len);
         if (!m->import_text) {
             rc = pool__fail(err, -ENOMEM, module, imported_by, "out of memory for imports");
             goto out;
         }
-        memcpy(m->import_text, text.data, text.len);
+        memcpy(m->import_text, text->data, text->len);
     }
 out:
-    ln_buf_deinit(&text);
+    j->returned = true;
     return rc;
 }
 
@@ -269,7 +288,17 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
         if (err)
             snprintf(err->region.path, sizeof err->region.path, "%s", path);
     } else {
-        rc = module_decode(m, module, imported_by, err);
+        /* Decoding reads the mapped pages: guarded, so a file truncated in
+           place meanwhile fails this load instead of killing the process. */
+        decode_job j = {m, module, imported_by, err, {0}, false};
+        ln_buf_init(&j.text, 0);
+        if ((rc = region_guard_run(module_decode, &j)) < 0 && !j.returned) {
+            rc = pool__fail(err, REGION_ESTALE, module, imported_by,
+                            "%s shrank while it was being decoded", path);
+            if (err)
+                snprintf(err->region.path, sizeof err->region.path, "%s", path);
+        }
+        ln_buf_deinit(&j.text);
     }
     if (rc == 0)
         m->bytes = region_get_info(m->r)->size;

@@ -209,7 +209,9 @@ typedef struct pool_search_item {
  * number filled, *next_cursor the cursor of the next page (0 when there is
  * none). Order: prefix and substring by name; fuzzy by score, then name.
  * Pages are stable: the environment never changes, so a cursor names the same
- * position forever. POOL_EINVAL (bad limit, cursor or mode), -ENOMEM.
+ * position forever. POOL_EINVAL (bad limit, cursor or mode), -ENOMEM,
+ * REGION_ESTALE (the first search found a module file truncated under its
+ * mapping: it reads the files under region_guard_run, so install the guard).
  * Any thread; the first search builds the structures (O(constants)).
  */
 POOL_WUR int pool_env_search(const pool_env *e, const pool_search_query *q,

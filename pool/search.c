@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "region/guard.h"
 #include "util/mem.h"
 
 enum { KIND_UNKNOWN = 0xff };
@@ -58,13 +59,68 @@ static int cmp_names(const void *a, const void *b, void *arg)
     return s->ord[x] < s->ord[y] ? -1 : s->ord[x] > s->ord[y];
 }
 
+/* What index_fill works on: all of it owned by index_build (see region/guard.h). */
+typedef struct fill_job {
+    const pool_env           *e;
+    struct pool_search_index *s;
+    ln_buf                    name;
+    size_t                    tcap, tlen;
+} fill_job;
+
+/*
+ * Prints every visible name into the arena. It reads the mapped files, so it
+ * runs under region_guard_run: a file truncated in place under its mapping
+ * fails the build with REGION_ESTALE instead of killing the process.
+ */
+static int index_fill(void *arg)
+{
+    fill_job *j = arg;
+    struct pool_search_index *s = j->s;
+    const pool_env *e = j->e;
+    size_t k = 0, n = s->n;
+    uint64_t cursor = 0;
+    pool_const_ref ref;
+    while (pool_env_next(e, &cursor, &ref) == 1 && k < n) {
+        const ln_module *lm = &e->mods[ref.module].m->lm;
+        region_error ignore;
+        ln_buf_reset(&j->name);
+        if (ln_name_format(lm, ref.name, &j->name, &ignore) != 0 && j->name.len == 0 &&
+            ln_buf_puts(&j->name, "[undecodable]") != 0)
+            return -ENOMEM;
+        size_t need = j->tlen + j->name.len + 1;
+        if (need > UINT32_MAX)
+            return POOL_ELIMIT;
+        if (need > j->tcap) {
+            size_t ncap = j->tcap ? j->tcap * 2 : 4096;
+            while (ncap < need)
+                ncap *= 2;
+            char *t = mem_try_realloc(s->text, ncap);
+            if (!t)
+                return -ENOMEM;
+            s->text = t;
+            j->tcap = ncap;
+        }
+        memcpy(s->text + j->tlen, ln_buf_cstr(&j->name), j->name.len + 1);
+        ln_const c;
+        s->kind[k] = ln_const_decode(lm, ref.info, &c, &ignore) == 0 ? (uint8_t)c.kind : KIND_UNKNOWN;
+        s->ord[k] = (uint32_t)(cursor - 1);
+        s->off[k] = (uint32_t)j->tlen;
+        s->len[k] = (uint32_t)j->name.len;
+        s->sorted[k] = (uint32_t)k;
+        j->tlen = need;
+        k++;
+    }
+    s->n = (uint32_t)k;
+    return 0;
+}
+
 static int index_build(const pool_env *e, struct pool_search_index **out)
 {
     struct pool_search_index *s = mem_calloc(1, sizeof *s);
-    size_t n = (size_t)e->visible, tcap = 0, tlen = 0;
+    size_t n = (size_t)e->visible;
     int rc = -ENOMEM;
-    ln_buf name;
-    ln_buf_init(&name, 0);
+    fill_job j = {e, s, {0}, 0, 0};
+    ln_buf_init(&j.name, 0);
     s->n = (uint32_t)n;
     s->sorted = mem_try_array(n ? n : 1, sizeof *s->sorted);
     s->ord = mem_try_array(n ? n : 1, sizeof *s->ord);
@@ -73,46 +129,11 @@ static int index_build(const pool_env *e, struct pool_search_index **out)
     s->kind = mem_try_alloc(n ? n : 1);
     if (!s->sorted || !s->ord || !s->off || !s->len || !s->kind)
         goto out;
-    size_t k = 0;
-    uint64_t cursor = 0;
-    pool_const_ref ref;
-    while (pool_env_next(e, &cursor, &ref) == 1 && k < n) {
-        const ln_module *lm = &e->mods[ref.module].m->lm;
-        region_error ignore;
-        ln_buf_reset(&name);
-        if (ln_name_format(lm, ref.name, &name, &ignore) != 0 && name.len == 0 &&
-            ln_buf_puts(&name, "[undecodable]") != 0)
-            goto out;
-        size_t need = tlen + name.len + 1;
-        if (need > UINT32_MAX) {
-            rc = POOL_ELIMIT;
-            goto out;
-        }
-        if (need > tcap) {
-            size_t ncap = tcap ? tcap * 2 : 4096;
-            while (ncap < need)
-                ncap *= 2;
-            char *t = mem_try_realloc(s->text, ncap);
-            if (!t)
-                goto out;
-            s->text = t;
-            tcap = ncap;
-        }
-        memcpy(s->text + tlen, ln_buf_cstr(&name), name.len + 1);
-        ln_const c;
-        s->kind[k] = ln_const_decode(lm, ref.info, &c, &ignore) == 0 ? (uint8_t)c.kind : KIND_UNKNOWN;
-        s->ord[k] = (uint32_t)(cursor - 1);
-        s->off[k] = (uint32_t)tlen;
-        s->len[k] = (uint32_t)name.len;
-        s->sorted[k] = (uint32_t)k;
-        tlen = need;
-        k++;
-    }
-    s->n = (uint32_t)k;
-    qsort_r(s->sorted, k, sizeof *s->sorted, cmp_names, s);
-    rc = 0;
+    if ((rc = region_guard_run(index_fill, &j)) != 0)
+        goto out;
+    qsort_r(s->sorted, s->n, sizeof *s->sorted, cmp_names, s);
 out:
-    ln_buf_deinit(&name);
+    ln_buf_deinit(&j.name);
     if (rc) {
         pool__search_index_free(s);
         return rc;
@@ -235,7 +256,9 @@ int pool_env_search(const pool_env *e, const pool_search_query *q, pool_search_i
     struct pool_search_index *s;
     int rc = index_get(e, &s);
     if (rc)
-        return pool__fail(err, rc, NULL, NULL, "cannot build the search structures");
+        return pool__fail(err, rc, NULL, NULL, "%s",
+                          rc == REGION_ESTALE ? "a module file shrank while its names were read"
+                                              : "cannot build the search structures");
     if (q->cursor > (uint64_t)s->n + 1)
         return pool__fail(err, POOL_EINVAL, NULL, NULL, "cursor %llu is not from this environment",
                           (unsigned long long)q->cursor);

@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "region/guard.h"
 #include "util/mem.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -591,14 +592,48 @@ static int open_part(const char *path, int *fd, uint64_t *size, region_error *er
     *fd = open(path, O_RDONLY | O_CLOEXEC);
     if (*fd < 0)
         return fail(err, -errno, path, UINT64_MAX, "%s", strerror(errno));
-    if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+    int fs = fstat(*fd, &st);
+    if (fs < 0 || !S_ISREG(st.st_mode)) {
+        int e = fs < 0 ? errno : EINVAL; /* st is unset when fstat fails */
         close(*fd);
         *fd = -1;
         return fail(err, -e, path, UINT64_MAX, "%s", e == EINVAL ? "not a regular file" : strerror(e));
     }
     *size = (uint64_t)st.st_size;
     return 0;
+}
+
+typedef struct mapped_check {
+    region       *r;
+    region_error *err;
+    bool          returned;  /* false after a fault abandoned check_mapped */
+} mapped_check;
+
+/*
+ * Headers again (through the mapping) and the validation pass: the first
+ * reads of the mapped pages. A file truncated in place meanwhile makes them
+ * fault, so region_open runs this under region_guard_run; it writes only to
+ * the region and the error, which region_open owns and releases.
+ */
+static int check_mapped(void *arg)
+{
+    mapped_check *mc = arg;
+    region *r = mc->r;
+    uint64_t span, bases[REGION_MAX_PARTS];
+    int rc;
+    for (unsigned k = 0; k < r->nparts; k++)
+        bases[k] = r->parts[k].base;
+    if ((rc = check_parts(r, &span, mc->err)) < 0) {
+        mc->returned = true;
+        return rc;
+    }
+    for (unsigned k = 0; k < r->nparts; k++)
+        if (bases[k] != r->parts[k].base)
+            rc = fail(mc->err, REGION_ESTALE, r->parts[k].path, 0, "file changed while being opened");
+    if (rc == 0)
+        rc = validate_all(r, mc->err);
+    mc->returned = true;
+    return rc;
 }
 
 int region_open(const char *path, unsigned flags, region **out, region_error *err)
@@ -698,17 +733,10 @@ int region_open(const char *path, unsigned flags, region **out, region_error *er
     if (flags & REGION_OPEN_WILLNEED)
         madvise(r->map, r->map_len, MADV_WILLNEED);
 
-    uint64_t bases[REGION_MAX_PARTS];
-    for (unsigned k = 0; k < r->nparts; k++)
-        bases[k] = r->parts[k].base;
-    if ((rc = check_parts(r, &span, err)) < 0)
-        goto out;
-    for (unsigned k = 0; k < r->nparts; k++)
-        if (bases[k] != r->parts[k].base) {
-            rc = fail(err, REGION_ESTALE, r->parts[k].path, 0, "file changed while being opened");
-            goto out;
-        }
-    if ((rc = validate_all(r, err)) < 0)
+    mapped_check mc = {r, err, false};
+    if ((rc = region_guard_run(check_mapped, &mc)) < 0 && !mc.returned)
+        rc = fail(err, REGION_ESTALE, path, UINT64_MAX, "file shrank while being validated");
+    if (rc < 0)
         goto out;
     finish_open(r);
 

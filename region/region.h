@@ -69,7 +69,9 @@ enum {
 /*
  * Opens, maps and validates PATH. On success *out is new (release with
  * region_close) and 0 is returned. On failure returns REGION_E* or -errno,
- * fills *err (if not NULL) and maps nothing.
+ * fills *err (if not NULL) and maps nothing. The validation pass runs under
+ * region_guard_run: with the guard installed, a file truncated in place while
+ * it is validated gives REGION_ESTALE instead of SIGBUS. Any thread.
  */
 __attribute__((warn_unused_result))
 int region_open(const char *path, unsigned flags, region **out, region_error *err);

@@ -129,6 +129,9 @@ static void test_values(void **state)
     uint64_t two_limbs[2] = {0, 1}; /* 2^64 */
     lx_word big1 = tb_mpz(&b, 1, one_limb);
     lx_word big2 = tb_mpz(&b, 2, two_limbs);
+    static uint64_t huge_limbs[513]; /* 2^32768: one bit over LN_NAT_MAX_BITS */
+    huge_limbs[512] = 1;
+    lx_word huge = tb_mpz(&b, 513, huge_limbs);
     lx_word str = tb_string(&b, "héllo");
     lx_word elems[3] = {lx_box(1), lx_box(2), lx_box(3)};
     lx_word list = tb_list(&b, 3, elems);
@@ -151,6 +154,20 @@ static void test_values(void **state)
     ln_buf_reset(&out);
     assert_int_equal(ln_nat_format(&m, big1, &out, &err), 0);
     assert_string_equal(ln_buf_cstr(&out), "18446744073709551615");
+    /* Digits that cannot fit are not computed: the buffer is cut at once. */
+    ln_buf_reset(&out);
+    out.limit = 20;
+    assert_int_equal(ln_nat_format(&m, big2, &out, &err), 0);
+    assert_string_equal(ln_buf_cstr(&out), "18446744073709551616");
+    ln_buf_reset(&out);
+    out.limit = 19;
+    assert_int_equal(ln_nat_format(&m, big2, &out, &err), LN_ETOOBIG);
+    assert_string_equal(ln_buf_cstr(&out), "…");
+    /* Nor are those of a number over LN_NAT_MAX_BITS, whatever the room. */
+    ln_buf_reset(&out);
+    out.limit = LN_BUF_DEFAULT_LIMIT;
+    assert_int_equal(ln_nat_format(&m, huge, &out, &err), LN_ETOOBIG);
+    assert_string_equal(ln_buf_cstr(&out), "…");
     ln_buf_deinit(&out);
     const char *data;
     size_t len;

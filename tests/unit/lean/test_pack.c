@@ -299,6 +299,34 @@ static void test_damaged_texts(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/*
+ * A universe expression whose every `max` keeps a pending branch: checking it
+ * needs a stack as deep as the expression, and an undeclared universe at the
+ * bottom must still be found (a fixed stack used to skip what did not fit).
+ */
+static void test_deep_universe_checked(void **state)
+{
+    (void)state;
+    enum { DEPTH = 300 };
+    size_t cap = 64 + DEPTH * 24;
+    char *text = mem_alloc(cap);
+    size_t n = (size_t)snprintf(text, cap, "module M\naxiom b.{u} : Sort ");
+    for (int i = 0; i < DEPTH; i++)
+        n += (size_t)snprintf(text + n, cap - n, "(max (u + 1) ");
+    n += (size_t)snprintf(text + n, cap - n, "v");
+    for (int i = 0; i < DEPTH; i++)
+        n += (size_t)snprintf(text + n, cap - n, ")");
+    n += (size_t)snprintf(text + n, cap - n, "\n");
+    ln_pack *pk = ln_pack_new();
+    lx_word root;
+    region_error err;
+    assert_int_not_equal(ln_pack_build(pk, "t.txt", text, n, &root, NULL, &err), 0);
+    assert_non_null(strstr(err.reason, "unknown universe 'v'"));
+    ln_pack_free(pk);
+    mem_free(text);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 int main(void)
 {
     mem_leak_check_at_exit("test_pack");
@@ -306,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_example_library),
         cmocka_unit_test(test_inductive_derivation),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_deep_universe_checked),
         cmocka_unit_test(test_damaged_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,12 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "lean/lean.h"
 #include "pool/pool.h"
+#include "region/guard.h"
+#include "region/region.h"
 #include "tests/support/pooltest.h"
 #include "util/mem.h"
 
@@ -242,6 +245,44 @@ static void test_concurrent_first_search(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* Truncates every .olean under dir to 0 bytes, in place (the inode stays mapped). */
+static void truncate_all(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "find '%s' -name '*.olean' -exec truncate -s 0 {} +", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * The first search reads every name from the mapped files. A file truncated
+ * in place under its mapping must fail that search (REGION_ESTALE), not kill
+ * the process with SIGBUS; a later search tries again and fails the same way.
+ */
+static void test_truncated_under_mapping(void **state)
+{
+    (void)state;
+    assert_int_equal(region_guard_install(), 0);
+    char *dir = tmpdir_make();
+    lib_gen(dir, "T", 6, 40, 2, 3, 5);
+    pool *p = pool_make(dir, 2, 0, POOL_STALE_STAT);
+    const char *imps[] = {"T"};
+    pool_env *e;
+    pool_error err;
+    assert_int_equal(pool_acquire(p, imps, 1, 0, &e, &err), 0);
+    truncate_all(dir);
+    pool_search_query q = {POOL_SEARCH_PREFIX, "T", 1, 0, 10, 0};
+    pool_search_item items[10];
+    size_t n;
+    uint64_t next;
+    assert_int_equal(pool_env_search(e, &q, items, &n, &next, &err), REGION_ESTALE);
+    assert_int_equal(n, 0);
+    assert_int_equal(pool_env_search(e, &q, items, &n, &next, &err), REGION_ESTALE);
+    pool_release(p, e, NULL);
+    pool_free(p);
+    tmpdir_remove(dir);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 int main(void)
 {
     mem_leak_check_at_exit("test_search");
@@ -252,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test(test_concurrent_first_search),
+        cmocka_unit_test(test_truncated_under_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
