@@ -46,7 +46,8 @@ void rpc__session_fast_result(rpc_session *s, uint64_t start_us, const char *id,
 /*
  * Reply cache (replycache.c): rendered decl.get results by (environment
  * serial, name). Loop thread only. max_bytes 0 disables it. st is borrowed
- * (the server's counters) and must outlive the cache.
+ * (the server's counters) and must outlive every call but replycache_free,
+ * which does not touch it.
  */
 typedef struct replycache replycache;
 replycache *replycache_new(uint64_t max_bytes, stats_cache *st);

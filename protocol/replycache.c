@@ -87,11 +87,11 @@ void replycache_free(replycache *c)
 {
     if (!c)
         return;
+    /* c->st is not touched: at shutdown the server that owns the counters
+     * may already be gone. */
     while (c->oldest) {
         rc_entry *e = c->oldest;
         c->oldest = e->younger;
-        c->st->bytes -= entry_bytes(e);
-        c->st->entries--;
         mem_free(e);
     }
     mem_free(c->buckets);

@@ -37,8 +37,6 @@ static void test_hits_and_keys(void **state)
     assert_int_equal(st.entries, 1);
     assert_true(st.bytes > 14);
     replycache_free(c);
-    assert_int_equal(st.entries, 0);
-    assert_int_equal(st.bytes, 0);
     assert_int_equal(mem_live_total(), 0);
 }
 
