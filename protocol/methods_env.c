@@ -428,19 +428,34 @@ static int get_run(void *arg)
     return 0;
 }
 
-/* One search page of up to 5 names into arr; returns how many. */
-static size_t suggest(const pool_env *env, enum pool_search_mode mode, const char *text, size_t len, json_t *arr)
+/*
+ * Suggestions for a name that was not found run on a worker: the first
+ * search of an environment builds its search structures (O(constants)) and a
+ * fuzzy scan reads every name, neither of which may stall the loop. The job
+ * holds its own reference to the environment and a copy of the name; a
+ * cancel only detaches the call.
+ */
+enum { SUGGEST_MAX = 5 };
+
+typedef struct suggest_job {
+    env_methods      *em;
+    rpc_call         *call;      /* NULL once cancelled */
+    pool_env         *env;       /* own reference */
+    char             *name;      /* new copy */
+    size_t            len;
+    pool_search_item  items[SUGGEST_MAX];
+    size_t            n;
+} suggest_job;
+
+/* One search page of up to SUGGEST_MAX names; returns how many. */
+static size_t suggest(suggest_job *j, enum pool_search_mode mode, const char *text, size_t len)
 {
-    pool_search_item items[5];
-    size_t n = 0;
     uint64_t next;
     pool_error err;
-    pool_search_query q = {mode, text, len, 0, 5, 0};
-    if (len == 0 || pool_env_search(env, &q, items, &n, &next, &err) < 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, jtext(items[i].name, items[i].name_len));
-    return n;
+    pool_search_query q = {mode, text, len, 0, SUGGEST_MAX, 0};
+    if (len == 0 || pool_env_search(j->env, &q, j->items, &j->n, &next, &err) < 0)
+        j->n = 0;
+    return j->n;
 }
 
 /*
@@ -448,18 +463,59 @@ static size_t suggest(const pool_env *env, enum pool_search_mode mode, const cha
  * in order), else names sharing the longest prefix (down to half the name),
  * else names containing its last component.
  */
-static json_t *suggestions(const pool_env *env, const char *name, size_t len)
+static void suggest_work(void *arg)
 {
-    json_t *arr = json_array();
-    if (suggest(env, POOL_SEARCH_FUZZY, name, len, arr))
-        return arr;
+    suggest_job *j = arg;
+    const char *name = j->name;
+    size_t len = j->len;
+    if (suggest(j, POOL_SEARCH_FUZZY, name, len))
+        return;
     for (size_t l = len - 1; l >= (len + 1) / 2 && l > 0; l--)
-        if (suggest(env, POOL_SEARCH_PREFIX, name, l, arr))
-            return arr;
+        if (suggest(j, POOL_SEARCH_PREFIX, name, l))
+            return;
     const char *dot = memrchr(name, '.', len);
     if (dot && (size_t)(dot - name) + 1 < len)
-        suggest(env, POOL_SEARCH_SUBSTRING, dot + 1, len - (size_t)(dot - name) - 1, arr);
-    return arr;
+        suggest(j, POOL_SEARCH_SUBSTRING, dot + 1, len - (size_t)(dot - name) - 1);
+}
+
+static void suggest_done(void *arg)
+{
+    suggest_job *j = arg;
+    j->em->searches--;
+    if (j->call) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < j->n; i++)
+            json_array_append_new(arr, jtext(j->items[i].name, j->items[i].name_len));
+        rpc_call_errorf(j->call, RPC_DECL_NOT_FOUND,
+                        json_pack("{s:s%,s:o}", "name", j->name, j->len, "suggestions", arr),
+                        "declaration '%.200s' not found in [%.200s]", j->name, pool_env_key(j->env));
+    }
+    pool_env_unref(j->env);
+    mem_free(j->name);
+    mem_free(j);
+}
+
+static void suggest_cancel(rpc_call *call, void *arg)
+{
+    (void)call;
+    suggest_job *j = arg;
+    j->call = NULL; /* the worker finishes; suggest_done frees */
+}
+
+static void reply_not_found(env_methods *em, op_ctx *o, const char *name, size_t len)
+{
+    suggest_job *j = mem_calloc(1, sizeof *j);
+    j->em = em;
+    j->call = o->call;
+    j->env = pool_env_ref(o->env);
+    j->name = mem_strndup(name, len);
+    j->len = len;
+    em->searches++;
+    rpc_call_set_cancel(o->call, suggest_cancel, j);
+    if (em->host.queue_work(em->host.ctx, suggest_work, suggest_done, j) < 0) {
+        suggest_work(j);
+        suggest_done(j);
+    }
 }
 
 /* Reads one byte of a mapping (under region_guard_run): 0, or a SIGBUS. */
@@ -526,9 +582,7 @@ static void op_get(env_methods *em, op_ctx *o)
         reply_read_error(o->call, rc, &j.re, mi.name);
     } else if (j.not_found) {
         json_decref(j.out);
-        rpc_call_errorf(o->call, RPC_DECL_NOT_FOUND,
-                        json_pack("{s:s,s:o}", "name", name, "suggestions", suggestions(o->env, name, name_len)),
-                        "declaration '%.200s' not found in [%.200s]", name, pool_env_key(o->env));
+        reply_not_found(em, o, name, name_len);
     } else if (!want_value && (cached = json_dumps(j.out, JSON_COMPACT)) != NULL) {
         replycache_put(em->cache, serial, name, name_len, cached, strlen(cached), j.probe);
         rpc_call_result_text(o->call, cached, strlen(cached));
