@@ -63,8 +63,10 @@ static int parse_size(const char *s, uint64_t *out)
 {
     char *end;
     errno = 0;
+    if (*s < '0' || *s > '9')
+        return -EINVAL; /* strtoull would take " -5" as a huge number */
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
+    if (errno || end == s)
         return -EINVAL;
     uint64_t mult = 1;
     if (*end) {
@@ -103,8 +105,10 @@ static int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     char *end;
     errno = 0;
+    if (*s < '0' || *s > '9')
+        return -EINVAL; /* no sign, no leading space: strtoull would wrap " -5" */
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || *s == '-' || v < min || v > max)
+    if (errno || end == s || *end || v < min || v > max)
         return -EINVAL;
     *out = v;
     return 0;

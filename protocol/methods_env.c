@@ -45,11 +45,19 @@ struct env_methods {
     size_t      searches;  /* searches queued on workers and not finished */
 };
 
-/* One session's handles: envs[h - 1] is handle h (NULL once closed). */
+/*
+ * One session's handles. Numbers are issued 1, 2, 3... and never reused on
+ * the session; only open ones are stored (open addressing, linear probing,
+ * backward-shift deletion), so memory follows the handles open now — at most
+ * RPC_MAX_HANDLES — not every handle ever issued.
+ */
 typedef struct env_table {
     env_methods *em;
-    pool_env   **envs;
-    size_t       n, cap, open;
+    uint64_t    *keys;    /* handle numbers; 0 = empty slot */
+    pool_env   **envs;    /* the use each open handle holds */
+    size_t       cap;     /* slots: 0 or a power of two */
+    size_t       open;
+    uint64_t     issued;  /* the last number given out */
 } env_table;
 
 struct env_wait {
@@ -189,9 +197,10 @@ static void reply_read_error(rpc_call *c, int code, const region_error *re, cons
 static void table_free(void *data)
 {
     env_table *t = data;
-    for (size_t i = 0; i < t->n; i++)
-        if (t->envs[i])
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->keys[i])
             pool_release(t->em->host.pool, t->envs[i], NULL);
+    mem_free(t->keys);
     mem_free(t->envs);
     mem_free(t);
 }
@@ -207,30 +216,76 @@ static env_table *table_of(env_methods *em, rpc_session *s)
     return t;
 }
 
+static size_t table_slot(const env_table *t, uint64_t h)
+{
+    return (size_t)((h * 0x9e3779b97f4a7c15ull) >> 32) & (t->cap - 1);
+}
+
+static void table_insert(env_table *t, uint64_t h, pool_env *env)
+{
+    size_t i = table_slot(t, h);
+    while (t->keys[i])
+        i = (i + 1) & (t->cap - 1);
+    t->keys[i] = h;
+    t->envs[i] = env;
+}
+
 /* Stores a use of env under a new handle; 0 and *h, or -ENOSPC / -ENOMEM (env untouched). */
 static int table_put(env_table *t, pool_env *env, size_t *h)
 {
     if (t->open >= RPC_MAX_HANDLES)
         return -ENOSPC;
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 8;
-        pool_env **ne = mem_try_realloc(t->envs, nc * sizeof *ne);
-        if (!ne)
+    if ((t->open + 1) * 2 > t->cap) {
+        env_table grown = *t;
+        grown.cap = t->cap ? t->cap * 2 : 8;
+        grown.keys = mem_try_calloc(grown.cap, sizeof *grown.keys);
+        grown.envs = mem_try_calloc(grown.cap, sizeof *grown.envs);
+        if (!grown.keys || !grown.envs) {
+            mem_free(grown.keys);
+            mem_free(grown.envs);
             return -ENOMEM;
-        t->envs = ne;
-        t->cap = nc;
+        }
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->keys[i])
+                table_insert(&grown, t->keys[i], t->envs[i]);
+        mem_free(t->keys);
+        mem_free(t->envs);
+        *t = grown;
     }
-    t->envs[t->n++] = env;
+    table_insert(t, ++t->issued, env);
     t->open++;
-    *h = t->n;
+    *h = (size_t)t->issued;
     return 0;
 }
 
 static pool_env *table_get(const env_table *t, int64_t h)
 {
-    if (!t || h < 1 || (uint64_t)h > t->n)
+    if (!t || h < 1 || t->cap == 0)
         return NULL;
-    return t->envs[h - 1];
+    for (size_t i = table_slot(t, (uint64_t)h); t->keys[i]; i = (i + 1) & (t->cap - 1))
+        if (t->keys[i] == (uint64_t)h)
+            return t->envs[i];
+    return NULL;
+}
+
+/* Forgets open handle h (it must be open); its use is the caller's to release. */
+static void table_remove(env_table *t, uint64_t h)
+{
+    size_t i = table_slot(t, h);
+    while (t->keys[i] != h)
+        i = (i + 1) & (t->cap - 1);
+    /* Backward shift: pull later members of the probe run into the hole. */
+    for (size_t j = (i + 1) & (t->cap - 1); t->keys[j]; j = (j + 1) & (t->cap - 1)) {
+        size_t home = table_slot(t, t->keys[j]);
+        if (((j - home) & (t->cap - 1)) >= ((j - i) & (t->cap - 1))) {
+            t->keys[i] = t->keys[j];
+            t->envs[i] = t->envs[j];
+            i = j;
+        }
+    }
+    t->keys[i] = 0;
+    t->envs[i] = NULL;
+    t->open--;
 }
 
 /* ---- operations on an environment ---------------------------------------- */
@@ -948,8 +1003,7 @@ static int m_env_close(rpc_call *call, json_t *params, void *udata)
                         "unknown env handle %lld on this connection", (long long)h);
         return 0;
     }
-    t->envs[h - 1] = NULL;
-    t->open--;
+    table_remove(t, (uint64_t)h);
     bool kept = false;
     pool_release(em->host.pool, env, &kept);
     rpc_call_result(call, json_pack("{s:b}", "kept", kept));

@@ -327,6 +327,28 @@ static void call_free(rpc_call *c)
     mem_free(c);
 }
 
+/*
+ * The reply to a request could not be built (jansson allocates through
+ * mem_try_alloc and returned NULL): answer -32006 from stack buffers, so that
+ * every request is still answered once. Best effort: framing needs one buffer.
+ */
+static void send_oom_error(rpc_session *s, const json_t *id)
+{
+    char idnum[32] = "null";
+    if (json_is_integer(id))
+        snprintf(idnum, sizeof idnum, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":",
+        tail[] = ",\"error\":{\"code\":-32006,\"message\":\"out of memory\",\"data\":{\"retry_after_ms\":1000}}}";
+    const char *parts[] = {head, idnum, tail};
+    const size_t lens[] = {sizeof head - 1, strlen(idnum), sizeof tail - 1};
+    char *buf;
+    size_t n;
+    if (!s->closing && frame_encode_text(s->mode, parts, lens, 3, &buf, &n) == 0) {
+        s->srv->st.server.bytes_out += n;
+        s->ops.send(s->ctx, buf, n);
+    }
+}
+
 /* Marks the call answered and records its latency and outcome. */
 static void finish_mark(rpc_call *c, int code)
 {
@@ -371,6 +393,8 @@ static void finish(rpc_call *c, json_t *reply, int code)
             batch_done(s, b);
     } else if (reply) {
         send_json(s, reply);
+    } else if (c->id) {
+        send_oom_error(s, c->id);
     }
     finish_release(c);
 }
@@ -624,7 +648,9 @@ static void dispatch_one(rpc_session *s, json_t *req, rpc_batch *b, size_t idx)
     }
     c->in_handler = true;
     int rc = m->cb(c, own, m->udata);
-    if (!c->answered && rc < 0)
+    if (!c->answered && rc == -ENOMEM)
+        rpc_call_error(c, RPC_BUSY, "out of memory", json_pack("{s:i}", "retry_after_ms", 1000));
+    else if (!c->answered && rc < 0)
         rpc_call_error(c, RPC_INTERNAL_ERROR, "internal error", NULL);
     c->in_handler = false;
     json_decref(own);
