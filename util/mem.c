@@ -52,6 +52,8 @@ void *mem_try_alloc(size_t n)
 
 void *mem_try_calloc(size_t count, size_t size)
 {
+    if (size && count > SIZE_MAX / size)
+        return NULL; /* refuse here: some allocators abort on the overflow */
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (p)
         mem_count(MEM_ALLOCATIONS, 1);
