@@ -160,7 +160,7 @@ demo: all
 	$(Q)tests/demo.sh
 
 # BENCH_SCALE=mathlib for the Mathlib-shaped library; BENCH_QUICK=1 for fewer requests.
-bench: all $(BUILD)/bench/minimal-server $(BUILD)/bench/bench_region
+bench: all $(BUILD)/bench/minimal-server $(BUILD)/bench/bench_region $(BUILD)/bench/bench_pool
 	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/run.py
 
 install: all

@@ -14,6 +14,7 @@ script creates under a temporary directory.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -200,6 +201,23 @@ def warm_page_cache(*dirs):
                         pass
 
 
+def bench_pool_figures(lib, fig):
+    """In-process figures of the pool (tests/bench/bench_pool.c) on the same library."""
+    out = run([os.path.join(BUILD, "bench", "bench_pool"), "--dir", lib, "--rounds", "3"],
+              timeout=600).stdout
+    for line in out.splitlines():
+        if line.startswith("name index:"):
+            fig["index_bytes_per_constant"] = float(line.split()[2])
+        elif line.startswith("name lookup:"):
+            m = re.search(r"(\d+) ns per hit over all names.*?, (\d+) ns per hit over [\d,]+ neighbouring", line)
+            if m:
+                fig["lookup_random_ns"], fig["lookup_neighbour_ns"] = float(m.group(1)), float(m.group(2))
+        elif line.startswith("warm acquire+release"):
+            fig["acquire_release_ns"] = float(line.split(":")[1].split()[0])
+        elif line.startswith("cold build"):
+            fig["cold_build_in_process_ms"] = float(line.split("median")[1].split()[0])
+
+
 def bench_envpoold(tmp, lib, lib2, fig):
     sock = os.path.join(tmp, "envpool.sock")
     warm_page_cache(lib, lib2)
@@ -226,8 +244,6 @@ def bench_envpoold(tmp, lib, lib2, fig):
         if mapped1 and mapped2:
             fig["mapped_bytes"] = mapped1
             fig["second_env_extra_mapped_pct"] = round(100.0 * (mapped2 - mapped1) / mapped1, 2)
-        if pool.get("index_bytes") and fig.get("constants"):
-            fig["index_bytes_per_constant"] = round(pool["index_bytes"] / (fig["constants"] + r2.get("constants", 0)), 1)
         c.close()
 
         names = names_file(lib, "Gen", os.path.join(BUILD, "bench-lib", "lean-names.txt")
@@ -312,6 +328,8 @@ def main():
     lib2 = generate(SCALE + "-extra", max(1, modules // 20), decls, fan_in, 4, prefix="Gen2", seed=2)
     fig, base = results["figures"], results["baselines"]
     bench_reader(fig)
+    warm_page_cache(lib)
+    bench_pool_figures(lib, fig)
     with tempfile.TemporaryDirectory(prefix="envpool-bench-") as tmp:
         bench_envpoold(tmp, lib, lib2, fig)
         names = names_file(lib, "Gen", os.path.join(BUILD, "bench-lib", f"{SCALE}-names.txt"))
@@ -371,6 +389,10 @@ def print_table():
         ("daemon memory", ", ".join(f"{k} {v / 1048576:.1f} MiB" for k, v in fig.get("daemon_memory", {}).items())),
         ("mapped bytes / index bytes per constant",
          f"{(fig.get('mapped_bytes') or 0) / 1048576:.1f} MiB / {fig.get('index_bytes_per_constant')} B"),
+        ("in process: cold build / acquire+release",
+         f"{fig.get('cold_build_in_process_ms')} ms / {fig.get('acquire_release_ns')} ns"),
+        ("in process: name lookup, random / neighbouring",
+         f"{fig.get('lookup_random_ns')} ns / {fig.get('lookup_neighbour_ns')} ns"),
     ]
     w = max(len(r[0]) for r in rows)
     for k, v in rows:
