@@ -100,6 +100,8 @@ static void usage(FILE *f)
         "Send pipelined JSON-RPC requests to a server and report latency and throughput.\n\n"
         "  --socket PATH       server socket (required)\n"
         "  --method M          decl.get (default), decl.search, env.open, or raw (--template)\n"
+        "  --redis             talk to redis-server instead: GET {name} (inline protocol),\n"
+        "                      replies matched by order; the baseline of make bench\n"
         "  --template T        request line; {id} and {name} are substituted\n"
         "  --names FILE        names for {name}, one per line (text after a tab ignored)\n"
         "  --imports A,B,...   open this environment first on each connection\n"
@@ -137,6 +139,7 @@ int cmd_bench(int argc, char **argv)
         {"clients", required_argument, 0, 'c'},  {"depth", required_argument, 0, 'd'},
         {"requests", required_argument, 0, 'r'}, {"warmup", required_argument, 0, 'w'},
         {"seconds", required_argument, 0, 'S'},  {"json", no_argument, 0, 'j'},
+        {"redis", no_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
     };
     const char *socket_path = NULL, *method = "decl.get", *tmpl = NULL, *names_path = NULL;
@@ -144,7 +147,7 @@ int cmd_bench(int argc, char **argv)
     unsigned long clients = 1, depth = 1;
     unsigned long long requests = 100000, warmup = 1000;
     double seconds = 60;
-    int json = 0, opt;
+    int json = 0, redis = 0, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
@@ -160,6 +163,7 @@ int cmd_bench(int argc, char **argv)
         case 'w': warmup = strtoull(optarg, NULL, 10); break;
         case 'S': seconds = strtod(optarg, NULL); break;
         case 'j': json = 1; break;
+        case 'R': redis = 1; break;
         case 'h': usage(stdout); return CLI_OK;
         default: usage(stderr); return CLI_USAGE;
         }
@@ -176,6 +180,11 @@ int cmd_bench(int argc, char **argv)
     if (imp) {
         snprintf(setup, sizeof setup,
                  "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"env.open\",\"params\":{\"imports\":%s}}", imp);
+    }
+    if (redis) {
+        tmpl = "GET {name}\r"; /* make_request ends the line with \n */
+        mem_free(imp);
+        imp = NULL;
     }
     if (!tmpl) {
         if (!strcmp(method, "decl.get"))
@@ -209,6 +218,7 @@ int cmd_bench(int argc, char **argv)
         .socket_path = socket_path, .clients = (unsigned)clients, .depth = (unsigned)depth,
         .requests = requests, .max_seconds = seconds, .warmup = warmup,
         .make_request = make_request, .ctx = &ctx, .setup_line = imp ? setup : NULL,
+        .in_order = redis != 0,
     };
     loadgen_result r;
     int rc = loadgen_run(&o, &r);

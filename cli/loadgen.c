@@ -193,8 +193,13 @@ static void on_reply(lg_conn *c, const char *line, size_t len)
         return;
     }
     uint64_t id;
-    if (!parse_id(line, len, &id))
+    if (st->o->in_order) {
+        if (c->outstanding == 0)
+            return;
+        id = c->next_id - c->outstanding; /* the oldest request */
+    } else if (!parse_id(line, len, &id)) {
         return; /* a notification ($/progress) */
+    }
     for (unsigned s = 0; s < st->o->depth; s++) {
         lg_slot *sl = &c->slots[s];
         if (!sl->busy || sl->id != id)
@@ -211,7 +216,7 @@ static void on_reply(lg_conn *c, const char *line, size_t len)
             if (ns > st->max_ns)
                 st->max_ns = ns;
             st->counted++;
-            if (memmem(line, len, "\"error\"", 7))
+            if (st->o->in_order ? (len > 0 && line[0] == '-') : memmem(line, len, "\"error\"", 7) != NULL)
                 st->errors++;
         }
         return;

@@ -5,11 +5,13 @@
  * into a log-linear histogram.
  *
  * Runs its own libuv loop on the calling thread. Talks only to the given
- * socket path. Replies are matched to requests by their "id".
+ * socket path. Replies are matched to requests by their "id" (or by order,
+ * for the Redis baseline: the same client measures both).
  */
 #ifndef ENVPOOL_CLI_LOADGEN_H
 #define ENVPOOL_CLI_LOADGEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,10 @@ typedef struct loadgen_opts {
     /* Optional line sent first on each connection; its reply is awaited and not
      * counted (e.g. env.open so that later requests can use "env":1). */
     const char        *setup_line;
+    /* Replies come one line each, in request order, without ids (Redis's
+     * inline protocol: "GET key" answered "$-1" or "-ERR ..."); errors are
+     * the lines starting with '-'. */
+    bool               in_order;
 } loadgen_opts;
 
 typedef struct loadgen_result {
