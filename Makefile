@@ -163,17 +163,20 @@ demo: all
 bench: all $(BUILD)/bench/minimal-server $(BUILD)/bench/bench_region $(BUILD)/bench/bench_pool
 	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/run.py
 
+SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERS_DIR ?= $(PREFIX)/lib/sysusers.d
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)$(SYSUSERS_DIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
-	  install -d $(DESTDIR)$(PREFIX)/lib/systemd/system; \
-	  install -m 0644 systemd/*.service systemd/*.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/; \
-	fi
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/envpoold.service > $(DESTDIR)$(SYSTEMD_DIR)/envpoold.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/envpoold.service
+	install -m 0644 systemd/envpoold.socket $(DESTDIR)$(SYSTEMD_DIR)/
+	install -m 0644 systemd/envpool.sysusers $(DESTDIR)$(SYSUSERS_DIR)/envpool.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/envpool $(DESTDIR)$(PREFIX)/bin/envpoold
-	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/envpoold.service $(DESTDIR)$(PREFIX)/lib/systemd/system/envpoold.socket
+	rm -f $(DESTDIR)$(SYSTEMD_DIR)/envpoold.service $(DESTDIR)$(SYSTEMD_DIR)/envpoold.socket
+	rm -f $(DESTDIR)$(SYSUSERS_DIR)/envpool.conf
 
 clean:
 	rm -rf build build-san build-fuzz
