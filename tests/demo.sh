@@ -25,7 +25,7 @@ step "envpoold --socket $sock --search-path $BUILD/examples &"
 "$BUILD/envpoold" --socket "$sock" --search-path "$BUILD/examples" --log-level warn &
 pid=$!
 # A hard bound: whatever happens, the daemon does not outlive a minute.
-(sleep 60; kill "$pid" 2>/dev/null) &
+(sleep 60; kill "$pid") 2>/dev/null &
 watchdog=$!
 i=0
 while [ ! -S "$sock" ]; do
