@@ -5,11 +5,11 @@
  * This follows Lean's object_compactor (src/runtime/compact.cpp) step by
  * step, because the byte order of the output is the order of its traversal:
  *
- *   todo = [root]
- *   while todo: curr = top(todo)
+ *   work = [root]                (m_todo in compact.cpp)
+ *   while work: curr = top(work)
  *     already placed            -> pop
  *     ctor/array: resolve every child (last to first); an unplaced child is
- *       pushed on todo; if any was missing, leave curr on the stack and loop
+ *       pushed on work; if any was missing, leave curr on the stack and loop
  *       (the first field ends up on top, so it is laid out first)
  *     otherwise copy curr to the end of the buffer with a region header
  *       (m_rc 0), its slots rewritten to addresses (base + buffer offset),
@@ -160,8 +160,8 @@ struct region_saved {
     uint64_t  base;     /* address of buf[0] */
     ptr_map   placed;   /* heap object -> output address */
     share_set share;
-    lx_word  *todo;
-    size_t    ntodo, todo_cap;
+    lx_word  *work;
+    size_t    nwork, work_cap;
     lx_word  *tmp;      /* child addresses of the object being placed */
     size_t    tmp_cap;
     enum region_child_order order;
@@ -197,7 +197,7 @@ void region_saved_free(region_saved *s)
             lx_unref((lx_word)s->placed.e[i].key);
     mem_free(s->placed.e);
     mem_free(s->share.e);
-    mem_free(s->todo);
+    mem_free(s->work);
     mem_free(s->tmp);
     mem_free(s->buf);
     mem_free(s);
@@ -225,17 +225,17 @@ static int buf_alloc(region_saved *s, size_t sz, size_t *off)
     return 0;
 }
 
-static int todo_push(region_saved *s, lx_word w)
+static int work_push(region_saved *s, lx_word w)
 {
-    if (s->ntodo == s->todo_cap) {
-        size_t ncap = s->todo_cap ? 2 * s->todo_cap : 256;
-        lx_word *nt = mem_try_realloc(s->todo, ncap * sizeof *nt);
+    if (s->nwork == s->work_cap) {
+        size_t ncap = s->work_cap ? 2 * s->work_cap : 256;
+        lx_word *nt = mem_try_realloc(s->work, ncap * sizeof *nt);
         if (!nt)
             return fail(s, -ENOMEM, "out of memory growing the traversal stack");
-        s->todo = nt;
-        s->todo_cap = ncap;
+        s->work = nt;
+        s->work_cap = ncap;
     }
-    s->todo[s->ntodo++] = w;
+    s->work[s->nwork++] = w;
     return 0;
 }
 
@@ -252,7 +252,7 @@ static const char *kind_name(uint8_t tag)
 
 /*
  * Lean's to_offset: the output address of w, or NULL_OFFSET after pushing it
- * on todo. Objects in a deps region keep their address in that region.
+ * on work. Objects in a deps region keep their address in that region.
  */
 static int to_offset(region_saved *s, lx_word w, lx_word *res)
 {
@@ -278,7 +278,7 @@ static int to_offset(region_saved *s, lx_word w, lx_word *res)
                     "object at 0x%" PRIx64 " (tag %u) has no reference count and lies in no deps region",
                     (uint64_t)w, lx_tag(lx_heap_ptr(w)));
     *res = NULL_OFFSET;
-    return todo_push(s, w);
+    return work_push(s, w);
 }
 
 /* Records that heap object o now lives at output address a (takes a reference). */
@@ -552,18 +552,18 @@ int region_compact(const char *key, lx_word root, const region *const *deps, siz
         lx_word dummy;
         if ((rc = to_offset(s, root, &dummy)))
             goto out;
-        while (s->ntodo) {
-            lx_word curr = s->todo[s->ntodo - 1];
+        while (s->nwork) {
+            lx_word curr = s->work[s->nwork - 1];
             uint64_t v;
             if (ptr_map_get(&s->placed, curr, &v)) {
-                s->ntodo--;
+                s->nwork--;
                 continue;
             }
             bool done;
             if ((rc = insert(s, curr, &done)))
                 goto out;
             if (done)
-                s->ntodo--;
+                s->nwork--;
         }
     }
     lx_word r;
@@ -581,7 +581,7 @@ int region_compact(const char *key, lx_word root, const region *const *deps, siz
 out:
     s->deps = NULL;
     s->ndeps = 0;
-    s->ntodo = 0;
+    s->nwork = 0;
     s->err = NULL;
     if (rc) {
         region_saved_free(s);
