@@ -19,6 +19,7 @@
 #include "pool/pool.h"
 #include "protocol/protocol.h"
 #include "tests/support/pooltest.h"
+#include "tests/support/rpcsink.h"
 #include "util/mem.h"
 
 typedef struct job {
@@ -49,20 +50,6 @@ static void run_jobs(void)
     }
 }
 
-typedef struct sink {
-    json_t *msgs;
-} sink;
-
-static void sink_send(void *ctx, char *buf, size_t len)
-{
-    sink *k = ctx;
-    json_t *j = json_loadb(buf, len - 1, 0, NULL);
-    assert_non_null(j);
-    json_array_append_new(k->msgs, j);
-    mem_free(buf);
-}
-
-static const rpc_session_ops ops = {sink_send, NULL};
 
 typedef struct fixture {
     char        *dir;
@@ -87,7 +74,7 @@ static int setup(void **state)
     env_host host = {f->p, defer_work, NULL, 1 << 20};
     f->em = env_methods_new(f->srv, &host);
     f->k.msgs = json_array();
-    f->s = rpc_session_new(f->srv, &ops, &f->k);
+    f->s = rpc_session_new(f->srv, &sink_ops, &f->k);
     njobs = 0;
     *state = f;
     return 0;
@@ -109,28 +96,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static void feed(fixture *f, const char *text)
-{
-    rpc_session_handle(f->s, (const uint8_t *)text, strlen(text));
-}
-
-static json_t *last(fixture *f)
-{
-    size_t n = json_array_size(f->k.msgs);
-    assert_true(n > 0);
-    return json_array_get(f->k.msgs, n - 1);
-}
-
-static int err_code(json_t *m)
-{
-    return (int)json_integer_value(json_object_get(json_object_get(m, "error"), "code"));
-}
-
 static void test_open_wait_and_hit(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"T\"]}}");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"env.open\",\"params\":{\"imports\":[\"T\"]}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"T\"]}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"env.open\",\"params\":{\"imports\":[\"T\"]}}");
     assert_int_equal(json_array_size(f->k.msgs), 0); /* both wait for the one import */
     assert_int_equal(njobs, 1);
     assert_int_equal(env_methods_waiting(f->em), 2);
@@ -145,38 +115,38 @@ static void test_open_wait_and_hit(void **state)
     assert_true(json_is_true(json_object_get(b, "hit")));
     assert_int_equal(json_integer_value(json_object_get(a, "modules")), 5);
     /* a third open is a hit, answered at once */
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"env.open\",\"params\":{\"imports\":[\"T\"]}}");
-    assert_true(json_is_true(json_object_get(json_object_get(last(f), "result"), "hit")));
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"env.open\",\"params\":{\"imports\":[\"T\"]}}");
+    assert_true(json_is_true(json_object_get(json_object_get(sink_last(&f->k), "result"), "hit")));
     assert_int_equal(njobs, 0);
     pool_stats ps;
     pool_stats_get(f->p, &ps);
     assert_int_equal(ps.imports_performed, 1);
     assert_int_equal(ps.reused, 2);
     assert_int_equal(ps.in_use, 1);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"env.close\",\"params\":{\"env\":3}}");
-    assert_true(json_is_true(json_object_get(json_object_get(last(f), "result"), "kept")));
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"env.close\",\"params\":{\"env\":3}}");
-    assert_int_equal(err_code(last(f)), RPC_UNKNOWN_ENV);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"env.close\",\"params\":{\"env\":3}}");
+    assert_true(json_is_true(json_object_get(json_object_get(sink_last(&f->k), "result"), "kept")));
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"env.close\",\"params\":{\"env\":3}}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_UNKNOWN_ENV);
     /* handles 1 and 2 are released when the session goes (teardown) */
 }
 
 static void test_progress_then_result(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"decl.get\","
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"decl.get\","
             "\"params\":{\"imports\":[\"Solo\"],\"name\":\"Solo.b\"}}");
     env_methods_tick(f->em); /* too early: nothing */
     assert_int_equal(json_array_size(f->k.msgs), 0);
     usleep(RPC_PROGRESS_US + 20000);
     env_methods_tick(f->em);
     assert_int_equal(json_array_size(f->k.msgs), 1);
-    json_t *pr = last(f);
+    json_t *pr = sink_last(&f->k);
     assert_string_equal(json_string_value(json_object_get(pr, "method")), "$/progress");
     assert_string_equal(json_string_value(json_object_get(json_object_get(pr, "params"), "id")), "p");
     env_methods_tick(f->em); /* not again before another period */
     assert_int_equal(json_array_size(f->k.msgs), 1);
     run_jobs();
-    json_t *r = json_object_get(last(f), "result");
+    json_t *r = json_object_get(sink_last(&f->k), "result");
     assert_string_equal(json_string_value(json_object_get(r, "name")), "Solo.b");
     assert_string_equal(json_string_value(json_object_get(r, "module")), "Solo");
     /* the temporary use was released: idle now */
@@ -189,10 +159,10 @@ static void test_progress_then_result(void **state)
 static void test_cancel_waiting(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"module.list\",\"params\":{\"imports\":[\"T\"]}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"module.list\",\"params\":{\"imports\":[\"T\"]}}");
     assert_int_equal(njobs, 1);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":7}}");
-    assert_int_equal(err_code(last(f)), RPC_CANCELLED);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":7}}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_CANCELLED);
     assert_int_equal(env_methods_waiting(f->em), 0);
     assert_int_equal(rpc_session_inflight(f->s), 0);
     size_t before = json_array_size(f->k.msgs);
@@ -207,17 +177,17 @@ static void test_cancel_waiting(void **state)
 static void test_close_during_import(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"Solo\"]}}");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"env.open\",\"params\":{\"imports\":[\"T\"]}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"Solo\"]}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"env.open\",\"params\":{\"imports\":[\"T\"]}}");
     assert_int_equal(njobs, 2);
     run_jobs();
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pool.drain\"}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pool.drain\"}");
     /* a new key: this search waits for its import */
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"decl.search\",\"params\":{\"imports\":[\"Solo\",\"T\"],\"query\":\"d\"}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"decl.search\",\"params\":{\"imports\":[\"Solo\",\"T\"],\"query\":\"d\"}}");
     assert_int_equal(env_methods_waiting(f->em), 1);
     rpc_session_free(f->s); /* handles 1, 2 released; the waiting search withdrawn */
     assert_int_equal(env_methods_waiting(f->em), 0);
-    f->s = rpc_session_new(f->srv, &ops, &f->k);
+    f->s = rpc_session_new(f->srv, &sink_ops, &f->k);
     run_jobs();
     pool_stats ps;
     pool_stats_get(f->p, &ps);
@@ -229,14 +199,14 @@ static void test_close_during_import(void **state)
 static void test_search_on_worker(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"Solo\"]}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"Solo\"]}}");
     run_jobs();
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"Solo.\","
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"Solo.\","
             "\"mode\":\"prefix\",\"limit\":1}}");
     assert_int_equal(njobs, 1);
     assert_int_equal(rpc_session_inflight(f->s), 1);
     run_jobs();
-    json_t *r = json_object_get(last(f), "result");
+    json_t *r = json_object_get(sink_last(&f->k), "result");
     assert_int_equal(json_array_size(json_object_get(r, "items")), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "name")),
                         "Solo.a");
@@ -245,23 +215,23 @@ static void test_search_on_worker(void **state)
     char req[256];
     snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"decl.search\",\"params\":{\"env\":1,"
              "\"query\":\"Solo.\",\"mode\":\"prefix\",\"limit\":1,\"cursor\":\"%s\"}}", cur);
-    feed(f, req);
+    sink_feed(f->s, req);
     run_jobs();
-    r = json_object_get(last(f), "result");
+    r = json_object_get(sink_last(&f->k), "result");
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "items"), 0), "name")),
                         "Solo.b");
     assert_true(json_is_null(json_object_get(r, "next_cursor")));
     /* cancelled while queued: answered -32800 once, the job still finishes and frees */
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"a\"}}");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":4}}");
-    assert_int_equal(err_code(last(f)), RPC_CANCELLED);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"a\"}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":4}}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_CANCELLED);
     size_t before = json_array_size(f->k.msgs);
     run_jobs();
     assert_int_equal(json_array_size(f->k.msgs), before);
     /* and a session closed with a search queued */
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"a\"}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"decl.search\",\"params\":{\"env\":1,\"query\":\"a\"}}");
     rpc_session_free(f->s);
-    f->s = rpc_session_new(f->srv, &ops, &f->k);
+    f->s = rpc_session_new(f->srv, &sink_ops, &f->k);
     run_jobs();
     assert_int_equal(json_array_size(f->k.msgs), before);
 }
@@ -269,28 +239,28 @@ static void test_search_on_worker(void **state)
 static void test_errors(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"No.Such\"]}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"env.open\",\"params\":{\"imports\":[\"No.Such\"]}}");
     run_jobs();
-    json_t *m = last(f);
-    assert_int_equal(err_code(m), RPC_MODULE_NOT_FOUND);
+    json_t *m = sink_last(&f->k);
+    assert_int_equal(sink_err_code(m), RPC_MODULE_NOT_FOUND);
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(m, "error"), "data"),
                                                            "module")),
                         "No.Such");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"env.open\",\"params\":{\"imports\":[\"a..b\"]}}");
-    assert_int_equal(err_code(last(f)), RPC_INVALID_PARAMS);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"decl.get\",\"params\":{\"imports\":[\"Solo\"],\"name\":\"Solo.c\"}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"env.open\",\"params\":{\"imports\":[\"a..b\"]}}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INVALID_PARAMS);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"decl.get\",\"params\":{\"imports\":[\"Solo\"],\"name\":\"Solo.c\"}}");
     run_jobs();
-    m = last(f);
-    assert_int_equal(err_code(m), RPC_DECL_NOT_FOUND);
+    m = sink_last(&f->k);
+    assert_int_equal(sink_err_code(m), RPC_DECL_NOT_FOUND);
     json_t *sugg = json_object_get(json_object_get(json_object_get(m, "error"), "data"), "suggestions");
     assert_true(json_array_size(sugg) >= 1);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}");
-    assert_int_equal(err_code(last(f)), RPC_UNKNOWN_ENV);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"decl.search\",\"params\":{\"imports\":[\"Solo\"],"
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_UNKNOWN_ENV);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"decl.search\",\"params\":{\"imports\":[\"Solo\"],"
             "\"query\":\"S\",\"cursor\":\"0\"}}");
-    assert_int_equal(err_code(last(f)), RPC_INVALID_PARAMS);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"pool.stats\"}");
-    json_t *jp = json_object_get(json_object_get(last(f), "result"), "pool");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INVALID_PARAMS);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"pool.stats\"}");
+    json_t *jp = json_object_get(json_object_get(sink_last(&f->k), "result"), "pool");
     assert_int_equal(json_integer_value(json_object_get(jp, "import_failures")), 1);
 }
 

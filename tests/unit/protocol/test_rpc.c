@@ -14,48 +14,9 @@
 #include <cmocka.h>
 
 #include "protocol/protocol.h"
+#include "tests/support/rpcsink.h"
 #include "util/mem.h"
 
-/* Output collected from a session. */
-typedef struct sink {
-    json_t *msgs;      /* parsed replies, in order */
-    char    raw[4096]; /* last raw buffer */
-    size_t  rawlen;
-    int     done;      /* call_done callbacks */
-} sink;
-
-static void sink_send(void *ctx, char *buf, size_t len)
-{
-    sink *k = ctx;
-    if (len < sizeof k->raw) {
-        memcpy(k->raw, buf, len);
-        k->rawlen = len;
-    }
-    /* Line mode: strip the newline; LSP: skip the header. */
-    const char *body = buf;
-    size_t blen = len;
-    const char *sep = memmem(buf, len, "\r\n\r\n", 4);
-    if (!strncmp(buf, "Content-Length:", 15) && sep) {
-        body = sep + 4;
-        blen = len - (size_t)(body - buf);
-    } else {
-        assert_int_equal(buf[len - 1], '\n');
-        blen--;
-        assert_null(memchr(buf, '\n', blen));
-    }
-    json_error_t e;
-    json_t *j = json_loadb(body, blen, 0, &e);
-    assert_non_null(j);
-    json_array_append_new(k->msgs, j);
-    mem_free(buf);
-}
-
-static void sink_done(void *ctx)
-{
-    ((sink *)ctx)->done++;
-}
-
-static const rpc_session_ops ops = {sink_send, sink_done};
 
 /* A method that stays pending until finished by the test. */
 typedef struct waiter {
@@ -145,7 +106,7 @@ static int setup(void **state)
     assert_int_equal(rpc_server_add(f->srv, &checked), 0);
     assert_int_equal(rpc_server_add(f->srv, &failing), 0);
     f->k.msgs = json_array();
-    f->s = rpc_session_new(f->srv, &ops, &f->k);
+    f->s = rpc_session_new(f->srv, &sink_ops, &f->k);
     nwaiters = 0;
     *state = f;
     return 0;
@@ -162,35 +123,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static void feed(fixture *f, const char *text)
-{
-    rpc_session_handle(f->s, (const uint8_t *)text, strlen(text));
-}
-
-static json_t *last(fixture *f)
-{
-    size_t n = json_array_size(f->k.msgs);
-    assert_true(n > 0);
-    return json_array_get(f->k.msgs, n - 1);
-}
-
-static int err_code(json_t *m)
-{
-    json_t *e = json_object_get(m, "error");
-    assert_non_null(e);
-    return (int)json_integer_value(json_object_get(e, "code"));
-}
-
-static const char *err_msg(json_t *m)
-{
-    return json_string_value(json_object_get(json_object_get(m, "error"), "message"));
-}
-
 static void test_server_info(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"}");
-    json_t *m = last(f);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"}");
+    json_t *m = sink_last(&f->k);
     assert_int_equal(json_integer_value(json_object_get(m, "id")), 1);
     json_t *r = json_object_get(m, "result");
     assert_string_equal(json_string_value(json_object_get(r, "name")), "envpoold");
@@ -203,24 +140,24 @@ static void test_server_info(void **state)
 static void test_parse_errors_keep_session(void **state)
 {
     fixture *f = *state;
-    feed(f, "{not json");
-    assert_int_equal(err_code(last(f)), RPC_PARSE_ERROR);
-    assert_true(json_is_null(json_object_get(last(f), "id")));
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"server.info\"}");
-    assert_int_equal(err_code(last(f)), RPC_PARSE_ERROR);
+    sink_feed(f->s, "{not json");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_PARSE_ERROR);
+    assert_true(json_is_null(json_object_get(sink_last(&f->k), "id")));
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"server.info\"}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_PARSE_ERROR);
     char deep[300];
     memset(deep, '[', 200);
     memset(deep + 200, ']', 10);
     deep[210] = 0;
-    feed(f, deep);
-    assert_int_equal(err_code(last(f)), RPC_PARSE_ERROR);
-    assert_non_null(strstr(err_msg(last(f)), "nesting"));
+    sink_feed(f->s, deep);
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_PARSE_ERROR);
+    assert_non_null(strstr(sink_err_msg(sink_last(&f->k)), "nesting"));
     /* brackets inside strings do not count */
     assert_true(rpc_depth_ok((const uint8_t *)"[\"[[[[[\\\"[[[\"]", 14, 2));
     assert_false(rpc_depth_ok((const uint8_t *)"[[[", 3, 2));
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"server.info\"}");
-    assert_string_equal(json_string_value(json_object_get(last(f), "id")), "x");
-    assert_non_null(json_object_get(last(f), "result"));
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"server.info\"}");
+    assert_string_equal(json_string_value(json_object_get(sink_last(&f->k), "id")), "x");
+    assert_non_null(json_object_get(sink_last(&f->k), "result"));
     assert_int_equal(rpc_server_stats(f->srv)->server.parse_errors, 3);
 }
 
@@ -236,24 +173,24 @@ static void test_invalid_requests(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t before = json_array_size(f->k.msgs);
-        feed(f, bad[i]);
+        sink_feed(f->s, bad[i]);
         assert_int_equal(json_array_size(f->k.msgs), before + 1);
-        assert_int_equal(err_code(last(f)), RPC_INVALID_REQUEST);
+        assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INVALID_REQUEST);
     }
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\",\"params\":[1]}");
-    assert_int_equal(err_code(last(f)), RPC_INVALID_PARAMS);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"no.such\"}");
-    assert_int_equal(err_code(last(f)), RPC_METHOD_NOT_FOUND);
-    assert_int_equal(json_integer_value(json_object_get(last(f), "id")), 5);
-    assert_non_null(strstr(err_msg(last(f)), "no.such"));
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\",\"params\":[1]}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INVALID_PARAMS);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"no.such\"}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_METHOD_NOT_FOUND);
+    assert_int_equal(json_integer_value(json_object_get(sink_last(&f->k), "id")), 5);
+    assert_non_null(strstr(sink_err_msg(sink_last(&f->k)), "no.such"));
 }
 
 static void test_notifications_silent(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"method\":\"server.info\"}");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"method\":\"no.such\"}");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"method\":\"test.checked\",\"params\":{}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"method\":\"server.info\"}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"method\":\"no.such\"}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"method\":\"test.checked\",\"params\":{}}");
     assert_int_equal(json_array_size(f->k.msgs), 0);
     stats *st = rpc_server_stats(f->srv);
     assert_int_equal(st->unknown.requests, 1);
@@ -280,50 +217,50 @@ static void test_params(void **state)
         char req[256];
         snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"test.checked\",\"params\":%s}", i,
                  cases[i].params);
-        feed(f, req);
-        json_t *m = last(f);
+        sink_feed(f->s, req);
+        json_t *m = sink_last(&f->k);
         if (!cases[i].msg) {
-            assert_int_equal(err_code(m), RPC_PARSE_ERROR);
+            assert_int_equal(sink_err_code(m), RPC_PARSE_ERROR);
             continue;
         }
-        assert_int_equal(err_code(m), RPC_INVALID_PARAMS);
-        assert_string_equal(err_msg(m), cases[i].msg);
+        assert_int_equal(sink_err_code(m), RPC_INVALID_PARAMS);
+        assert_string_equal(sink_err_msg(m), cases[i].msg);
         assert_int_equal(json_integer_value(json_object_get(m, "id")), (json_int_t)i);
     }
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"test.checked\",\"params\":"
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"test.checked\",\"params\":"
             "{\"name\":\"n\",\"limit\":7,\"flag\":true,\"mode\":\"fuzzy\",\"imports\":null}}");
-    json_t *r = json_object_get(last(f), "result");
+    json_t *r = json_object_get(sink_last(&f->k), "result");
     assert_non_null(r);
     assert_int_equal(json_integer_value(json_object_get(r, "limit")), 7);
     assert_string_equal(json_string_value(json_object_get(r, "mode")), "fuzzy");
     assert_true(json_is_true(json_object_get(r, "flag")));
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":100,\"method\":\"server.info\",\"params\":{\"x\":1}}");
-    assert_string_equal(err_msg(last(f)), "param 'x': unknown (server.info takes no params)");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":100,\"method\":\"server.info\",\"params\":{\"x\":1}}");
+    assert_string_equal(sink_err_msg(sink_last(&f->k)), "param 'x': unknown (server.info takes no params)");
 }
 
 static void test_internal_error(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.fail\"}");
-    assert_int_equal(err_code(last(f)), RPC_INTERNAL_ERROR);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.fail\"}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INTERNAL_ERROR);
 }
 
 static void test_batch(void **state)
 {
     fixture *f = *state;
-    feed(f, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"},"
+    sink_feed(f->s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"},"
             "{\"jsonrpc\":\"2.0\",\"method\":\"server.info\"},"
             "7,"
             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}]");
     assert_int_equal(json_array_size(f->k.msgs), 1);
-    json_t *b = last(f);
+    json_t *b = sink_last(&f->k);
     assert_true(json_is_array(b));
     assert_int_equal(json_array_size(b), 3);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(b, 0), "id")), 1);
-    assert_int_equal(err_code(json_array_get(b, 1)), RPC_INVALID_REQUEST);
-    assert_int_equal(err_code(json_array_get(b, 2)), RPC_METHOD_NOT_FOUND);
+    assert_int_equal(sink_err_code(json_array_get(b, 1)), RPC_INVALID_REQUEST);
+    assert_int_equal(sink_err_code(json_array_get(b, 2)), RPC_METHOD_NOT_FOUND);
     /* all notifications: nothing */
-    feed(f, "[{\"jsonrpc\":\"2.0\",\"method\":\"server.info\"}]");
+    sink_feed(f->s, "[{\"jsonrpc\":\"2.0\",\"method\":\"server.info\"}]");
     assert_int_equal(json_array_size(f->k.msgs), 1);
 }
 
@@ -342,39 +279,39 @@ static void test_batch_too_large(void **state)
     buf[l++] = ']';
     rpc_session_handle(f->s, (const uint8_t *)buf, l);
     free(buf);
-    assert_int_equal(err_code(last(f)), RPC_INVALID_REQUEST);
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INVALID_REQUEST);
     assert_int_equal(rpc_server_stats(f->srv)->server.batch_too_large, 1);
 }
 
 static void test_pending_and_cancel(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"test.slow\"}");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"test.slow\"}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"test.slow\"}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"test.slow\"}");
     assert_int_equal(rpc_session_inflight(f->s), 2);
     /* two progress notifications so far */
     assert_int_equal(json_array_size(f->k.msgs), 2);
-    assert_string_equal(json_string_value(json_object_get(last(f), "method")), "$/progress");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(last(f), "params"), "id")), "b");
+    assert_string_equal(json_string_value(json_object_get(sink_last(&f->k), "method")), "$/progress");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(sink_last(&f->k), "params"), "id")), "b");
     /* a request that overtakes the pending ones */
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"server.info\"}");
-    assert_int_equal(json_integer_value(json_object_get(last(f), "id")), 3);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"server.info\"}");
+    assert_int_equal(json_integer_value(json_object_get(sink_last(&f->k), "id")), 3);
     /* cancel "a" */
-    feed(f, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":\"a\"}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":\"a\"}}");
     assert_int_equal(waiters[0].cancelled, 1);
-    assert_int_equal(err_code(last(f)), RPC_CANCELLED);
-    assert_string_equal(json_string_value(json_object_get(last(f), "id")), "a");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_CANCELLED);
+    assert_string_equal(json_string_value(json_object_get(sink_last(&f->k), "id")), "a");
     assert_int_equal(rpc_session_inflight(f->s), 1);
     assert_int_equal(f->k.done, 1);
     /* cancel of an unknown id: nothing happens */
     size_t before = json_array_size(f->k.msgs);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":\"zz\"}}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"method\":\"$/cancelRequest\",\"params\":{\"id\":\"zz\"}}");
     assert_int_equal(json_array_size(f->k.msgs), before);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"$/cancelRequest\",\"params\":{\"id\":[1]}}");
-    assert_int_equal(err_code(last(f)), RPC_INVALID_PARAMS);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"$/cancelRequest\",\"params\":{\"id\":[1]}}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INVALID_PARAMS);
     /* "b" completes later */
     rpc_call_result(waiters[1].call, json_string("late"));
-    assert_string_equal(json_string_value(json_object_get(last(f), "result")), "late");
+    assert_string_equal(json_string_value(json_object_get(sink_last(&f->k), "result")), "late");
     assert_int_equal(rpc_session_inflight(f->s), 0);
     assert_int_equal(f->k.done, 2);
     stats *st = rpc_server_stats(f->srv);
@@ -386,9 +323,9 @@ static void test_pending_and_cancel(void **state)
 static void test_close_with_pending(void **state)
 {
     fixture *f = *state;
-    feed(f, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.slow\"},"
+    sink_feed(f->s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.slow\"},"
             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"server.info\"}]");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"test.slow\"}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"test.slow\"}");
     assert_int_equal(rpc_session_inflight(f->s), 2);
     size_t before = json_array_size(f->k.msgs);
     rpc_session_free(f->s);
@@ -401,15 +338,15 @@ static void test_close_with_pending(void **state)
 static void test_batch_with_pending(void **state)
 {
     fixture *f = *state;
-    feed(f, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.slow\"},"
+    sink_feed(f->s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.slow\"},"
             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"server.info\"}]");
     assert_int_equal(json_array_size(f->k.msgs), 1); /* the progress notification only */
     rpc_call_error(waiters[0].call, RPC_MODULE_NOT_FOUND, "module 'X' not found",
                    json_pack("{s:s}", "module", "X"));
-    json_t *b = last(f);
+    json_t *b = sink_last(&f->k);
     assert_true(json_is_array(b));
     assert_int_equal(json_array_size(b), 2);
-    assert_int_equal(err_code(json_array_get(b, 0)), RPC_MODULE_NOT_FOUND);
+    assert_int_equal(sink_err_code(json_array_get(b, 0)), RPC_MODULE_NOT_FOUND);
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(json_object_get(json_array_get(b, 0), "error"), "data"), "module")),
                         "X");
@@ -419,31 +356,31 @@ static void test_lsp_output(void **state)
 {
     fixture *f = *state;
     rpc_session_set_mode(f->s, FRAME_LSP);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"}");
     assert_true(!strncmp(f->k.raw, "Content-Length: ", 16));
-    assert_non_null(json_object_get(last(f), "result"));
+    assert_non_null(json_object_get(sink_last(&f->k), "result"));
     rpc_session_send_error(f->s, RPC_PARSE_ERROR, "frame too large", NULL);
-    assert_int_equal(err_code(last(f)), RPC_PARSE_ERROR);
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_PARSE_ERROR);
 }
 
 static void test_pool_stats(void **state)
 {
     fixture *f = *state;
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"}");
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pool.stats\"}");
-    json_t *r = json_object_get(last(f), "result");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"}");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pool.stats\"}");
+    json_t *r = json_object_get(sink_last(&f->k), "result");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "pool"), "capacity")), 8);
     json_t *si = json_object_get(json_object_get(r, "methods"), "server.info");
     assert_int_equal(json_integer_value(json_object_get(si, "requests")), 1);
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pool.stats\",\"params\":{\"format\":\"prometheus\"}}");
-    r = json_object_get(last(f), "result");
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pool.stats\",\"params\":{\"format\":\"prometheus\"}}");
+    r = json_object_get(sink_last(&f->k), "result");
     const char *text = json_string_value(json_object_get(r, "text"));
     assert_non_null(text);
     assert_non_null(strstr(text, "envpool_requests_total{method=\"server.info\"} 1\n"));
     assert_non_null(strstr(text, "# TYPE envpool_request_duration_seconds histogram\n"));
     assert_non_null(strstr(text, "envpool_pool_acquired_total 3\n"));
-    feed(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"pool.stats\",\"params\":{\"format\":\"xml\"}}");
-    assert_int_equal(err_code(last(f)), RPC_INVALID_PARAMS);
+    sink_feed(f->s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"pool.stats\",\"params\":{\"format\":\"xml\"}}");
+    assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INVALID_PARAMS);
 }
 
 int main(void)
