@@ -496,6 +496,7 @@ static bool same_name(const pool_module *a, uint64_t ia, const pool_module *b, u
 typedef struct index_job {
     pool_env *e;
     ln_buf    x, y;
+    size_t    bad_module;  /* where a probe run got too long */
 } index_job;
 
 /*
@@ -503,6 +504,14 @@ typedef struct index_job {
  * prints both names from the mapped files, so this runs under
  * region_guard_run: a file truncated in place fails the import.
  */
+/*
+ * The index places names by the hashes stored in the files. Lean's hash
+ * spreads real names well (the longest probe run at Mathlib scale is a few
+ * dozen slots), but a crafted file could give every constant one hash and
+ * make the build quadratic: a run longer than this refuses the import instead.
+ */
+enum { INDEX_MAX_PROBE = 4096 };
+
 static int fill_index(void *arg)
 {
     index_job *ij = arg;
@@ -514,7 +523,11 @@ static int fill_index(void *arg)
             uint64_t h = m->hashes[i], ord = e->base[k] + i;
             uint64_t slot = (h >> 32) << 32 | (ord + 1);
             uint64_t j = h & e->mask;
-            for (;; j = (j + 1) & e->mask) {
+            for (unsigned probes = 0;; j = (j + 1) & e->mask) {
+                if (++probes > INDEX_MAX_PROBE) {
+                    ij->bad_module = k;
+                    return POOL_ELIMIT;
+                }
                 uint64_t s = e->table[j];
                 if (s == 0) {
                     e->table[j] = slot;
@@ -567,12 +580,16 @@ static int build_index(pool_env *e, pool_error *err)
     e->mask = cap - 1;
     e->index_bytes = cap * sizeof *e->table + (total / 64 + 1) * 8 + (e->nmods + 1) * 8;
 
-    index_job ij = {e, {0}, {0}};
+    index_job ij = {e, {0}, {0}, SIZE_MAX};
     ln_buf_init(&ij.x, 0);
     ln_buf_init(&ij.y, 0);
     int rc = region_guard_run(fill_index, &ij);
     ln_buf_deinit(&ij.x);
     ln_buf_deinit(&ij.y);
+    if (rc == POOL_ELIMIT)
+        return pool__fail(err, REGION_ECORRUPT, e->mods[ij.bad_module].name, NULL,
+                          "more than %d names collide on their stored hashes (a damaged or crafted file)",
+                          INDEX_MAX_PROBE);
     if (rc < 0)
         return pool__fail(err, rc, NULL, NULL, "a module file shrank while the name index was built");
     return 0;

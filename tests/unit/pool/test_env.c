@@ -6,6 +6,7 @@
  * sample found again by its printed name).
  */
 #include <errno.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,47 @@ static void test_corrupt_module(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* Gives every Name.str object of a file the same stored hash (a crafted file). */
+static int forge_hashes(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    size_t n = strlen(path);
+    if (type != FTW_F || n < 6 || strcmp(path + n - 6, ".olean") != 0)
+        return 0;
+    size_t len;
+    uint8_t *img = read_file(path, &len);
+    static const uint8_t name_str_header[8] = {0, 0, 0, 0, 32, 0, 2, 1}; /* rc 0, 32 bytes, 2 ptrs, tag 1 */
+    const uint64_t forged = 0x5eed5eed5eed5eedull;
+    for (size_t off = 96; off + 32 <= len; off += 8)
+        if (memcmp(img + off, name_str_header, 8) == 0)
+            memcpy(img + off + 24, &forged, 8);
+    write_bytes(path, img, len);
+    mem_free(img);
+    return 0;
+}
+
+/* Names whose stored hashes all collide: the import is refused, not quadratic. */
+static void test_forged_hashes_refused(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    lib_gen(dir, "H", 1, 6000, 1, 1, 3);
+    assert_int_equal(nftw(dir, forge_hashes, 8, FTW_PHYS), 0);
+    pool *p = pool_make(dir, 4, 0, POOL_STALE_STAT);
+    pool_env *e = NULL;
+    pool_error err;
+    const char *imps[] = {"H"};
+    assert_int_equal(pool_acquire(p, imps, 1, 0, &e, &err), REGION_ECORRUPT);
+    assert_null(e);
+    if (!strstr(err.reason, "collide"))
+        fail_msg("reason: %s", err.reason);
+    assert_true(err.module[0] != '\0');
+    pool_free(p);
+    tmpdir_remove(dir);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 /* Every visible constant of e is found again by its printed name. */
 static size_t lookup_all(pool_env *e)
 {
@@ -398,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_lookup_and_shadowing),
         cmocka_unit_test(test_missing_partial_and_cycle),
         cmocka_unit_test(test_corrupt_module),
+        cmocka_unit_test(test_forged_hashes_refused),
         cmocka_unit_test(test_generated_library),
         cmocka_unit_test(test_real_samples),
     };
