@@ -234,15 +234,46 @@ static const char *jstr(const json_t *obj, const char *key)
     return s ? s : "";
 }
 
-static void print_field(const char *key, const json_t *v)
+/*
+ * A field's value as people read it: strings bare, lists comma-separated
+ * ("(none)" when empty), objects as "key value" pairs ({"regular":1} reads
+ * "regular 1", a recursor rule "ctor Nat.succ fields 1").
+ */
+static void print_value(const json_t *v)
 {
     if (json_is_string(v)) {
-        printf("  %s: %s\n", key, json_string_value(v));
+        fputs(json_string_value(v), stdout);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        if (json_array_size(v) == 0)
+            fputs("(none)", stdout);
+        json_array_foreach(v, i, e) {
+            if (i)
+                fputs(", ", stdout);
+            print_value(e);
+        }
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        bool first = true;
+        json_object_foreach((json_t *)v, k, e) {
+            printf("%s%s ", first ? "" : " ", k);
+            print_value(e);
+            first = false;
+        }
     } else {
         char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        printf("  %s: %s\n", key, d ? d : "?");
+        fputs(d ? d : "?", stdout);
         mem_free(d);
     }
+}
+
+static void print_field(const char *key, const json_t *v)
+{
+    printf("  %s: ", key);
+    print_value(v);
+    putchar('\n');
 }
 
 static int require_imports(const copts *o)
