@@ -72,6 +72,23 @@ static int queue_work(void *ctx, void (*fn)(void *arg), void (*done)(void *arg),
     return rc;
 }
 
+/* Dropped environments are unmapped on a worker (pool_set_reaper). */
+static void reap_work(void *arg)
+{
+    pool_env_unref(arg);
+}
+
+static void reap_done(void *arg)
+{
+    (void)arg;
+}
+
+static void reap(void *ctx, pool_env *env)
+{
+    if (queue_work(ctx, reap_work, reap_done, env) < 0)
+        pool_env_unref(env); /* no worker: pay for it here */
+}
+
 static void on_tick(uv_timer_t *t)
 {
     envs *e = t->data;
@@ -159,6 +176,7 @@ int envs_attach(envs *e, server *srv)
 {
     e->srv = srv;
     env_host host = {e->pool, queue_work, e, e->reply_cache};
+    pool_set_reaper(e->pool, reap, e);
     e->em = env_methods_new(srv->rpc, &host);
     uv_timer_init(srv->loop, &e->tick);
     uv_timer_init(srv->loop, &e->scan);
@@ -182,6 +200,7 @@ void envs_free(envs *e)
     if (!e)
         return;
     env_methods_free(e->em);
+    pool_set_reaper(e->pool, NULL, NULL); /* the loop is gone: release here */
     pool_free(e->pool);
     mem_free(e);
 }

@@ -86,6 +86,8 @@ struct pool {
     size_t         tickets_alive; /* including orphans not yet finished */
     entry         *lru_head, *lru_tail;
     size_t         idle;
+    pool_reap_cb   reap;        /* lets dropped environments go elsewhere (NULL: here) */
+    void          *reap_ctx;
     /* counters (never reset) */
     uint64_t imports_performed, reused, acquired, import_failures, imports_abandoned;
     uint64_t releases, released_to_pool, released_dropped;
@@ -230,8 +232,12 @@ static void lru_remove(pool *p, entry *e)
     p->idle--;
 }
 
-/* Removes an idle entry from the pool and lets its environment go. */
-static void drop_idle(pool *p, entry *e)
+/*
+ * Removes an idle entry from the pool and lets its environment go: to the
+ * reaper if one is set and `defer`, else released here. Byte-budget evictions
+ * do not defer: the budget loop needs the mapped bytes to fall as it drops.
+ */
+static void drop_idle_as(pool *p, entry *e, bool defer)
 {
     assert(e->users == 0);
     lru_remove(p, e);
@@ -241,9 +247,23 @@ static void drop_idle(pool *p, entry *e)
     *pp = e->hnext;
     p->nentries--;
     pool__env_set_slot(e->env, NULL);
-    pool_env_unref(e->env);
+    if (p->reap && defer)
+        p->reap(p->reap_ctx, e->env);
+    else
+        pool_env_unref(e->env);
     mem_free(e->key);
     mem_free(e);
+}
+
+static void drop_idle(pool *p, entry *e)
+{
+    drop_idle_as(p, e, true);
+}
+
+void pool_set_reaper(pool *p, pool_reap_cb reap, void *ctx)
+{
+    p->reap = reap;
+    p->reap_ctx = ctx;
 }
 
 static uint64_t mapped_bytes(const pool *p)
@@ -276,7 +296,7 @@ static bool enforce_limits(pool *p, const entry *released)
             survives = false;
         else
             p->evicted_bytes++;
-        drop_idle(p, v);
+        drop_idle_as(p, v, false);
     }
     return survives;
 }

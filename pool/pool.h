@@ -254,6 +254,20 @@ void pool_free(pool *p);
 
 const pool_roots *pool_get_roots(const pool *p);   /* borrowed; any thread */
 
+/*
+ * Where dropped environments go. Freeing an environment whose last use ended
+ * unmaps its files — thousands of munmap calls for a large closure — which the
+ * loop thread should not wait for. With a reaper set, an environment the
+ * pool lets go (capacity eviction, drain, staleness, a release past the
+ * capacity) is handed to reap(ctx, env), which owns that reference and must
+ * pool_env_unref it, on any thread. Evictions for --max-bytes still release
+ * on the spot: the budget is checked against the bytes mapped, which only fall
+ * once the files are unmapped. NULL (the default): always on the spot.
+ * Loop thread.
+ */
+typedef void (*pool_reap_cb)(void *ctx, pool_env *env);
+void pool_set_reaper(pool *p, pool_reap_cb reap, void *ctx);
+
 /* Loop thread. Take effect at once (evicting idle environments as needed). */
 void pool_set_capacity(pool *p, size_t capacity);
 void pool_set_max_bytes(pool *p, uint64_t max_bytes);

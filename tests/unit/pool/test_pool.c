@@ -278,6 +278,62 @@ static void test_drain(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* A reaper that keeps what it is given, so the test can look before releasing. */
+typedef struct reaped {
+    pool_env *envs[8];
+    size_t    n;
+} reaped;
+
+static void keep_reaped(void *ctx, pool_env *env)
+{
+    reaped *r = ctx;
+    assert_true(r->n < 8);
+    r->envs[r->n++] = env;
+}
+
+/* With a reaper, drained and capacity-evicted environments go to it (still
+ * mapped until it lets go); byte-budget evictions never do. */
+static void test_reaper(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    five(dir, 20);
+    pool *p = pool_make(dir, 2, 0, POOL_STALE_STAT);
+    reaped r = {{NULL}, 0};
+    pool_set_reaper(p, keep_reaped, &r);
+    use_and_release(p, "K.M0");
+    use_and_release(p, "K.M1");
+    use_and_release(p, "K.M2");          /* capacity 2: K.M0 goes to the reaper */
+    assert_int_equal(r.n, 1);
+    assert_int_equal(stats(p).evicted_capacity, 1);
+    assert_int_equal(stats(p).modules_mapped, 3); /* the reaper still holds K.M0 */
+    assert_int_equal(pool_drain(p), 2);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(stats(p).idle, 0);
+    for (size_t i = 0; i < r.n; i++)
+        pool_env_unref(r.envs[i]);
+    assert_int_equal(stats(p).modules_mapped, 0);
+
+    /* The byte budget drops on the spot, so it stops as soon as it fits. */
+    r.n = 0;
+    pool_set_capacity(p, 10);
+    pool_env *e = get(p, "K.M0");
+    uint64_t one = pool_env_mapped_bytes(e);
+    put(p, e, true);
+    use_and_release(p, "K.M1");
+    use_and_release(p, "K.M2");
+    pool_set_max_bytes(p, one * 5 / 2);
+    pool_stats s = stats(p);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(s.evicted_bytes, 1);
+    assert_int_equal(s.idle, 2);
+
+    pool_set_reaper(p, NULL, NULL);
+    pool_free(p);
+    tmpdir_remove(dir);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 static void test_stale_replacement(void **state)
 {
     (void)state;
@@ -1066,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_lru_order_and_capacity),
         cmocka_unit_test(test_byte_budget),
         cmocka_unit_test(test_drain),
+        cmocka_unit_test(test_reaper),
         cmocka_unit_test(test_stale_replacement),
         cmocka_unit_test(test_failed_import_not_cached),
         cmocka_unit_test(test_waiters),
