@@ -636,11 +636,12 @@ static void dispatch_one(rpc_session *s, json_t *req, rpc_batch *b, size_t idx)
     json_t *val;
     json_object_foreach(own, key, val) {
         if (!in_list(m->params, key)) {
+            json_t *data = json_pack("{s:s}", "param", key);
             if (m->params)
-                rpc_call_errorf(c, RPC_INVALID_PARAMS, NULL, "param '%.64s': unknown (accepted: %s)",
+                rpc_call_errorf(c, RPC_INVALID_PARAMS, data, "param '%.64s': unknown (accepted: %s)",
                                 key, m->params);
             else
-                rpc_call_errorf(c, RPC_INVALID_PARAMS, NULL, "param '%.64s': unknown (%s takes no params)",
+                rpc_call_errorf(c, RPC_INVALID_PARAMS, data, "param '%.64s': unknown (%s takes no params)",
                                 key, m->name);
             json_decref(own);
             return;
