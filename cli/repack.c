@@ -108,15 +108,7 @@ int cmd_repack(int argc, char **argv)
     double t_decode = now_seconds() - t0;
 
     region_save_opts opts;
-    memset(&opts, 0, sizeof opts);
-    opts.format = info->format;
-    opts.format_set = true;
-    opts.flags = info->flags;
-    opts.flags_set = true;
-    snprintf(opts.lean_version, sizeof opts.lean_version, "%s", info->lean_version);
-    snprintf(opts.githash, sizeof opts.githash, "%s", info->githash);
-    opts.has_base = true;
-    opts.base = info->base;
+    region_save_opts_from_info(&opts, info);
 
     /* Layouts to try, in order; a forced choice is the only one. */
     struct { int order; bool no_sharing; } tries[4] = {

@@ -691,3 +691,16 @@ out:
         *out = s;
     return rc;
 }
+
+void region_save_opts_from_info(region_save_opts *opts, const region_info *info)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->format = info->format;
+    opts->format_set = true;
+    opts->flags = info->flags;
+    opts->flags_set = true;
+    snprintf(opts->lean_version, sizeof opts->lean_version, "%s", info->lean_version);
+    snprintf(opts->githash, sizeof opts->githash, "%s", info->githash);
+    opts->has_base = true;
+    opts->base = info->base;
+}

@@ -59,6 +59,9 @@ typedef struct region_save_opts {
     bool                    no_max_sharing; /* do not merge byte-identical objects (pre-2022 compactors) */
 } region_save_opts;
 
+/* Options that reproduce a read file's header: format, flags, Lean version, githash, base. */
+void region_save_opts_from_info(region_save_opts *opts, const region_info *info);
+
 typedef struct region_saved region_saved;
 
 /* What a save did (for measurements and tests). */

@@ -223,16 +223,16 @@ void lx_ref(lx_word o)
 }
 
 /* Intrusive stack of dead objects: link in header bytes 0..5. */
-static void push_dead(uint8_t **todo, uint8_t *p)
+static void push_dead(uint8_t **dead, uint8_t *p)
 {
-    uintptr_t next = (uintptr_t)*todo;
+    uintptr_t next = (uintptr_t)*dead;
     if ((uintptr_t)p >> 48 || next >> 48) {
         fprintf(stderr, "envpool: heap address %p does not fit in 48 bits\n", (void *)p);
         abort();
     }
     uint64_t hdr = (uint64_t)next | ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
     memcpy(p, &hdr, 8);
-    *todo = p;
+    *dead = p;
 }
 
 static uint8_t *next_dead(const uint8_t *p)
@@ -240,8 +240,8 @@ static uint8_t *next_dead(const uint8_t *p)
     return (uint8_t *)(uintptr_t)(lx_rd64(p) & 0xFFFFFFFFFFFFull);
 }
 
-/* Drops one reference of child w; pushes it on todo if it died. */
-static void dec_child(uint8_t **todo, lx_word w)
+/* Drops one reference of child w; pushes it on dead if it died. */
+static void dec_child(uint8_t **dead, lx_word w)
 {
     if (lx_is_scalar(w))
         return;
@@ -250,31 +250,31 @@ static void dec_child(uint8_t **todo, lx_word w)
     if (rc == 0)
         return;
     if (rc == 1)
-        push_dead(todo, c);
+        push_dead(dead, c);
     else
         wr32(c, (uint32_t)(rc - 1));
 }
 
-static void release_body(uint8_t **todo, uint8_t *p)
+static void release_body(uint8_t **dead, uint8_t *p)
 {
     uint8_t tag = p[7];
     if (tag <= LX_MAX_CTOR_TAG) {
         for (unsigned i = 0, n = p[6]; i < n; i++)
-            dec_child(todo, lx_ctor_get(p, i));
+            dec_child(dead, lx_ctor_get(p, i));
         return;
     }
     switch (tag) {
     case LX_TAG_ARRAY: {
         uint64_t n = lx_array_size(p);
         for (uint64_t i = 0; i < n; i++)
-            dec_child(todo, lx_array_get(p, i));
+            dec_child(dead, lx_array_get(p, i));
         break;
     }
     case LX_TAG_THUNK:
     case LX_TAG_TASK:
     case LX_TAG_REF:
     case LX_TAG_PROMISE:
-        dec_child(todo, lx_rd64(p + 8));
+        dec_child(dead, lx_rd64(p + 8));
         break;
     default: /* scalar arrays, strings, big numbers; closures/externals are leaves here */
         break;
@@ -285,12 +285,12 @@ void lx_unref(lx_word o)
 {
     if (lx_is_scalar(o))
         return;
-    uint8_t *todo = NULL;
-    dec_child(&todo, o);
-    while (todo) {
-        uint8_t *p = todo;
-        todo = next_dead(p);
-        release_body(&todo, p);
+    uint8_t *dead = NULL;
+    dec_child(&dead, o);
+    while (dead) {
+        uint8_t *p = dead;
+        dead = next_dead(p);
+        release_body(&dead, p);
         mem_count(MEM_OBJECTS, -1);
         mem_free(p);
     }

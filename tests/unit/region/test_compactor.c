@@ -167,15 +167,7 @@ static void test_resave_samples_byte_identical(void **state)
         assert_int_equal(nobj, info->objects);
 
         region_save_opts o;
-        memset(&o, 0, sizeof o);
-        o.format = info->format;
-        o.format_set = true;
-        o.flags = info->flags;
-        o.flags_set = true;
-        snprintf(o.lean_version, sizeof o.lean_version, "%s", info->lean_version);
-        snprintf(o.githash, sizeof o.githash, "%s", info->githash);
-        o.has_base = true;
-        o.base = info->base;
+        region_save_opts_from_info(&o, info);
         bool old = strstr(paths[i], "signatures@") || strstr(paths[i], "lean-rsa-project@");
         o.order = old ? REGION_ORDER_REVERSE : REGION_ORDER_FIELD;
         reverse += old;
