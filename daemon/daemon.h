@@ -66,6 +66,7 @@ typedef struct daemon_config {
     size_t   nallow;
     enum log_level log_level;    /* --log-level */
     uint64_t grace_ms;           /* --grace (seconds on the command line) */
+    bool     validate_eager;     /* --validate=eager: every object of a file checked at load */
 } daemon_config;
 
 enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1 }; /* parse results besides errors */

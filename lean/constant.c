@@ -38,7 +38,10 @@ static int val_struct(const ln_module *m, lx_word w, unsigned p1, unsigned p2, s
                       const char *what, const uint8_t **o, region_error *err)
 {
     if (!lx_is_scalar(w)) {
-        const uint8_t *p = ln__o(m, w);
+        const uint8_t *p = NULL;
+        int rc = ln_obj(m, w, what, &p, err);
+        if (rc)
+            return rc;
         if (lx_is_ctor(p) && lx_ctor_num_objs(p) == p2 && p2 != p1)
             return ln__ctor(m, w, 0, p2, min_scalar, what, o, err);
     }
@@ -58,7 +61,8 @@ int ln_const_decode(const ln_module *m, lx_word info, ln_const *c, region_error 
     memset(c, 0, sizeof *c);
     if (lx_is_scalar(info))
         return ln__fail(m, info, err, "ConstantInfo: boxed value");
-    o = ln__o(m, info);
+    if ((rc = ln_obj(m, info, "ConstantInfo", &o, err)))
+        return rc;
     if (!lx_is_ctor(o) || lx_tag(o) > LN_REC)
         return ln__fail(m, info, err, "ConstantInfo: unknown kind tag %u", lx_tag(o));
     unsigned kind = lx_tag(o);

@@ -46,7 +46,8 @@ static int name_step(const ln_module *m, lx_word w, comp *c, lx_word *prefix, re
     if (lx_is_scalar(w))
         return ln__fail(m, w, err, "Name: boxed value %llu is not Name.anonymous",
                         (unsigned long long)lx_unbox(w));
-    o = ln__o(m, w);
+    if ((rc = ln_obj(m, w, "Name", &o, err)))
+        return rc;
     unsigned tag = lx_tag(o);
     if (tag != NAME_STR && tag != NAME_NUM)
         return ln__fail(m, w, err, "Name: expected constructor tag 1 or 2, found tag %u", tag);
@@ -103,7 +104,12 @@ static int collect(const ln_module *m, lx_word name, comp *local, comp **out, si
 
 static void str_of(const ln_module *m, const comp *c, const char **s, size_t *len)
 {
-    const uint8_t *o = ln__o(m, c->field);
+    const uint8_t *o = NULL;
+    if (ln_obj(m, c->field, "Name.str component", &o, NULL)) { /* checked by name_step */
+        *s = "";
+        *len = 0;
+        return;
+    }
     *s = lx_string_data(o);
     *len = (size_t)lx_string_len(o);
 }
@@ -302,7 +308,10 @@ int ln_name_hash_stored(const ln_module *m, lx_word name, uint64_t *hash, region
     int rc = name_step(m, name, &c, &prefix, err);
     if (rc)
         return rc;
-    *hash = lx_rd64(lx_ctor_scalars(ln__o(m, name)));
+    const uint8_t *o = NULL;
+    if ((rc = ln_obj(m, name, "Name", &o, err))) /* passed in name_step: cannot fail */
+        return rc;
+    *hash = lx_rd64(lx_ctor_scalars(o));
     return 0;
 }
 

@@ -235,12 +235,22 @@ enum pool_stale_check {
     POOL_STALE_SCAN = 1,
 };
 
+/* How module files are checked when mapped (docs/DESIGN.md §2, "Validation modes"). */
+enum pool_validation {
+    /* headers, root, ModuleData arrays and every constant's Name at load; every
+       later read through lean/'s checked accessors (REGION_OPEN_LAZY) */
+    POOL_VALIDATE_LAZY = 0,
+    /* one linear pass over every object of every file at load (envpoold --validate=eager) */
+    POOL_VALIDATE_EAGER = 1,
+};
+
 typedef struct pool_config {
     pool_roots *roots;        /* stolen (freed by pool_free, or by pool_new on failure) */
     size_t      capacity;     /* max idle environments kept; 0 = keep none */
     uint64_t    max_bytes;    /* max mapped bytes before idle ones go; 0 = unlimited */
     unsigned    region_flags; /* REGION_OPEN_* added to REGION_OPEN_PARTS */
     enum pool_stale_check stale_check;
+    enum pool_validation  validation;
 } pool_config;
 
 /* Loop thread. *out is new (pool_free). */
