@@ -300,8 +300,12 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
         }
         ln_buf_deinit(&j.text);
     }
-    if (rc == 0)
+    if (rc == 0) {
         m->bytes = region_get_info(m->r)->size;
+        /* What the load read (names for the index; every byte, eagerly) is in
+           the page cache; requests fault back in the little they read. */
+        region_release_pages(m->r);
+    }
 
     pthread_mutex_lock(&mc->lock);
     if (rc == 0) {

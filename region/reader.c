@@ -858,6 +858,12 @@ lx_word region_word_of(const region *r, const void *addr)
     return (lx_word)((uintptr_t)addr - r->space.delta);
 }
 
+void region_release_pages(const region *r)
+{
+    if (r->map)
+        (void)madvise(r->map, r->map_len, MADV_DONTNEED); /* a hint: failure changes nothing */
+}
+
 uint64_t region_offset_of(const region *r, lx_word w)
 {
     for (unsigned k = r->nparts; k-- > 0;)

@@ -139,6 +139,16 @@ lx_word  region_word_of(const region *r, const void *addr);
  * (guard.h) tells whether the mapping is still whole.
  */
 const uint8_t *region_last_byte(const region *r);
+/*
+ * Drops this process's page table entries for the region's mapped pages
+ * (madvise MADV_DONTNEED: a read-only file mapping loses nothing, the bytes
+ * stay in the page cache and the next read faults them back in). The pool
+ * calls it once a module is decoded and indexed, so the daemon's resident
+ * set holds what requests read, not everything the load touched. No-op for
+ * regions over buffers.
+ */
+void region_release_pages(const region *r);
+
 /* File offset of an object word within part 0's numbering (for error messages). */
 uint64_t region_offset_of(const region *r, lx_word w);
 
