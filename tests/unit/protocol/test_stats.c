@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "protocol/protocol.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void test_method_table(void **state)
@@ -161,11 +162,8 @@ static void test_json(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_method_table), cmocka_unit_test(test_buckets),
-        cmocka_unit_test(test_prometheus), cmocka_unit_test(test_json),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_stats",
+          cmocka_unit_test(test_method_table),
+          cmocka_unit_test(test_buckets),
+          cmocka_unit_test(test_prometheus),
+          cmocka_unit_test(test_json))
