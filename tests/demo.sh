@@ -21,8 +21,9 @@ envpool() { "$BUILD/envpool" "$@" --socket "$sock"; }
 printf 'envpool demo: the example library (examples/*.txt, packed into %s/examples)\n' "$BUILD"
 step "envpoold --socket $sock --search-path $BUILD/examples &"
 # A hard bound: whatever happens, the daemon does not outlive a minute
-# (timeout passes the demo's SIGTERM on to envpoold and returns its status).
-timeout 60 "$BUILD/envpoold" --socket "$sock" --search-path "$BUILD/examples" --log-level warn &
+# (timeout passes the demo's SIGTERM on to envpoold, once: --foreground, not to
+# the whole group as well, and returns its status).
+timeout --foreground 60 "$BUILD/envpoold" --socket "$sock" --search-path "$BUILD/examples" --log-level warn &
 pid=$!
 # Wait for the condition (the socket exists), bounded at 30 s however loaded the machine.
 start=$(date +%s)
