@@ -76,6 +76,7 @@ struct http_server {
     uv_tcp_t       listener;
     bool           listening;     /* listener open (its close callback frees hs once no conn is left) */
     bool           stopped;       /* http_stop ran */
+    bool           full_logged;   /* the HTTP_MAX_CONNS warning was logged since the last drop below it */
     http_exchange *conns;
     size_t         nconns;
     uint64_t       next_id;
@@ -103,7 +104,8 @@ static void on_close(uv_handle_t *h)
         hs->conns = x->next;
     if (x->next)
         x->next->prev = x->prev;
-    hs->nconns--;
+    if (--hs->nconns < HTTP_MAX_CONNS / 2)
+        hs->full_logged = false;
     mem_free(x->body);
     mem_free(x);
     maybe_free_server(hs);
@@ -366,7 +368,10 @@ static void on_connection(uv_stream_t *l, int status)
     if (uv_accept(l, (uv_stream_t *)&x->tcp) < 0 || hs->nconns >= HTTP_MAX_CONNS) {
         if (hs->nconns >= HTTP_MAX_CONNS) {
             srv->st->server.http_refused++;
-            log_msg(LOG_WARN, "http connection refused: %d connections open", HTTP_MAX_CONNS);
+            if (!hs->full_logged) /* once per episode: a flood must not flood the log too */
+                log_msg(LOG_WARN, "http: %d connections open; refusing more (counted in envpool_http_refused_total)",
+                        HTTP_MAX_CONNS);
+            hs->full_logged = true;
         }
         uv_close((uv_handle_t *)&x->tcp, on_reject_close);
         return;
