@@ -132,7 +132,7 @@ int envs_attach(envs *e, server *srv);
 /* The search roots as real paths, NULL-terminated (borrowed). */
 const char *const *envs_roots(const envs *e);
 /* rpc_server_info.pool_stats adapter (ctx: the envs). */
-int envs_pool_stats(void *ctx, stats_pool *out);
+int envs_pool_stats(void *ctx, pool_stats *out);
 /* SIGHUP: drop idle environments. */
 void envs_hup(envs *e);
 /* After the loop stopped: every session gone, every work done. e may be NULL. */
