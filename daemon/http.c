@@ -334,7 +334,7 @@ static void route_healthz(http_exchange *x, const http_request *req, server *srv
 static void route_metrics(http_exchange *x, const http_request *req, server *srv)
 {
     (void)req;
-    stats_pool ps;
+    pool_stats ps;
     bool have_pool = envs_pool_stats(srv->envs, &ps) == 0;
     char *text = NULL;
     size_t len = 0;
