@@ -25,6 +25,7 @@
 #include "region/region.h"
 #include "tests/support/damage.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void run_damage(unsigned flags)
@@ -81,12 +82,6 @@ static void test_seeded_damage_lazy(void **state)
     run_damage(REGION_OPEN_LAZY);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_damage");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seeded_damage),
-        cmocka_unit_test(test_seeded_damage_lazy),
-    };
-    return cmocka_run_group_tests_name("region/damage", tests, NULL, NULL);
-}
+TEST_MAIN("test_damage",
+          cmocka_unit_test(test_seeded_damage),
+          cmocka_unit_test(test_seeded_damage_lazy))
