@@ -43,7 +43,8 @@ static int val_struct(const ln_module *m, lx_word w, unsigned p1, unsigned p2, s
         if (rc)
             return rc;
         if (lx_is_ctor(p) && lx_ctor_num_objs(p) == p2 && p2 != p1)
-            return ln__ctor(m, w, 0, p2, min_scalar, what, o, err);
+            return ln__shape(m, w, p, 0, p2, min_scalar, what, o, err);
+        return ln__shape(m, w, p, 0, p1, min_scalar, what, o, err);
     }
     return ln__ctor(m, w, 0, p1, min_scalar, what, o, err);
 }
@@ -66,7 +67,7 @@ int ln_const_decode(const ln_module *m, lx_word info, ln_const *c, region_error 
     if (!lx_is_ctor(o) || lx_tag(o) > LN_REC)
         return ln__fail(m, info, err, "ConstantInfo: unknown kind tag %u", lx_tag(o));
     unsigned kind = lx_tag(o);
-    if ((rc = ln__ctor(m, info, kind, 1, 0, "ConstantInfo", &o, err)))
+    if ((rc = ln__shape(m, info, o, kind, 1, 0, "ConstantInfo", &o, err)))
         return rc;
     c->kind = (enum ln_const_kind)kind;
     c->info = info;

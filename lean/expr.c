@@ -43,7 +43,7 @@ int ln_expr_view(const ln_module *m, lx_word w, ln_expr *e, region_error *err)
     unsigned tag = lx_tag(o);
     if (tag > LN_PROJ)
         return ln__fail(m, w, err, "Expr: unknown constructor tag %u", tag);
-    rc = ln__ctor(m, w, tag, expr_ptrs[tag], 8, "Expr", &o, err);
+    rc = ln__shape(m, w, o, tag, expr_ptrs[tag], 8, "Expr", &o, err);
     if (rc)
         return rc;
     memset(e, 0, sizeof *e);
@@ -73,7 +73,7 @@ int ln_expr_view(const ln_module *m, lx_word w, ln_expr *e, region_error *err)
         if ((rc = ln_obj(m, e->a, "Literal", &l, err)))
             return rc;
         unsigned ltag = lx_tag(l);
-        if ((rc = ln__ctor(m, e->a, ltag > 1 ? 0 : ltag, 1, 0, "Literal", &l, err)))
+        if ((rc = ln__shape(m, e->a, l, ltag > 1 ? 0 : ltag, 1, 0, "Literal", &l, err)))
             return rc;
         e->is_str = ltag == 1;
         e->lit = lx_ctor_get(l, 0);

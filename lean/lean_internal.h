@@ -26,6 +26,9 @@ int ln__fail_code(const ln_module *m, int code, region_error *err, const char *f
  */
 int ln__ctor(const ln_module *m, lx_word w, unsigned tag, unsigned nptrs, size_t min_scalar,
              const char *what, const uint8_t **o, region_error *err);
+/* ln__ctor's shape checks for p, the object of w already taken with ln_obj. */
+int ln__shape(const ln_module *m, lx_word w, const uint8_t *p, unsigned tag, unsigned nptrs,
+              size_t min_scalar, const char *what, const uint8_t **o, region_error *err);
 /* w must be an object (not boxed) of tag `tag` (Array, String...). */
 int ln__big(const ln_module *m, lx_word w, unsigned tag, const char *what,
             const uint8_t **o, region_error *err);

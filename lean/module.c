@@ -89,6 +89,12 @@ int ln__ctor(const ln_module *m, lx_word w, unsigned tag, unsigned nptrs, size_t
     int rc = ln_obj(m, w, what, &p, err);
     if (rc)
         return rc;
+    return ln__shape(m, w, p, tag, nptrs, min_scalar, what, o, err);
+}
+
+int ln__shape(const ln_module *m, lx_word w, const uint8_t *p, unsigned tag, unsigned nptrs,
+              size_t min_scalar, const char *what, const uint8_t **o, region_error *err)
+{
     if (lx_tag(p) != tag || !lx_is_ctor(p))
         return ln__fail(m, w, err, "%s: expected constructor tag %u, found tag %u",
                         what, tag, lx_tag(p));
