@@ -28,6 +28,7 @@
 
 #include "lean/lean.h"
 #include "pool/pool.h"
+#include "protocol/decl_json.h"
 #include "region/guard.h"
 #include "util/mem.h"
 
@@ -77,52 +78,6 @@ typedef struct ticket_job {
 } ticket_job;
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* A JSON string from bytes that should be UTF-8; invalid sequences become U+FFFD. New. */
-static json_t *jtext(const char *s, size_t n)
-{
-    json_t *j = json_stringn(s, n);
-    if (j)
-        return j;
-    char *out = mem_try_alloc(n * 3 + 1);
-    if (!out)
-        return json_string("");
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        bool ok = len > 0 && i + len <= n && c != 0;
-        for (size_t k = 1; ok && k < len; k++)
-            ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (ok) {
-            json_t *probe = json_stringn(s + i, len); /* rejects overlongs and surrogates */
-            ok = probe != NULL;
-            json_decref(probe);
-        }
-        if (ok) {
-            memcpy(out + o, s + i, len);
-            o += len;
-            i += len;
-        } else {
-            memcpy(out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        }
-    }
-    j = json_stringn(out, o);
-    mem_free(out);
-    return j ? j : json_string("");
-}
-
-static const char *format_name(enum region_format f)
-{
-    switch (f) {
-    case REGION_V0: return "v0";
-    case REGION_V1: return "v1";
-    case REGION_V2: return "v2";
-    }
-    return "?";
-}
 
 /* Answers the call with the error a pool failure deserves. */
 static void reply_pool_error(rpc_call *c, int code, const pool_error *err)
@@ -328,20 +283,6 @@ static void op_open(env_methods *em, op_ctx *o)
     rpc_call_result(o->call, r);
 }
 
-/* Names of a List Name, into arr. */
-static int names_json(const ln_module *m, lx_word list, json_t *arr, ln_buf *b, region_error *re)
-{
-    lx_word cur = list, head;
-    int rc;
-    while ((rc = ln_list_next(m, &cur, &head, re)) == 1) {
-        ln_buf_reset(b);
-        if ((rc = ln_name_format(m, head, b, re)) < 0 && rc != LN_ETOOBIG)
-            return rc;
-        json_array_append_new(arr, jtext(b->data ? b->data : "", b->len));
-    }
-    return rc;
-}
-
 typedef struct get_job {
     const pool_env *env;
     const char     *name;
@@ -354,9 +295,6 @@ typedef struct get_job {
     const uint8_t  *probe;  /* last mapped byte of the answering module */
     size_t          module; /* index of the answering module (SIZE_MAX before the lookup) */
 } get_job;
-
-static const char *const safety_names[] = {"unsafe", "safe", "partial"};
-static const char *const quot_names[] = {"type", "ctor", "lift", "ind"};
 
 static int get_run(void *arg)
 {
@@ -375,112 +313,12 @@ static int get_run(void *arg)
     ln_const c;
     if ((rc = ln_const_decode(m, ref.info, &c, &j->re)) < 0)
         return rc;
-    json_t *o = j->out;
-    ln_buf *b = j->b;
     pool_module_info mi;
     pool_env_module(j->env, ref.module, &mi);
-    ln_buf_reset(b);
-    if ((rc = ln_name_format(m, c.name, b, &j->re)) < 0 && rc != LN_ETOOBIG)
-        return rc;
-    json_object_set_new(o, "name", jtext(ln_buf_cstr(b), b->len));
-    json_object_set_new(o, "kind", json_string(ln_const_kind_name(c.kind)));
-    json_object_set_new(o, "module", json_string(mi.name));
-    json_t *lps = json_array();
-    json_object_set_new(o, "level_params", lps);
-    if ((rc = names_json(m, c.level_params, lps, b, &j->re)) < 0)
-        return rc;
-    ln_buf_reset(b);
-    b->limit = RPC_TYPE_LIMIT;
-    rc = ln_expr_format(m, c.type, b, &j->re);
-    if (rc < 0 && rc != LN_ETOOBIG)
-        return rc;
-    json_object_set_new(o, "type", jtext(ln_buf_cstr(b), b->len));
-    if (b->truncated)
-        json_object_set_new(o, "type_truncated", json_true());
-    switch (c.kind) {
-    case LN_INDUCT: {
-        json_t *ctors = json_array();
-        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
-        json_object_set_new(o, "indices", json_integer((json_int_t)c.num_indices));
-        json_object_set_new(o, "ctors", ctors);
-        if ((rc = names_json(m, c.ctors, ctors, b, &j->re)) < 0)
-            return rc;
-        json_object_set_new(o, "is_rec", json_boolean(c.is_rec));
-        json_object_set_new(o, "is_reflexive", json_boolean(c.is_reflexive));
-        if (c.has_num_nested)
-            json_object_set_new(o, "num_nested", json_integer((json_int_t)c.num_nested));
-        else
-            json_object_set_new(o, "is_nested", json_boolean(c.is_nested));
-        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
-        break;
-    }
-    case LN_CTOR:
-        ln_buf_reset(b);
-        if ((rc = ln_name_format(m, c.induct, b, &j->re)) < 0 && rc != LN_ETOOBIG)
-            return rc;
-        json_object_set_new(o, "induct", jtext(ln_buf_cstr(b), b->len));
-        json_object_set_new(o, "cidx", json_integer((json_int_t)c.cidx));
-        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
-        json_object_set_new(o, "fields", json_integer((json_int_t)c.num_fields));
-        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
-        break;
-    case LN_REC: {
-        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
-        json_object_set_new(o, "indices", json_integer((json_int_t)c.num_indices));
-        json_object_set_new(o, "motives", json_integer((json_int_t)c.num_motives));
-        json_object_set_new(o, "minors", json_integer((json_int_t)c.num_minors));
-        json_object_set_new(o, "k", json_boolean(c.k));
-        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
-        json_t *rules = json_array();
-        json_object_set_new(o, "rules", rules);
-        lx_word cur = c.rules, head;
-        while ((rc = ln_list_next(m, &cur, &head, &j->re)) == 1) {
-            ln_rec_rule rr;
-            if ((rc = ln_rec_rule_view(m, head, &rr, &j->re)) < 0)
-                return rc;
-            ln_buf_reset(b);
-            if ((rc = ln_name_format(m, rr.ctor, b, &j->re)) < 0 && rc != LN_ETOOBIG)
-                return rc;
-            json_array_append_new(rules, json_pack("{s:o,s:I}", "ctor", jtext(ln_buf_cstr(b), b->len), "fields",
-                                                   (json_int_t)rr.nfields));
-        }
-        if (rc < 0)
-            return rc;
-        break;
-    }
-    case LN_DEF:
-        json_object_set_new(o, "safety", json_string(c.safety <= LN_PARTIAL ? safety_names[c.safety] : "?"));
-        if (c.hints == LN_HINTS_REGULAR)
-            json_object_set_new(o, "hints", json_pack("{s:I}", "regular", (json_int_t)c.hints_height));
-        else
-            json_object_set_new(o, "hints", json_string(c.hints == LN_HINTS_ABBREV ? "abbrev" : "opaque"));
-        break;
-    case LN_QUOT:
-        json_object_set_new(o, "quot_kind", json_string(c.quot_kind < 4 ? quot_names[c.quot_kind] : "?"));
-        break;
-    case LN_AXIOM:
-    case LN_OPAQUE:
-        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
-        break;
-    case LN_THM:
-        break;
-    }
-    if (j->want_value) {
-        if (c.value) {
-            ln_buf_reset(b);
-            b->limit = RPC_VALUE_LIMIT;
-            b->truncated = false;
-            rc = ln_expr_format(m, c.value, b, &j->re);
-            if (rc < 0 && rc != LN_ETOOBIG)
-                return rc;
-            json_object_set_new(o, "value", jtext(ln_buf_cstr(b), b->len));
-            json_object_set_new(o, "value_truncated", json_boolean(b->truncated));
-            json_object_set_new(o, "value_limit", json_integer(RPC_VALUE_LIMIT));
-        } else {
-            json_object_set_new(o, "value", json_null());
-        }
-    }
-    return 0;
+    decl_json_opts o = {.view = DECL_JSON_RPC, .module = mi.name, .name_limit = RPC_TYPE_LIMIT,
+                        .type_limit = RPC_TYPE_LIMIT, .want_value = j->want_value,
+                        .value_limit = RPC_VALUE_LIMIT};
+    return decl_json(m, &c, &o, j->b, j->out, &j->re);
 }
 
 /*
@@ -540,7 +378,7 @@ static void suggest_done(void *arg)
     if (j->call) {
         json_t *arr = json_array();
         for (size_t i = 0; i < j->n; i++)
-            json_array_append_new(arr, jtext(j->items[i].name, j->items[i].name_len));
+            json_array_append_new(arr, decl_json_text(j->items[i].name, j->items[i].name_len));
         rpc_call_errorf(j->call, RPC_DECL_NOT_FOUND,
                         json_pack("{s:s%,s:o}", "name", j->name, j->len, "suggestions", arr),
                         "declaration '%.200s' not found in [%.200s]", j->name, pool_env_key(j->env));
@@ -717,7 +555,7 @@ static void search_reply(search_job *j)
         pool_module_info mi;
         pool_env_module(j->env, j->items[k].ref.module, &mi);
         json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:i}", "name",
-                                             jtext(j->items[k].name, j->items[k].name_len), "kind",
+                                             decl_json_text(j->items[k].name, j->items[k].name_len), "kind",
                                              ln_const_kind_name((enum ln_const_kind)j->items[k].kind), "module",
                                              mi.name, "score", (int)j->items[k].score));
     }
@@ -801,7 +639,7 @@ static void op_modules(op_ctx *o)
         pool_module_info mi;
         pool_env_module(o->env, i, &mi);
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "name", mi.name, "path", mi.path,
-                                             "format", format_name(mi.format), "lean_version", mi.lean_version,
+                                             "format", region_format_name(mi.format), "lean_version", mi.lean_version,
                                              "era", mi.era, "constants", (json_int_t)mi.constants, "bytes",
                                              (json_int_t)mi.bytes));
     }
