@@ -7,6 +7,7 @@
  *   server.c  the loop: listener (own socket or systemd's), signals, drain,
  *             shutdown, sd_notify and the watchdog
  *   conn.c    one client connection: read buffer, frames, limits, writes
+ *   http.c    the HTTP listener (--http-listen): /metrics, /healthz, the route table (http.h)
  *
  * Threads: everything runs on the loop thread, except the work that server.c
  * hands to libuv's thread pool (uv_queue_work), which touches no struct here.
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <uv.h>
@@ -66,6 +68,9 @@ typedef struct daemon_config {
     size_t   nallow;
     enum log_level log_level;    /* --log-level */
     uint64_t grace_ms;           /* --grace (seconds on the command line) */
+    char     http_listen[128];   /* --http-listen / --metrics-listen / $ENVPOOL_HTTP_LISTEN; "" off */
+    struct sockaddr_storage http_addr; /* http_listen parsed */
+    uint64_t http_timeout_ms;    /* --http-timeout (seconds on the command line) */
 } daemon_config;
 
 enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1 }; /* parse results besides errors */
@@ -84,6 +89,7 @@ void config_log_summary(const daemon_config *cfg);
 typedef struct conn conn;
 typedef struct server server;
 typedef struct envs envs;
+typedef struct http_server http_server;
 
 
 struct server {
@@ -107,6 +113,7 @@ struct server {
     uint64_t       next_conn_id;
     int            exit_code;
     envs          *envs;           /* the pool side (borrowed) */
+    http_server   *http;           /* --http-listen (daemon/http.h); NULL when off or stopped */
 };
 
 /* Runs the daemon until drained; returns the exit status. e is borrowed. */
