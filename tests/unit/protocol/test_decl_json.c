@@ -15,6 +15,7 @@
 #include "protocol/decl_json.h"
 #include "protocol/protocol.h"
 #include "tests/support/packtest.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static const char src[] =
@@ -222,13 +223,8 @@ static void test_utf8_repair(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rpc_view, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dump_view, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cut_type, setup, teardown),
-        cmocka_unit_test(test_utf8_repair),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_decl_json",
+          cmocka_unit_test_setup_teardown(test_rpc_view, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_dump_view, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_cut_type, setup, teardown),
+          cmocka_unit_test(test_utf8_repair))
