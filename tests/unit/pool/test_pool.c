@@ -493,7 +493,7 @@ static void test_waiters(void **state)
     assert_int_equal(loaded, 13);
     assert_int_equal(total, 13);
     assert_int_equal(g[0].calls, 0); /* nothing before finish */
-    pool_ticket_finish(p, t);
+    assert_null(pool_ticket_finish(p, t));
     assert_int_equal(g[0].calls, 1);
     assert_int_equal(g[1].calls, 1);
     assert_int_equal(g[2].calls, 0);
@@ -525,7 +525,7 @@ static void test_waiters(void **state)
     assert_int_equal(pool_acquire_begin(p, bad, 1, 0, on_done, &g[1], &env, &t2, &w[1], &err),
                      POOL_WAITING);
     pool_ticket_run(t);
-    pool_ticket_finish(p, t);
+    assert_null(pool_ticket_finish(p, t));
     for (int i = 0; i < 2; i++) {
         assert_int_equal(g[i].calls, 1);
         assert_null(g[i].env);
@@ -573,7 +573,7 @@ static void test_cancel_all_and_restart(void **state)
     assert_ptr_not_equal(t1, t2);
     assert_int_equal(stats(p).importing, 2);
     pool_ticket_run(t1); /* stops at once: cancelled */
-    pool_ticket_finish(p, t1);
+    assert_null(pool_ticket_finish(p, t1));
     assert_int_equal(g1.calls, 0);
     pool_stats s = stats(p);
     assert_int_equal(s.imports_abandoned, 1);
@@ -587,7 +587,7 @@ static void test_cancel_all_and_restart(void **state)
     g2.p = g3.p = p;
     g2.release_at_once = g3.release_at_once = true;
     pool_ticket_run(t2);
-    pool_ticket_finish(p, t2);
+    assert_null(pool_ticket_finish(p, t2));
     assert_int_equal(g2.calls, 1);
     assert_int_equal(g3.calls, 1);
     assert_int_equal(g2.code, 0);
@@ -622,7 +622,7 @@ static void test_sync_acquire_during_async(void **state)
     assert_int_equal(pool_acquire_begin(p, imps, 1, 0, on_done, &g, &env, &t, &w, &err), POOL_STARTED);
     assert_int_equal(pool_acquire(p, imps, 1, 0, &env, &err), -EAGAIN);
     pool_ticket_run(t);
-    pool_ticket_finish(p, t);
+    assert_null(pool_ticket_finish(p, t));
     assert_int_equal(g.calls, 1);
     pool_release(p, g.env, NULL);
     pool_stats s = stats(p);
@@ -732,7 +732,7 @@ static void test_worker_threads(void **state)
         q.n = 0;
         pthread_mutex_unlock(&q.lock);
         for (size_t k = 0; k < ready; k++, finished++)
-            pool_ticket_finish(p, batch[k]);
+            assert_null(pool_ticket_finish(p, batch[k]));
         while (st.nheld > 8 || (st.nheld > 0 && rnd(&rng) % 3 == 0)) {
             size_t k = (size_t)(rnd(&rng) % st.nheld);
             pool_release(p, st.held[k], NULL);
@@ -743,7 +743,7 @@ static void test_worker_threads(void **state)
     for (size_t k = 0; k < nthreads; k++)
         assert_int_equal(pthread_join(threads[k], NULL), 0);
     for (size_t k = 0; k < q.n; k++, finished++)
-        pool_ticket_finish(p, q.done[k]);
+        assert_null(pool_ticket_finish(p, q.done[k]));
     assert_int_equal(finished, nthreads);
     while (st.nheld > 0)
         pool_release(p, st.held[--st.nheld], NULL);
