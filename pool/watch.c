@@ -152,7 +152,7 @@ struct pool_watch {
     size_t          ndirs;         /* directory structures alive (watched, fallback, ended) */
     int             first_error;   /* errno of the first failed watch (0: none) */
     /* counters, under lock */
-    uint64_t        watches, fallbacks, events, overflows;
+    uint64_t        watches, fallbacks, events, overflows; /* events: of watched directories */
     /* loop thread only */
     _Alignas(struct inotify_event) char buf[16384];
 };
@@ -373,9 +373,9 @@ static size_t base_len(const char *name)
 /* Under lock. One event. */
 static void handle_event(pool_watch *w, const struct inotify_event *ev)
 {
-    w->events++;
     if (ev->mask & IN_Q_OVERFLOW) {
         /* Events were lost: any watched file may have changed. */
+        w->events++;
         w->overflows++;
         for (size_t i = 0; i < w->by_name.nb; i++)
             for (pool_watch_entry *en = w->by_name.b[i]; en; en = en->hnext)
@@ -389,7 +389,8 @@ static void handle_event(pool_watch *w, const struct inotify_event *ev)
             break;
         }
     if (!d)
-        return; /* a watch we removed, or its IN_IGNORED */
+        return; /* a watch we removed, or its IN_IGNORED: not counted */
+    w->events++;
     if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
         /* The directory is gone from its path: every module in it is. A new load
            from the same path watches whatever directory is there then. */

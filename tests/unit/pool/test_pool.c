@@ -366,14 +366,22 @@ static void test_stale_replacement(void **state)
         pool_const_ref r;
         assert_int_equal(pool_env_lookup(fresh, "R.Base.new", 10, &r), 0);
 
-        /* An environment in use is shared as it is, stale or not. */
+        /* An environment in use that went stale leaves its key: the next acquire
+           imports afresh, and the holder keeps what it mapped until it lets go. */
         lib_module(dir, "R.Base", "", "R.Base.x");
         if (mode == POOL_STALE_SCAN)
             assert_int_equal(pool_scan_files(p, NULL), 0);
         pool_env *again = get(p, "R.Top");
-        assert_ptr_equal(again, fresh);
+        assert_ptr_not_equal(again, fresh);
+        s = stats(p);
+        assert_int_equal(s.stale_in_use, 1);
+        assert_int_equal(s.stale_held, 1);
+        assert_int_equal(s.evicted_stale, 1);
+        assert_int_equal(pool_env_lookup(fresh, "R.Base.new", 10, &r), 0);
+        assert_int_equal(pool_env_lookup(again, "R.Base.new", 10, &r), POOL_ENOCONST);
+        put(p, fresh, false);
+        assert_int_equal(stats(p).stale_held, 0);
         put(p, again, true);
-        put(p, fresh, true);
 
         /* Unrelated idle environments are untouched. */
         uint64_t before = imports_of(p);
@@ -783,6 +791,9 @@ typedef struct mkey {
 
 typedef struct model {
     mkey     k[NKEY];
+    mkey     d[MAXHELD];    /* detached: found stale in use, held, out of the key table */
+    int      dk[MAXHELD];   /* the key each was built for */
+    int      nd;
     bool     present[NMOD];
     uint32_t ver[NMOD];
     uint64_t size[NMOD];
@@ -801,20 +812,22 @@ static unsigned closure_of(int k)
 
 static uint64_t model_mapped(const model *m, uint64_t *nmods)
 {
-    /* Distinct (module, version) pairs among resident keys. */
+    /* Distinct (module, version) pairs among resident keys and detached environments. */
     uint64_t bytes = 0, n = 0;
     for (int j = 0; j < NMOD; j++) {
-        uint32_t seen[NKEY];
+        uint32_t seen[NKEY + MAXHELD];
         int nseen = 0;
-        for (int k = 0; k < NKEY; k++) {
-            if (!m->k[k].resident || !(closure_of(k) >> j & 1))
+        for (int x = 0; x < NKEY + m->nd; x++) {
+            const mkey *mk = x < NKEY ? &m->k[x] : &m->d[x - NKEY];
+            int k = x < NKEY ? x : m->dk[x - NKEY];
+            if ((x < NKEY && !mk->resident) || !(closure_of(k) >> j & 1))
                 continue;
             bool dup = false;
-            for (int x = 0; x < nseen && !dup; x++)
-                dup = seen[x] == m->k[k].ver[j];
+            for (int y = 0; y < nseen && !dup; y++)
+                dup = seen[y] == mk->ver[j];
             if (!dup) {
-                seen[nseen++] = m->k[k].ver[j];
-                bytes += m->k[k].size[j];
+                seen[nseen++] = mk->ver[j];
+                bytes += mk->size[j];
                 n++;
             }
         }
@@ -901,6 +914,8 @@ static void compare(const pool *p, const model *m, uint64_t step)
     EQ(evicted_capacity, m->s.evicted_capacity);
     EQ(evicted_bytes, m->s.evicted_bytes);
     EQ(evicted_stale, m->s.evicted_stale);
+    EQ(stale_in_use, m->s.stale_in_use);
+    EQ(stale_held, m->nd);
     EQ(drains, m->s.drains);
     EQ(drained, m->s.drained);
     EQ(resident, resident);
@@ -987,9 +1002,16 @@ static void test_model(void **state)
                 imps[n] = mod_names[keys[k][n]];
             mkey *mk = &m.k[k];
             bool hit = false;
-            if (mk->resident && mk->users == 0 && model_stale(&m, k)) {
-                model_drop(&m, k);
-                m.s.evicted_stale++;
+            if (mk->resident && model_stale(&m, k)) {
+                if (mk->users == 0) {
+                    model_drop(&m, k);
+                    m.s.evicted_stale++;
+                } else { /* detached: the holders keep it, the key imports afresh */
+                    m.d[m.nd] = *mk;
+                    m.dk[m.nd++] = k;
+                    model_drop(&m, k);
+                    m.s.stale_in_use++;
+                }
             }
             if (mk->resident)
                 hit = true;
@@ -1039,12 +1061,24 @@ static void test_model(void **state)
                 continue;
             int h = (int)(rnd(&rng) % (uint64_t)nheld);
             int k = held[h].k;
+            pool_env *env = held[h].env;
             bool kept;
-            pool_release(p, held[h].env, &kept);
+            pool_release(p, env, &kept);
             held[h] = held[--nheld];
             mkey *mk = &m.k[k];
             bool stays = true;
-            if (--mk->users == 0) {
+            if (!(mk->resident && mk->env == env)) { /* a detached one */
+                int d = 0;
+                while (d < m.nd && m.d[d].env != env)
+                    d++;
+                assert_true(d < m.nd);
+                if (--m.d[d].users == 0) {
+                    stays = false;
+                    m.d[d] = m.d[m.nd - 1];
+                    m.dk[d] = m.dk[m.nd - 1];
+                    m.nd--;
+                }
+            } else if (--mk->users == 0) {
                 mk->stamp = ++m.clock;
                 stays = model_enforce(&m, k);
             }
@@ -1101,7 +1135,7 @@ static void test_model(void **state)
     /* Every kind of event happened. */
     assert_true(s.reused > 1000 && s.imports_performed > 1000 && s.import_failures > 100);
     assert_true(s.evicted_capacity > 100 && s.evicted_bytes > 100 && s.evicted_stale > 100);
-    assert_true(s.released_dropped > 100 && s.drained > 100);
+    assert_true(s.released_dropped > 100 && s.drained > 100 && s.stale_in_use > 100);
 
     while (nheld > 0)
         pool_release(p, held[--nheld].env, NULL);
