@@ -183,7 +183,7 @@ clean:
 
 # Debian package names of what the build needs.
 DEB_PKGS = build-essential pkg-config libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
-           valgrind clang libclang-rt-14-dev python3 procps redis-server
+           valgrind clang libclang-rt-14-dev python3 procps redis-server prometheus
 deps:
 	@missing=; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \

@@ -519,17 +519,15 @@ static int show_stats(const copts *o, const json_t *r)
            jint(s, "parse_errors"), jint(s, "invalid_requests"));
     const json_t *p = json_object_get(r, "pool");
     if (p) {
-        printf("pool:   %" JSON_INTEGER_FORMAT " resident (%" JSON_INTEGER_FORMAT " idle, %" JSON_INTEGER_FORMAT
-               " in use), capacity %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT " bytes mapped in %"
-               JSON_INTEGER_FORMAT " modules\n",
-               jint(p, "resident"), jint(p, "idle"), jint(p, "in_use"), jint(p, "capacity"), jint(p, "mapped_bytes"),
-               jint(p, "modules_mapped"));
-        printf("        acquired %" JSON_INTEGER_FORMAT " = %" JSON_INTEGER_FORMAT " imports + %" JSON_INTEGER_FORMAT
-               " reused; %" JSON_INTEGER_FORMAT " import failures; evicted %" JSON_INTEGER_FORMAT
-               " (capacity) %" JSON_INTEGER_FORMAT " (bytes) %" JSON_INTEGER_FORMAT " (stale); drained %"
-               JSON_INTEGER_FORMAT "\n",
-               jint(p, "acquired"), jint(p, "imports_performed"), jint(p, "reused"), jint(p, "import_failures"),
-               jint(p, "evicted_capacity"), jint(p, "evicted_bytes"), jint(p, "evicted_stale"), jint(p, "drained"));
+        /* One row per pool counter, in pool.stats order (POOL_STATS_COUNTERS). */
+        printf("%-18s %12s\n", "POOL", "VALUE");
+#define POOL_ROW_(name, type, help) printf("%-18s %12" JSON_INTEGER_FORMAT "\n", #name, jint(p, #name));
+        POOL_STATS_COUNTERS(POOL_ROW_)
+#undef POOL_ROW_
+        const json_t *it = json_object_get(p, "import_time");
+        printf("%-18s %12" JSON_INTEGER_FORMAT " imports, %.3f ms total, %.3f ms longest\n", "import_time",
+               jint(it, "count"), json_number_value(json_object_get(it, "total_ms")),
+               json_number_value(json_object_get(it, "max_ms")));
     }
     printf("%-18s %10s %8s %10s %10s\n", "METHOD", "REQUESTS", "ERRORS", "P50", "P99");
     const char *key;

@@ -207,7 +207,7 @@ const char *const *envs_roots(const envs *e)
     return e->roots;
 }
 
-int envs_pool_stats(void *ctx, stats_pool *out)
+int envs_pool_stats(void *ctx, pool_stats *out)
 {
     envs *e = ctx;
     return env_pool_stats(e->pool, out);

@@ -104,12 +104,7 @@ struct pool {
     void          *reap_ctx;
     pool_watch    *watch;       /* the module cache's (borrowed); NULL when not watching */
     size_t         ndetached;   /* detached entries (held, stale, out of the key table) */
-    /* counters (never reset) */
-    uint64_t imports_performed, reused, acquired, import_failures, imports_abandoned;
-    uint64_t releases, released_to_pool, released_dropped;
-    uint64_t evicted_capacity, evicted_bytes, evicted_stale, drains, drained;
-    uint64_t import_count, import_ns_total, import_ns_max;
-    uint64_t stale_in_use, imports_restarted;
+    pool_stats     st;          /* counters (never reset); gauges are filled by pool_stats_get */
 };
 
 /* ---- keys ------------------------------------------------------------------ */
@@ -332,7 +327,7 @@ static bool enforce_limits(pool *p, const entry *released)
         if (v == released)
             survives = false;
         else
-            p->evicted_capacity++;
+            p->st.evicted_capacity++;
         drop_idle(p, v);
     }
     while (p->max_bytes && p->idle > 0 && mapped_bytes(p) > p->max_bytes) {
@@ -340,7 +335,7 @@ static bool enforce_limits(pool *p, const entry *released)
         if (v == released)
             survives = false;
         else
-            p->evicted_bytes++;
+            p->st.evicted_bytes++;
         drop_idle_as(p, v, false);
     }
     return survives;
@@ -559,10 +554,10 @@ int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned f
     if (e && entry_is_stale(p, e)) {
         if (e->users == 0) {
             drop_idle(p, e);
-            p->evicted_stale++;
+            p->st.evicted_stale++;
         } else {
             entry_detach(p, e);
-            p->stale_in_use++;
+            p->st.stale_in_use++;
         }
         e = NULL;
     }
@@ -570,8 +565,8 @@ int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned f
         if (e->users == 0)
             lru_remove(p, e);
         e->users++;
-        p->acquired++;
-        p->reused++;
+        p->st.acquired++;
+        p->st.reused++;
         *env = e->env;
         return POOL_HIT;
     }
@@ -647,7 +642,7 @@ static pool_ticket *split_late_waiters(pool *p, pool_ticket *t, pool_waiter **li
     *list = keep;
     ticket_insert(p, again);
     p->tickets_alive++;
-    p->imports_restarted++;
+    p->st.imports_restarted++;
     return again;
 }
 
@@ -659,14 +654,14 @@ pool_ticket *pool_ticket_finish(pool *p, pool_ticket *t)
     t->finishing = true;
 
     if (t->nwaiters == 0) {
-        p->imports_abandoned++;
+        p->st.imports_abandoned++;
         ticket_free(t);
         return NULL;
     }
     pool_waiter *w = t->whead;
     t->whead = t->wtail = NULL;
     if (t->rc != 0) {
-        p->import_failures++;
+        p->st.import_failures++;
         while (w) {
             pool_waiter *next = w->next;
             if (!w->cancelled)
@@ -707,21 +702,21 @@ pool_ticket *pool_ticket_finish(pool *p, pool_ticket *t)
     } else {
         entry_insert(p, e);
     }
-    p->import_count++;
-    p->import_ns_total += t->ns;
-    if (t->ns > p->import_ns_max)
-        p->import_ns_max = t->ns;
+    p->st.import_count++;
+    p->st.import_ns_total += t->ns;
+    if (t->ns > p->st.import_ns_max)
+        p->st.import_ns_max = t->ns;
 
     bool first = true;
     while (w) {
         pool_waiter *next = w->next;
         if (!w->cancelled) {
             e->users++;
-            p->acquired++;
+            p->st.acquired++;
             if (first)
-                p->imports_performed++;
+                p->st.imports_performed++;
             else
-                p->reused++;
+                p->st.reused++;
             first = false;
             w->cb(w->cookie, e->env, NULL);
         }
@@ -834,11 +829,11 @@ void pool_release(pool *p, pool_env *env, bool *kept)
         lru_push_head(p, e);
         stays = enforce_limits(p, e);
     }
-    p->releases++;
+    p->st.releases++;
     if (stays)
-        p->released_to_pool++;
+        p->st.released_to_pool++;
     else
-        p->released_dropped++;
+        p->st.released_dropped++;
     if (kept)
         *kept = stays;
 }
@@ -850,8 +845,8 @@ size_t pool_drain(pool *p)
         drop_idle(p, p->lru_tail);
         n++;
     }
-    p->drains++;
-    p->drained += n;
+    p->st.drains++;
+    p->st.drained += n;
     return n;
 }
 
@@ -883,35 +878,17 @@ void pool_stats_get(const pool *p, pool_stats *out)
 {
     pool_modcache_stats mc;
     pool__modcache_stats(p->mc, &mc);
-    memset(out, 0, sizeof *out);
+    *out = p->st;
     out->capacity = p->capacity;
     out->max_bytes = p->max_bytes;
     out->resident = p->nentries;
     out->idle = p->idle;
     out->in_use = p->nentries - p->idle;
     out->importing = p->tickets_alive;
-    out->imports_performed = p->imports_performed;
-    out->reused = p->reused;
-    out->acquired = p->acquired;
-    out->import_failures = p->import_failures;
-    out->imports_abandoned = p->imports_abandoned;
-    out->releases = p->releases;
-    out->released_to_pool = p->released_to_pool;
-    out->released_dropped = p->released_dropped;
-    out->evicted_capacity = p->evicted_capacity;
-    out->evicted_bytes = p->evicted_bytes;
-    out->evicted_stale = p->evicted_stale;
-    out->drains = p->drains;
-    out->drained = p->drained;
     out->mapped_bytes = mc.mapped_bytes;
     out->modules_mapped = mc.modules_mapped;
     out->module_cache_hits = mc.hits;
-    out->import_count = p->import_count;
-    out->import_ns_total = p->import_ns_total;
-    out->import_ns_max = p->import_ns_max;
-    out->stale_in_use = p->stale_in_use;
     out->stale_held = p->ndetached;
-    out->imports_restarted = p->imports_restarted;
     out->stale_marks_event = mc.stale_event;
     out->stale_marks_scan = mc.stale_scan;
     out->stale_marks_fault = mc.stale_fault;

@@ -391,26 +391,58 @@ int    pool_watch_first_error(const pool *p);
  */
 POOL_WUR int pool_scan_files(pool *p, size_t *changed);
 
+/*
+ * Every pool counter, once: X(name, type, help) with type `counter` (never
+ * goes down; Prometheus envpool_pool_<name>_total) or `gauge` (a level now;
+ * envpool_pool_<name>). This one list generates pool_stats' fields, the
+ * "pool" object of pool.stats (keys in this order), its Prometheus lines
+ * (help text as written here) and the POOL rows of `envpool stats`.
+ *
+ * Adding a counter is one line here, plus the code that bumps it: a counter
+ * the pool itself bumps is p->st.<name>++ in pool.c and is copied by
+ * pool_stats_get as it is; a gauge or a module cache figure is filled in
+ * pool_stats_get. Import time (count, total, max) has its own shape (seconds
+ * in Prometheus, an "import_time" object in JSON) and stays outside the list.
+ */
+#define POOL_STATS_COUNTERS(X)                                                                     \
+    X(capacity, gauge, "Idle environments kept at most (--capacity).")                            \
+    X(max_bytes, gauge, "Mapped bytes kept at most (--max-bytes; 0 = no bound).")                 \
+    X(resident, gauge, "Environments resident (idle + in use).")                                  \
+    X(idle, gauge, "Environments idle in the LRU.")                                               \
+    X(in_use, gauge, "Environments held by at least one user.")                                   \
+    X(imports_performed, counter, "Imports run.")                                                 \
+    X(reused, counter, "Acquires served by a resident environment.")                              \
+    X(acquired, counter, "Acquires (imports_performed + reused).")                                \
+    X(import_failures, counter, "Imports that failed.")                                           \
+    X(releases, counter, "Releases (released_to_pool + released_dropped).")                       \
+    X(released_to_pool, counter, "Releases that left an idle environment.")                       \
+    X(released_dropped, counter, "Releases that dropped the environment.")                        \
+    X(evicted_capacity, counter, "Idle environments evicted by --capacity.")                      \
+    X(evicted_bytes, counter, "Idle environments evicted by --max-bytes.")                        \
+    X(evicted_stale, counter, "Environments dropped because a file changed.")                     \
+    X(drains, counter, "Drain operations.")                                                       \
+    X(drained, counter, "Idle environments dropped by drains.")                                   \
+    X(mapped_bytes, gauge, "Bytes of module files mapped.")                                       \
+    X(modules_mapped, gauge, "Module files mapped.")                                              \
+    X(module_cache_hits, counter, "Module mappings shared instead of mapped again.")              \
+    X(importing, gauge, "Imports running now.")                                                   \
+    X(imports_abandoned, counter, "Imports whose every waiter cancelled.")                        \
+    X(stale_in_use, counter, "Environments in use found stale: their key went to a fresh import.") \
+    X(stale_held, gauge, "Stale environments still held (not counted in resident).")              \
+    X(imports_restarted, counter, "Imports redone for requests that came after a file changed.")   \
+    X(stale_marks_event, counter, "Modules marked stale by a file watch event.")                  \
+    X(stale_marks_scan, counter, "Modules marked stale by the periodic stat scan.")               \
+    X(stale_marks_fault, counter, "Modules marked stale by a fault reading their mapping.")       \
+    X(watches, gauge, "Module directories watched with inotify.")                                 \
+    X(watch_fallbacks, counter, "Module directories that could not be watched (left to the scan).") \
+    X(watch_events, counter, "File watch events read.")                                           \
+    X(watch_overflows, counter, "File watch queue overflows (every watched module marked stale).")
+
 typedef struct pool_stats {
-    uint64_t capacity, max_bytes;
-    uint64_t resident, idle, in_use, importing;  /* environments; importing = tickets */
-    uint64_t imports_performed, reused, acquired;
-    uint64_t import_failures, imports_abandoned;
-    uint64_t releases, released_to_pool, released_dropped;
-    uint64_t evicted_capacity, evicted_bytes, evicted_stale;
-    uint64_t drains, drained;
-    uint64_t mapped_bytes, modules_mapped, module_cache_hits;
+#define POOL_STATS_FIELD_(name, type, help) uint64_t name;
+    POOL_STATS_COUNTERS(POOL_STATS_FIELD_)
+#undef POOL_STATS_FIELD_
     uint64_t import_count, import_ns_total, import_ns_max;  /* successful imports' build time */
-    /* freshness */
-    uint64_t stale_in_use;       /* in-use environments found stale at an acquire: the key
-                                    went to a fresh import, the holders kept theirs */
-    uint64_t stale_held;         /* gauge: such environments still held (not in `resident`) */
-    uint64_t imports_restarted;  /* builds whose later waiters were moved to a fresh import */
-    uint64_t stale_marks_event, stale_marks_scan, stale_marks_fault; /* modules marked, by cause */
-    uint64_t watches;            /* gauge: directories watched now */
-    uint64_t watch_fallbacks;    /* directories that could not be watched (left to the scan) */
-    uint64_t watch_events;       /* inotify events read */
-    uint64_t watch_overflows;    /* inotify queue overflows (every watched module marked) */
 } pool_stats;
 
 /* Loop thread. A consistent snapshot (module cache counters read under its lock). */

@@ -53,7 +53,7 @@ static int server_info(rpc_call *call, json_t *params, void *udata)
     return 0;
 }
 
-static int pool_stats(rpc_call *call, json_t *params, void *udata)
+static int method_pool_stats(rpc_call *call, json_t *params, void *udata)
 {
     (void)udata;
     static const char *const formats[] = {"json", "prometheus", NULL};
@@ -63,11 +63,11 @@ static int pool_stats(rpc_call *call, json_t *params, void *udata)
         return rc;
     rpc_server *srv = rpc_call_server(call);
     const rpc_server_info *info = rpc__server_info(srv);
-    stats_pool pool;
-    const stats_pool *pp = NULL;
-    memset(&pool, 0, sizeof pool);
-    if (info->pool_stats && info->pool_stats(info->pool_ctx, &pool) == 0)
-        pp = &pool;
+    pool_stats ps;
+    const pool_stats *pp = NULL;
+    memset(&ps, 0, sizeof ps);
+    if (info->pool_stats && info->pool_stats(info->pool_ctx, &ps) == 0)
+        pp = &ps;
     const stats *st = rpc_server_stats(srv);
     if (fmt == 0) {
         json_t *r = stats_to_json(st, pp);
@@ -94,7 +94,7 @@ void rpc__add_builtin_methods(rpc_server *srv)
 {
     static const rpc_method builtin[] = {
         {"server.info", server_info, NULL, NULL},
-        {"pool.stats", pool_stats, NULL, "format"},
+        {"pool.stats", method_pool_stats, NULL, "format"},
     };
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
         if (rpc_server_add(srv, &builtin[i]) < 0)

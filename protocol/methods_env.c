@@ -1131,21 +1131,8 @@ void env_methods_tick(env_methods *em)
     }
 }
 
-int env_pool_stats(void *ctx, stats_pool *out)
+int env_pool_stats(void *ctx, pool_stats *out)
 {
-    pool_stats ps;
-    pool_stats_get(ctx, &ps);
-    *out = (stats_pool){
-        .capacity = ps.capacity, .max_bytes = ps.max_bytes, .resident = ps.resident, .idle = ps.idle,
-        .in_use = ps.in_use, .imports_performed = ps.imports_performed, .reused = ps.reused,
-        .acquired = ps.acquired, .import_failures = ps.import_failures, .releases = ps.releases,
-        .released_to_pool = ps.released_to_pool, .released_dropped = ps.released_dropped,
-        .evicted_capacity = ps.evicted_capacity, .evicted_bytes = ps.evicted_bytes,
-        .evicted_stale = ps.evicted_stale, .drains = ps.drains, .drained = ps.drained,
-        .mapped_bytes = ps.mapped_bytes, .modules_mapped = ps.modules_mapped,
-        .module_cache_hits = ps.module_cache_hits, .import_count = ps.import_count,
-        .import_total_us = ps.import_ns_total / 1000, .import_max_us = ps.import_ns_max / 1000,
-        .importing = ps.importing, .imports_abandoned = ps.imports_abandoned,
-    };
+    pool_stats_get(ctx, out);
     return 0;
 }

@@ -31,6 +31,8 @@
 
 #include <jansson.h>
 
+#include "pool/pool.h"
+
 /* ------------------------------------------------------------------------ */
 /* Framing (frame.c)                                                          */
 /* ------------------------------------------------------------------------ */
@@ -152,18 +154,15 @@ typedef struct stats_server {
     uint64_t idle_closed;        /* closed by --idle-timeout */
     uint64_t wakeup_yields;      /* frames-per-wakeup bound reached */
     uint64_t batch_too_large;
+    /* The HTTP listener (daemon/http.c; all 0 without --http-listen). */
+    uint64_t http_connections;   /* accepted */
+    uint64_t http_refused;       /* closed at accept: HTTP_MAX_CONNS open */
+    uint64_t http_requests;      /* complete request heads routed */
+    uint64_t http_bad_requests;  /* heads refused by the parser (4xx/5xx before routing) */
+    uint64_t http_timeouts;      /* head not received, or answer not read, within --http-timeout */
+    uint64_t http_responses_2xx, http_responses_4xx, http_responses_5xx;
+    uint64_t http_bytes_in, http_bytes_out;
 } stats_server;
-
-/* Pool counters of DESIGN.md §3, filled by the host from the pool. */
-typedef struct stats_pool {
-    uint64_t capacity, max_bytes, resident, idle, in_use;
-    uint64_t imports_performed, reused, acquired, import_failures;
-    uint64_t releases, released_to_pool, released_dropped;
-    uint64_t evicted_capacity, evicted_bytes, evicted_stale, drains, drained;
-    uint64_t mapped_bytes, modules_mapped, module_cache_hits;
-    uint64_t import_count, import_total_us, import_max_us;
-    uint64_t importing, imports_abandoned;
-} stats_pool;
 
 /* The decl.get reply cache (replycache.c). */
 typedef struct stats_cache {
@@ -175,6 +174,7 @@ typedef struct stats_cache {
 #define STATS_MAX_METHODS 32
 
 typedef struct stats {
+    const char  *version;        /* envpool_build_info{version=...}; NULL: not rendered (borrowed) */
     stats_server server;
     stats_limits limits;
     stats_cache  reply_cache;
@@ -191,9 +191,9 @@ int stats_method_index(stats *st, const char *name);
 void stats_record(stats *st, int mi, uint64_t latency_us, int error_code);
 
 /* JSON: {"server":{...}, "limits":{...}, "methods":{...}, "pool":{...}} (pool if non-NULL). New. */
-json_t *stats_to_json(const stats *st, const stats_pool *pool);
+json_t *stats_to_json(const stats *st, const pool_stats *ps);
 /* Prometheus text exposition (version 0.0.4). Returns 0 and *text (new, mem_free) or -ENOMEM. */
-int stats_to_prometheus(const stats *st, const stats_pool *pool, char **text, size_t *len);
+int stats_to_prometheus(const stats *st, const pool_stats *ps, char **text, size_t *len);
 
 /* ------------------------------------------------------------------------ */
 /* JSON-RPC (rpc.c)                                                           */
@@ -265,7 +265,7 @@ typedef struct rpc_server_info {
     const char *const *formats;     /* NULL-terminated: region formats read */
     int64_t      pid;
     /* Fills the pool counters; NULL or a negative return: pool.stats has no "pool". */
-    int        (*pool_stats)(void *ctx, stats_pool *out);
+    int        (*pool_stats)(void *ctx, pool_stats *out);
     void        *pool_ctx;
 } rpc_server_info;
 
@@ -395,6 +395,6 @@ void env_methods_tick(env_methods *em);
 /* Calls waiting for an import. */
 size_t env_methods_waiting(const env_methods *em);
 /* rpc_server_info.pool_stats adapter: ctx is the struct pool. */
-int env_pool_stats(void *ctx, stats_pool *out);
+int env_pool_stats(void *ctx, pool_stats *out);
 
 #endif

@@ -81,7 +81,7 @@ static json_t *method_json(const stats_method *m)
                      "buckets", buckets);
 }
 
-json_t *stats_to_json(const stats *st, const stats_pool *pool)
+json_t *stats_to_json(const stats *st, const pool_stats *ps)
 {
     const stats_server *s = &st->server;
     const stats_limits *l = &st->limits;
@@ -96,6 +96,13 @@ json_t *stats_to_json(const stats *st, const stats_pool *pool)
         "frames_in", (json_int_t)s->frames_in,
         "parse_errors", (json_int_t)s->parse_errors,
         "invalid_requests", (json_int_t)s->invalid_requests));
+    json_object_set_new(root, "http", json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:I}",
+        "connections", (json_int_t)s->http_connections, "refused", (json_int_t)s->http_refused,
+        "requests", (json_int_t)s->http_requests, "bad_requests", (json_int_t)s->http_bad_requests,
+        "timeouts", (json_int_t)s->http_timeouts, "responses", "2xx", (json_int_t)s->http_responses_2xx,
+        "4xx", (json_int_t)s->http_responses_4xx, "5xx", (json_int_t)s->http_responses_5xx,
+        "bytes_in", (json_int_t)s->http_bytes_in, "bytes_out", (json_int_t)s->http_bytes_out));
     json_t *lim = json_object();
 #define LIMIT(name, value, counter)                                                  \
     json_object_set_new(lim, name, json_pack("{s:I,s:I}", "limit", (json_int_t)(value), \
@@ -122,20 +129,15 @@ json_t *stats_to_json(const stats *st, const stats_pool *pool)
         "{s:I,s:I,s:I,s:I,s:I,s:I}", "max_bytes", (json_int_t)rc->max_bytes, "bytes", (json_int_t)rc->bytes,
         "entries", (json_int_t)rc->entries, "hits", (json_int_t)rc->hits, "misses", (json_int_t)rc->misses,
         "evictions", (json_int_t)rc->evictions));
-    if (pool) {
+    if (ps) {
         json_t *p = json_object();
-#define P(f) json_object_set_new(p, #f, JU(pool->f))
-        P(capacity); P(max_bytes); P(resident); P(idle); P(in_use);
-        P(imports_performed); P(reused); P(acquired); P(import_failures);
-        P(releases); P(released_to_pool); P(released_dropped);
-        P(evicted_capacity); P(evicted_bytes); P(evicted_stale); P(drains); P(drained);
-        P(mapped_bytes); P(modules_mapped); P(module_cache_hits);
-        P(importing); P(imports_abandoned);
-#undef P
+#define POOL_JSON_(name, type, help) json_object_set_new(p, #name, JU(ps->name));
+        POOL_STATS_COUNTERS(POOL_JSON_)
+#undef POOL_JSON_
         json_object_set_new(p, "import_time", json_pack(
-            "{s:I,s:f,s:f}", "count", (json_int_t)pool->import_count,
-            "total_ms", (double)pool->import_total_us / 1000.0,
-            "max_ms", (double)pool->import_max_us / 1000.0));
+            "{s:I,s:f,s:f}", "count", (json_int_t)ps->import_count,
+            "total_ms", (double)(ps->import_ns_total / 1000) / 1000.0,
+            "max_ms", (double)(ps->import_ns_max / 1000) / 1000.0));
         json_object_set_new(root, "pool", p);
     }
     return root;
@@ -187,6 +189,14 @@ static void metric(sbuf *b, const char *name, const char *type, const char *help
               name, help, name, type, name, v);
 }
 
+/* A pool counter of POOL_STATS_COUNTERS: envpool_pool_<name>, with _total for counters. */
+static void pool_metric(sbuf *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+    const char *suffix = strcmp(type, "counter") == 0 ? "_total" : "";
+    sb_printf(b, "# HELP envpool_pool_%s%s %s\n# TYPE envpool_pool_%s%s %s\nenvpool_pool_%s%s %" PRIu64 "\n",
+              name, suffix, help, name, suffix, type, name, suffix, v);
+}
+
 static void seconds(sbuf *b, uint64_t us)
 {
     sb_printf(b, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
@@ -223,10 +233,23 @@ static void method_series(sbuf *b, const char *label, const stats_method *m, int
     }
 }
 
-int stats_to_prometheus(const stats *st, const stats_pool *pool, char **text, size_t *len)
+int stats_to_prometheus(const stats *st, const pool_stats *ps, char **text, size_t *len)
 {
     sbuf b = {0};
     const stats_server *s = &st->server;
+    if (st->version) {
+        sb_printf(&b, "# HELP envpool_build_info The running envpoold's version (value always 1).\n"
+                      "# TYPE envpool_build_info gauge\nenvpool_build_info{version=\"");
+        for (const char *v = st->version; *v; v++) { /* label value escapes of the exposition format */
+            if (*v == '\\' || *v == '"')
+                sb_printf(&b, "\\%c", *v);
+            else if (*v == '\n')
+                sb_printf(&b, "\\n");
+            else
+                sb_printf(&b, "%c", *v);
+        }
+        sb_printf(&b, "\"} 1\n");
+    }
     metric(&b, "connections_accepted_total", "counter", "Connections accepted.", s->connections_accepted);
     metric(&b, "connections_active", "gauge", "Connections open now.", s->connections_active);
     metric(&b, "connections_closed_total", "counter", "Connections closed.", s->connections_closed);
@@ -235,6 +258,22 @@ int stats_to_prometheus(const stats *st, const stats_pool *pool, char **text, si
     metric(&b, "frames_received_total", "counter", "Frames (JSON texts) received.", s->frames_in);
     metric(&b, "parse_errors_total", "counter", "Frames that were not JSON (-32700).", s->parse_errors);
     metric(&b, "invalid_requests_total", "counter", "Invalid JSON-RPC requests (-32600).", s->invalid_requests);
+    metric(&b, "http_connections_total", "counter", "HTTP connections accepted (--http-listen).",
+           s->http_connections);
+    metric(&b, "http_refused_total", "counter", "HTTP connections closed at accept (too many open).",
+           s->http_refused);
+    metric(&b, "http_requests_total", "counter", "HTTP request heads routed.", s->http_requests);
+    metric(&b, "http_bad_requests_total", "counter", "HTTP request heads refused by the parser.",
+           s->http_bad_requests);
+    metric(&b, "http_timeouts_total", "counter", "HTTP exchanges cut by --http-timeout.", s->http_timeouts);
+    sb_printf(&b, "# HELP envpool_http_responses_total HTTP answers sent, by status class.\n"
+                  "# TYPE envpool_http_responses_total counter\n"
+                  "envpool_http_responses_total{code=\"2xx\"} %" PRIu64 "\n"
+                  "envpool_http_responses_total{code=\"4xx\"} %" PRIu64 "\n"
+                  "envpool_http_responses_total{code=\"5xx\"} %" PRIu64 "\n",
+              s->http_responses_2xx, s->http_responses_4xx, s->http_responses_5xx);
+    metric(&b, "http_bytes_received_total", "counter", "Bytes read from HTTP clients.", s->http_bytes_in);
+    metric(&b, "http_bytes_sent_total", "counter", "Bytes written to HTTP clients.", s->http_bytes_out);
     const stats_cache *rc = &st->reply_cache;
     metric(&b, "reply_cache_max_bytes", "gauge", "decl.get reply cache budget (--reply-cache).", rc->max_bytes);
     metric(&b, "reply_cache_bytes", "gauge", "Bytes held by the decl.get reply cache.", rc->bytes);
@@ -279,45 +318,17 @@ int stats_to_prometheus(const stats *st, const stats_pool *pool, char **text, si
         method_series(&b, "(unknown)", &st->unknown, w);
     }
 
-    if (pool) {
-        metric(&b, "pool_capacity", "gauge", "Idle environments kept at most (--capacity).", pool->capacity);
-        metric(&b, "pool_max_bytes", "gauge", "Mapped bytes kept at most (--max-bytes; 0 = no bound).",
-               pool->max_bytes);
-        metric(&b, "pool_resident", "gauge", "Environments resident (idle + in use).", pool->resident);
-        metric(&b, "pool_idle", "gauge", "Environments idle in the LRU.", pool->idle);
-        metric(&b, "pool_in_use", "gauge", "Environments held by at least one user.", pool->in_use);
-        metric(&b, "pool_imports_performed_total", "counter", "Imports run.", pool->imports_performed);
-        metric(&b, "pool_reused_total", "counter", "Acquires served by a resident environment.", pool->reused);
-        metric(&b, "pool_acquired_total", "counter", "Acquires (imports_performed + reused).", pool->acquired);
-        metric(&b, "pool_import_failures_total", "counter", "Imports that failed.", pool->import_failures);
-        metric(&b, "pool_releases_total", "counter", "Releases (released_to_pool + released_dropped).",
-               pool->releases);
-        metric(&b, "pool_released_to_pool_total", "counter", "Releases that left an idle environment.",
-               pool->released_to_pool);
-        metric(&b, "pool_released_dropped_total", "counter", "Releases that dropped the environment.",
-               pool->released_dropped);
-        metric(&b, "pool_evicted_capacity_total", "counter", "Idle environments evicted by --capacity.",
-               pool->evicted_capacity);
-        metric(&b, "pool_evicted_bytes_total", "counter", "Idle environments evicted by --max-bytes.",
-               pool->evicted_bytes);
-        metric(&b, "pool_evicted_stale_total", "counter", "Environments dropped because a file changed.",
-               pool->evicted_stale);
-        metric(&b, "pool_drains_total", "counter", "Drain operations.", pool->drains);
-        metric(&b, "pool_drained_total", "counter", "Idle environments dropped by drains.", pool->drained);
-        metric(&b, "pool_mapped_bytes", "gauge", "Bytes of module files mapped.", pool->mapped_bytes);
-        metric(&b, "pool_modules_mapped", "gauge", "Module files mapped.", pool->modules_mapped);
-        metric(&b, "pool_module_cache_hits_total", "counter", "Module mappings shared instead of mapped again.",
-               pool->module_cache_hits);
-        metric(&b, "pool_importing", "gauge", "Imports running now.", pool->importing);
-        metric(&b, "pool_imports_abandoned_total", "counter", "Imports whose every waiter cancelled.",
-               pool->imports_abandoned);
-        metric(&b, "pool_imports_timed_total", "counter", "Imports timed.", pool->import_count);
+    if (ps) {
+#define POOL_PROM_(name, type, help) pool_metric(&b, #name, #type, help, ps->name);
+        POOL_STATS_COUNTERS(POOL_PROM_)
+#undef POOL_PROM_
+        metric(&b, "pool_imports_timed_total", "counter", "Imports timed.", ps->import_count);
         sb_printf(&b, "# HELP envpool_pool_import_seconds_total Time spent importing.\n"
                       "# TYPE envpool_pool_import_seconds_total counter\nenvpool_pool_import_seconds_total ");
-        seconds(&b, pool->import_total_us);
+        seconds(&b, ps->import_ns_total / 1000);
         sb_printf(&b, "\n# HELP envpool_pool_import_seconds_max Longest import.\n"
                       "# TYPE envpool_pool_import_seconds_max gauge\nenvpool_pool_import_seconds_max ");
-        seconds(&b, pool->import_max_us);
+        seconds(&b, ps->import_ns_max / 1000);
         sb_printf(&b, "\n");
     }
     if (b.failed) {

@@ -91,6 +91,19 @@ grep -q '"protocol_version": "1"' "$TMP/out" || fail "envpool call output"
 grep -q "unknown method 'no.such' (error -32601)" "$TMP/err" || fail "envpool call error message"
 "$E" stats --socket "$SOCK" >"$TMP/out" || fail "envpool stats"
 grep -q '^server: ' "$TMP/out" || fail "envpool stats output"
+# The POOL rows come from the same counter list as pool.stats' "pool" object: one row per key.
+"$E" call pool.stats --socket "$SOCK" >"$TMP/json" || fail "envpool call pool.stats"
+py - "$TMP/json" "$TMP/out" <<'PY' || fail "envpool stats: POOL rows differ from pool.stats keys"
+import json, sys
+pool = json.load(open(sys.argv[1]))["pool"]
+lines = open(sys.argv[2]).read().split("\n")
+section = lines[lines.index(next(l for l in lines if l.startswith("POOL "))) + 1:]
+section = section[:next(i for i, l in enumerate(section) if l.startswith("METHOD "))]
+rows = {l.split()[0]: l.split()[1] for l in section}
+assert list(rows) == list(pool), (list(rows), list(pool))
+for k, v in pool.items():
+    assert rows[k] == str(v["count"] if k == "import_time" else v), (k, rows[k], v)
+PY
 "$E" stats --prometheus --socket "$SOCK" >"$TMP/out" || fail "envpool stats --prometheus"
 grep -q '^# TYPE envpool_request_duration_seconds histogram$' "$TMP/out" || fail "prometheus output"
 "$E" stats --socket "$TMP/absent.sock" 2>/dev/null; st=$?

@@ -76,7 +76,7 @@ static int failing_method(rpc_call *c, json_t *params, void *udata)
     return -EIO;
 }
 
-static int fake_pool(void *ctx, stats_pool *out)
+static int fake_pool(void *ctx, pool_stats *out)
 {
     (void)ctx;
     out->capacity = 8;

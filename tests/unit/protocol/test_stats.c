@@ -3,6 +3,7 @@
  * Prometheus rendering.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,7 +58,7 @@ static void test_buckets(void **state)
 /* Every sample line's family has HELP and TYPE lines before it; histogram buckets are cumulative. */
 static void check_exposition(const char *text)
 {
-    char typed[64][96];
+    char typed[128][96];
     int ntyped = 0;
     double prev_bucket = -1;
     const char *p = text;
@@ -73,7 +74,7 @@ static void check_exposition(const char *text)
         if (!strncmp(line, "# HELP ", 7))
             continue;
         if (!strncmp(line, "# TYPE ", 7)) {
-            assert_true(ntyped < 64);
+            assert_true(ntyped < 128);
             sscanf(line + 7, "%95s", typed[ntyped++]);
             prev_bucket = -1;
             continue;
@@ -107,10 +108,10 @@ static void test_prometheus(void **state)
     stats_record(&st, a, 3000, 0);
     st.server.connections_accepted = 5;
     st.limits.max_frame = 1048576;
-    stats_pool pool = {.capacity = 4, .imports_performed = 2, .import_total_us = 1500000};
+    pool_stats ps = {.capacity = 4, .imports_performed = 2, .import_ns_total = 1500000999};
     char *text;
     size_t len;
-    assert_int_equal(stats_to_prometheus(&st, &pool, &text, &len), 0);
+    assert_int_equal(stats_to_prometheus(&st, &ps, &text, &len), 0);
     assert_int_equal(strlen(text), len);
     check_exposition(text);
     assert_non_null(strstr(text, "envpool_connections_accepted_total 5\n"));
@@ -139,8 +140,8 @@ static void test_json(void **state)
     stats_record(&st, a, 120, 0);
     st.server.frames_too_large = 2;
     st.limits.max_frame = 100;
-    stats_pool pool = {.capacity = 4, .acquired = 3, .reused = 1, .imports_performed = 2};
-    json_t *j = stats_to_json(&st, &pool);
+    pool_stats ps = {.capacity = 4, .acquired = 3, .reused = 1, .imports_performed = 2};
+    json_t *j = stats_to_json(&st, &ps);
     assert_non_null(j);
     json_t *mf = json_object_get(json_object_get(j, "limits"), "max_frame");
     assert_int_equal(json_integer_value(json_object_get(mf, "limit")), 100);
@@ -161,11 +162,48 @@ static void test_json(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* Every counter of POOL_STATS_COUNTERS reaches both renderings under its name, with its own value. */
+static void test_pool_counters_every_view(void **state)
+{
+    (void)state;
+    rpc_global_init();
+    stats st;
+    stats_init(&st);
+    pool_stats ps = {0};
+    uint64_t v = 1000;
+    size_t n = 0;
+#define SET_(name, type, help) ps.name = v++, n++;
+    POOL_STATS_COUNTERS(SET_)
+#undef SET_
+    json_t *j = stats_to_json(&st, &ps);
+    json_t *p = json_object_get(j, "pool");
+    assert_int_equal(json_object_size(p), n + 1); /* + import_time */
+    char *text;
+    size_t len;
+    assert_int_equal(stats_to_prometheus(&st, &ps, &text, &len), 0);
+    check_exposition(text);
+    char line[160];
+#define CHECK_(name, type, help)                                                                   \
+    assert_int_equal(json_integer_value(json_object_get(p, #name)), ps.name);                      \
+    snprintf(line, sizeof line, "\nenvpool_pool_%s%s %" PRIu64 "\n", #name,                         \
+             strcmp(#type, "counter") ? "" : "_total", ps.name);                                   \
+    assert_non_null(strstr(text, line));                                                           \
+    snprintf(line, sizeof line, "\n# TYPE envpool_pool_%s%s %s\n", #name,                          \
+             strcmp(#type, "counter") ? "" : "_total", #type);                                     \
+    assert_non_null(strstr(text, line));
+    POOL_STATS_COUNTERS(CHECK_)
+#undef CHECK_
+    mem_free(text);
+    json_decref(j);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_method_table), cmocka_unit_test(test_buckets),
         cmocka_unit_test(test_prometheus), cmocka_unit_test(test_json),
+        cmocka_unit_test(test_pool_counters_every_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
