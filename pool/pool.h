@@ -434,7 +434,7 @@ POOL_WUR int pool_scan_files(pool *p, size_t *changed);
     X(stale_marks_scan, counter, "Modules marked stale by the periodic stat scan.")               \
     X(stale_marks_fault, counter, "Modules marked stale by a fault reading their mapping.")       \
     X(watches, gauge, "Module directories watched with inotify.")                                 \
-    X(watch_fallbacks, counter, "Module directories that could not be watched (left to the scan).") \
+    X(watch_fallbacks, counter, "Times a module directory could not be watched (left to the scan).") \
     X(watch_events, counter, "File watch events read.")                                           \
     X(watch_overflows, counter, "File watch queue overflows (every watched module marked stale).")
 

@@ -165,7 +165,8 @@ size_t pool__watch_drain(pool_watch *w);
 
 typedef struct pool_watch_stats {
     uint64_t watches;     /* directories watched now */
-    uint64_t fallbacks;   /* directories that could not be watched (ever) */
+    uint64_t fallbacks;   /* fallback directory records made: a directory that could not be
+                             watched, counted again when needed again after its last module went */
     uint64_t events;      /* inotify events read for directories watched (and overflows) */
     uint64_t overflows;   /* queue overflows (every watched module marked) */
     uint64_t dirs;        /* directory records alive (watched, fallback, ended) */
