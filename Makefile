@@ -1,7 +1,8 @@
 # envpool — hand-written Makefile (redis-style).
 #
 #   make                 build build/envpool and build/envpoold
-#   make check           build and run every test (unit, sample files, integration)
+#   make check           build and run every test (unit, sample files, integration);
+#                        T=NAME runs one, V=1 shows passing tests' output
 #   make SANITIZE=address,undefined check     the same under sanitizers (build-san/)
 #   make valgrind        unit tests and dump over the samples under valgrind
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
@@ -126,13 +127,17 @@ examples: $(if $(and $(EXAMPLE_SRC),$(CLI_SRC)),$(BUILD)/examples/.stamp)
 $(BUILD)/examples/.stamp: $(EXAMPLE_SRC) $(BUILD)/envpool
 	$(call say,PACK,examples)$(BUILD)/envpool pack $(EXAMPLE_SRC) -o $(BUILD)/examples && touch $@
 
+# tests/run-tests.sh: each test in its own process under a time limit; a test
+# needing ../shared/lean-samples skips when they are absent (counted at the
+# end); ENVPOOL_REQUIRE_SAMPLES=1 makes such a skip a failure. T=NAME runs
+# one unit binary, one test (name or binary:name) or one script; V=1 shows
+# the output of passing tests too.
+RUN_TESTS = tests/run-tests.sh $(if $(T),--only '$(T)')
 check: all $(UNIT_BINS)
-	$(Q)ENVPOOL_CHECK_LEAKS=1 tests/run-unit.sh $(UNIT_BINS)
-	$(Q)tests/run-integration.sh $(INTEG_SCRIPTS)
+	$(Q)$(RUN_TESTS) $(UNIT_BINS) $(INTEG_SCRIPTS)
 
 valgrind: all $(UNIT_BINS)
-	$(Q)VALGRIND=1 ENVPOOL_CHECK_LEAKS=1 ENVPOOL_DAMAGE_ROUNDS=2000 tests/run-unit.sh $(UNIT_BINS)
-	$(Q)VALGRIND=1 tests/run-integration.sh $(INTEG_SCRIPTS)
+	$(Q)VALGRIND=1 ENVPOOL_DAMAGE_ROUNDS=2000 $(RUN_TESTS) $(UNIT_BINS) $(INTEG_SCRIPTS)
 
 # libFuzzer targets: tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
 FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)

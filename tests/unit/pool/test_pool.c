@@ -24,6 +24,7 @@
 #include "pool/pool.h"
 #include "tests/support/pooltest.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static pool_stats stats(const pool *p)
@@ -1148,22 +1149,16 @@ static void test_model(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_pool");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hit_and_miss),
-        cmocka_unit_test(test_lru_order_and_capacity),
-        cmocka_unit_test(test_byte_budget),
-        cmocka_unit_test(test_drain),
-        cmocka_unit_test(test_reaper),
-        cmocka_unit_test(test_stale_replacement),
-        cmocka_unit_test(test_failed_import_not_cached),
-        cmocka_unit_test(test_waiters),
-        cmocka_unit_test(test_cancel_all_and_restart),
-        cmocka_unit_test(test_sync_acquire_during_async),
-        cmocka_unit_test(test_worker_threads),
-        cmocka_unit_test(test_model),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_pool",
+          cmocka_unit_test(test_hit_and_miss),
+          cmocka_unit_test(test_lru_order_and_capacity),
+          cmocka_unit_test(test_byte_budget),
+          cmocka_unit_test(test_drain),
+          cmocka_unit_test(test_reaper),
+          cmocka_unit_test(test_stale_replacement),
+          cmocka_unit_test(test_failed_import_not_cached),
+          cmocka_unit_test(test_waiters),
+          cmocka_unit_test(test_cancel_all_and_restart),
+          cmocka_unit_test(test_sync_acquire_during_async),
+          cmocka_unit_test(test_worker_threads),
+          cmocka_unit_test(test_model))

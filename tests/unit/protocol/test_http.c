@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "protocol/http.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static int parse(const char *s, http_request *req)
@@ -213,12 +214,11 @@ static void test_format_head(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_simple_get), cmocka_unit_test(test_forms), cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_limits),     cmocka_unit_test(test_prefixes), cmocka_unit_test(test_query),
-        cmocka_unit_test(test_format_head),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_http",
+          cmocka_unit_test(test_simple_get),
+          cmocka_unit_test(test_forms),
+          cmocka_unit_test(test_refusals),
+          cmocka_unit_test(test_limits),
+          cmocka_unit_test(test_prefixes),
+          cmocka_unit_test(test_query),
+          cmocka_unit_test(test_format_head))
