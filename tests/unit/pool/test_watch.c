@@ -24,6 +24,7 @@
 #include "pool/pool_internal.h"
 #include "region/guard.h"
 #include "tests/support/pooltest.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static char *path_of(const char *dir, const char *rel)
@@ -554,21 +555,15 @@ static void test_pool_fault_marks(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_watch");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dir_refcounts),
-        cmocka_unit_test(test_enospc_fallback),
-        cmocka_unit_test(test_max_watches),
-        cmocka_unit_test(test_events_mark_named_modules),
-        cmocka_unit_test(test_event_before_attach),
-        cmocka_unit_test(test_fallback_dir_left_to_scan),
-        cmocka_unit_test(test_dir_removed_and_recreated),
-        cmocka_unit_test(test_pool_no_hit_after_change),
-        cmocka_unit_test(test_pool_stale_in_use),
-        cmocka_unit_test(test_pool_late_waiter_restarts),
-        cmocka_unit_test(test_pool_fault_marks),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_watch",
+          cmocka_unit_test(test_dir_refcounts),
+          cmocka_unit_test(test_enospc_fallback),
+          cmocka_unit_test(test_max_watches),
+          cmocka_unit_test(test_events_mark_named_modules),
+          cmocka_unit_test(test_event_before_attach),
+          cmocka_unit_test(test_fallback_dir_left_to_scan),
+          cmocka_unit_test(test_dir_removed_and_recreated),
+          cmocka_unit_test(test_pool_no_hit_after_change),
+          cmocka_unit_test(test_pool_stale_in_use),
+          cmocka_unit_test(test_pool_late_waiter_restarts),
+          cmocka_unit_test(test_pool_fault_marks))
