@@ -419,17 +419,6 @@ static int probe_mapping(void *arg)
     return 0;
 }
 
-/* The first module of e whose file shrank under its mapping (SIZE_MAX: none). */
-static size_t find_shrunk_module(const pool_env *e)
-{
-    for (size_t i = 0; i < pool_env_module_count(e); i++) {
-        const uint8_t *last = region_last_byte(pool_env_ln_module(e, i)->r);
-        if (region_guard_run(probe_mapping, (void *)last) != 0)
-            return i;
-    }
-    return SIZE_MAX;
-}
-
 /*
  * decl.get: from the reply cache when this environment answered the same
  * name before (without a value); otherwise looked up, decoded and printed
@@ -462,10 +451,13 @@ static void op_get(env_methods *em, op_ctx *o)
                         "param 'name': not a well-formed declaration name");
     } else if (rc < 0) {
         json_decref(j.out);
-        /* A fault under the guard fills no region_error: name the module it hit. */
+        /* A fault under the guard fills no region_error: name the module it hit,
+           and mark it stale so that the next acquire imports afresh. */
         pool_module_info mi = {0};
         if (rc == REGION_ESTALE && j.module == SIZE_MAX)
-            j.module = find_shrunk_module(o->env);
+            j.module = pool_env_find_shrunk(o->env);
+        else if (rc == REGION_ESTALE)
+            pool_env_mark_fault(o->env, j.module);
         if (j.module != SIZE_MAX)
             pool_env_module(o->env, j.module, &mi);
         if (rc == REGION_ESTALE && !j.re.path[0] && mi.path) {
@@ -572,6 +564,8 @@ static void search_done(void *arg)
 {
     search_job *j = arg;
     j->em->searches--;
+    if (j->rc == REGION_ESTALE) /* a file shrank under the first search's build */
+        (void)pool_env_find_shrunk(j->env);
     if (j->call)
         search_reply(j);
     mem_free(j->items);
@@ -706,12 +700,31 @@ static void ticket_work(void *arg)
     pool_ticket_run(j->t);
 }
 
+static void queue_ticket(env_methods *em, pool_ticket *t);
+
 static void ticket_done(void *arg)
 {
     ticket_job *j = arg;
-    j->em->tickets--;
-    pool_ticket_finish(j->em->host.pool, j->t);
+    env_methods *em = j->em;
+    em->tickets--;
+    pool_ticket *again = pool_ticket_finish(em->host.pool, j->t);
     mem_free(j);
+    if (again) /* later waiters asked after a file of that build changed */
+        queue_ticket(em, again);
+}
+
+/* Runs a ticket on a worker and finishes it on the loop. */
+static void queue_ticket(env_methods *em, pool_ticket *t)
+{
+    ticket_job *j = mem_alloc(sizeof *j);
+    j->em = em;
+    j->t = t;
+    em->tickets++;
+    if (em->host.queue_work(em->host.ctx, ticket_work, ticket_done, j) < 0) {
+        /* No worker: import here rather than leave the ticket hanging. */
+        ticket_work(j);
+        ticket_done(j);
+    }
 }
 
 /* Acquires imports (already checked) and runs op now or when the import finishes. */
@@ -760,17 +773,8 @@ static int acquire_then(env_methods *em, rpc_call *call, json_t *params, json_t 
     em->waiting = w;
     em->nwaiting++;
     rpc_call_set_cancel(call, on_cancel, w);
-    if (rc == POOL_STARTED) {
-        ticket_job *j = mem_alloc(sizeof *j);
-        j->em = em;
-        j->t = t;
-        em->tickets++;
-        if (em->host.queue_work(em->host.ctx, ticket_work, ticket_done, j) < 0) {
-            /* No worker: import here rather than leave the ticket hanging. */
-            ticket_work(j);
-            ticket_done(j);
-        }
-    }
+    if (rc == POOL_STARTED)
+        queue_ticket(em, t);
     return 0;
 }
 
