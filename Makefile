@@ -6,7 +6,7 @@
 #   make SANITIZE=address,undefined check     the same under sanitizers (build-san/)
 #   make valgrind        unit tests and dump over the samples under valgrind
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
-#   make demo | bench | install | uninstall | clean | deps
+#   make demo | bench | bench-memory | install | uninstall | clean | deps
 #
 # Sources are found by wildcard: a new .c in a library folder joins libenvpool.a,
 # a new tests/unit/<dir>/test_<name>.c becomes its own cmocka binary.
@@ -83,7 +83,7 @@ export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 export ENVPOOL_SANITIZE = $(SANITIZE)
 
-.PHONY: all check unit integration valgrind fuzz demo bench bench-pool install uninstall clean deps examples
+.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-memory install uninstall clean deps examples
 .SUFFIXES:
 # Keep intermediate objects (test .o files) so that rebuilds stay incremental.
 .SECONDARY:
@@ -155,6 +155,10 @@ fuzz: $(FUZZ_BINS)
 	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
 	  extra=; case $$n in region|lazy) extra=$(SAMPLES);; esac; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n $$extra || exit 1; done
+
+# Memory of envpoold with environments open (README "Scaling out"); BENCH_SCALE=mathlib for more.
+bench-memory: all
+	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/memory.py
 
 # The baseline server of `make bench` (bench/): deliberately outside libenvpool.
 $(BUILD)/bench/minimal-server: bench/minimal_server.c

@@ -56,6 +56,7 @@ typedef struct daemon_config {
     uint64_t capacity;           /* --capacity: idle environments kept */
     uint64_t max_bytes;          /* --max-bytes: mapped bytes bound, 0 none */
     uint64_t reply_cache;        /* --reply-cache: decl.get reply cache bytes, 0 none */
+    uint64_t max_watches;        /* --max-watches: directories watched, 0 no watching */
     unsigned threads;            /* --threads: worker threads */
     uint64_t max_connections;    /* --max-connections */
     uint64_t max_frame;          /* --max-frame (bytes) */
@@ -128,7 +129,8 @@ void server_conn_gone(server *srv);
 
 /* Creates the pool from cfg (roots must exist). 0 or negative (logged). *out new: envs_free. */
 int envs_new(const daemon_config *cfg, envs **out);
-/* Registers the environment methods on srv->rpc and starts the tick and scan timers. */
+/* Registers the environment methods on srv->rpc, starts the tick and scan timers and
+   polls the pool's watch descriptor. */
 int envs_attach(envs *e, server *srv);
 /* The search roots as real paths, NULL-terminated (borrowed). */
 const char *const *envs_roots(const envs *e);

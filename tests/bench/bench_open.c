@@ -97,7 +97,8 @@ static pool *make_pool(const char *dir, enum pool_validation v)
         fprintf(stderr, "bench_open: %s\n", pool_error_format(&err, buf, sizeof buf));
         exit(1);
     }
-    pool_config cfg = {roots, 1, 0, 0, POOL_STALE_SCAN, v};
+    pool_config cfg = {.roots = roots, .capacity = 1, .stale_check = POOL_STALE_SCAN,
+                       .validation = v};
     pool *p;
     if (pool_new(&cfg, &p, &err) != 0) {
         fprintf(stderr, "bench_open: %s\n", pool_error_format(&err, buf, sizeof buf));

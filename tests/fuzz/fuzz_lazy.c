@@ -104,7 +104,8 @@ static void pool_pass(void)
     const char *dirs[] = {dir};
     if (pool_roots_new(dirs, 1, &roots, &perr) != 0)
         abort();
-    pool_config cfg = {roots, 0, 0, 0, POOL_STALE_STAT, POOL_VALIDATE_LAZY};
+    pool_config cfg = {.roots = roots, .stale_check = POOL_STALE_STAT,
+                       .validation = POOL_VALIDATE_LAZY};
     pool *p = NULL;
     if (pool_new(&cfg, &p, &perr) != 0)
         abort();
