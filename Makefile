@@ -7,6 +7,7 @@
 #   make valgrind        unit tests and dump over the samples under valgrind
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
 #   make demo | bench | bench-memory | install | uninstall | clean | deps
+#   make bench-open BENCH_OPEN_DIR=DIR   cold open of DIR's Gen, lazy vs eager, RSS
 #
 # Sources are found by wildcard: a new .c in a library folder joins libenvpool.a,
 # a new tests/unit/<dir>/test_<name>.c becomes its own cmocka binary.
@@ -83,7 +84,7 @@ export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 export ENVPOOL_SANITIZE = $(SANITIZE)
 
-.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-memory install uninstall clean deps examples
+.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-open bench-memory install uninstall clean deps examples
 .SUFFIXES:
 # Keep intermediate objects (test .o files) so that rebuilds stay incremental.
 .SECONDARY:
@@ -120,6 +121,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(CMOCKA_LIBS) $(ALL_LIBS)
 bench-pool: $(BUILD)/bench/bench_pool
 	$(Q)$(BUILD)/bench/bench_pool $(BENCH_POOL_ARGS)
+# Cold open lazy vs eager at real weight: make bench-open BENCH_OPEN_DIR=build/bench-lib/lean
+bench-open: $(BUILD)/bench/bench_open
+	$(Q)$(BUILD)/bench/bench_open --dir $(BENCH_OPEN_DIR) $(BENCH_OPEN_ARGS)
 
 # The example library (examples/*.lean.txt) packed into build/examples/ once pack exists.
 EXAMPLE_SRC = $(wildcard examples/*.txt)
