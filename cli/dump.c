@@ -191,8 +191,343 @@ static int json_const(ln_buf *b, ln_buf *scratch, ln_buf *tbuf, const ln_module 
     return rc ? rc : ln_buf_puts(b, "}");
 }
 
+/* ---- extension entries (docs/extension-entries.md) ---- */
+
+/*
+ * A bad entry of a known extension costs only that entry: its error goes to
+ * stderr (path, offset, reason, which entry), the rest is still printed, and
+ * the exit status becomes 1.
+ */
+static void entry_error(const char *path, const ln_module *m, const ln_ext *x, uint64_t j,
+                        const region_error *err, size_t *bad)
+{
+    char ext[256], msg[1024];
+    if (ln_name_to_cstr(m, x->name, ext, sizeof ext, NULL, NULL) < 0)
+        snprintf(ext, sizeof ext, "?");
+    region_error e = *err;
+    if (!e.path[0])
+        snprintf(e.path, sizeof e.path, "%s", path);
+    fprintf(stderr, "envpool dump: %s (extension %s, entry %llu)\n",
+            region_error_format(&e, msg, sizeof msg), ext, (unsigned long long)j);
+    (*bad)++;
+}
+
+static int json_pos(ln_buf *b, const ln_pos *p)
+{
+    return ln_buf_printf(b, "{\"line\":%llu,\"column\":%llu,\"column_utf16\":%llu}",
+                         (unsigned long long)p->line, (unsigned long long)p->column,
+                         (unsigned long long)p->column_utf16);
+}
+
+static int json_range(ln_buf *b, const ln_range *r, const ln_range *sel)
+{
+    int rc;
+    if ((rc = ln_buf_puts(b, "{\"start\":")) || (rc = json_pos(b, &r->start)) ||
+        (rc = ln_buf_puts(b, ",\"end\":")) || (rc = json_pos(b, &r->end)))
+        return rc;
+    if (sel && ((rc = ln_buf_puts(b, ",\"selection\":{\"start\":")) || (rc = json_pos(b, &sel->start)) ||
+                (rc = ln_buf_puts(b, ",\"end\":")) || (rc = json_pos(b, &sel->end)) ||
+                (rc = ln_buf_puts(b, "}"))))
+        return rc;
+    return ln_buf_puts(b, "}");
+}
+
+/* ,"key":NAME or ,"key":null */
+static int json_opt_name(ln_buf *b, ln_buf *scratch, const ln_module *m, const char *key, lx_word name,
+                         region_error *err)
+{
+    int rc = ln_buf_printf(b, ",\"%s\":", key);
+    if (rc)
+        return rc;
+    return name ? json_name(b, scratch, m, name, err) : ln_buf_puts(b, "null");
+}
+
+static int json_opt_string(ln_buf *b, const ln_module *m, const char *key, lx_word s, region_error *err)
+{
+    int rc = ln_buf_printf(b, ",\"%s\":", key);
+    if (rc || !s)
+        return rc ? rc : ln_buf_puts(b, "null");
+    const char *d;
+    size_t n;
+    return (rc = ln_string(m, s, &d, &n, err)) ? rc : json_str(b, d, n);
+}
+
+/* One decoded entry as a JSON object: "decl" first (module docs have none), then per kind. */
+static int json_entry(ln_buf *b, ln_buf *scratch, const ln_module *m, const ln_ext_entry *e,
+                      region_error *err)
+{
+    int rc;
+    if (e->kind == LN_EXT_MODULE_DOC) {
+        const char *d;
+        size_t n;
+        if ((rc = ln_string(m, e->text, &d, &n, err)) || (rc = ln_buf_puts(b, "{\"doc\":")) ||
+            (rc = json_str(b, d, n)) || (rc = ln_buf_puts(b, ",\"range\":")) ||
+            (rc = json_range(b, &e->range, NULL)))
+            return rc;
+        return ln_buf_puts(b, "}");
+    }
+    if ((rc = ln_buf_puts(b, "{\"decl\":")) ||
+        (rc = e->decl ? json_name(b, scratch, m, e->decl, err) : ln_buf_puts(b, "null")))
+        return rc;
+    switch (e->kind) {
+    case LN_EXT_DOC:
+        rc = json_opt_string(b, m, "doc", e->text, err);
+        break;
+    case LN_EXT_INHERIT_DOC:
+        rc = json_opt_name(b, scratch, m, "from", e->name2, err);
+        break;
+    case LN_EXT_RANGE:
+        if (!(rc = ln_buf_puts(b, ",\"range\":")))
+            rc = json_range(b, &e->range, &e->selection);
+        break;
+    case LN_EXT_ALIAS:
+        rc = json_opt_name(b, scratch, m, "target", e->name2, err);
+        break;
+    case LN_EXT_IMPLEMENTED_BY:
+        rc = json_opt_name(b, scratch, m, "impl", e->name2, err);
+        break;
+    case LN_EXT_REDUCIBILITY: {
+        const char *s = ln_reducibility_name(e->value);
+        rc = ln_buf_printf(b, ",\"status\":\"%s\"", s ? s : "?");
+        break;
+    }
+    case LN_EXT_INLINE: {
+        const char *s = ln_inline_name(e->value);
+        rc = ln_buf_printf(b, ",\"inline\":\"%s\"", s ? s : "?");
+        break;
+    }
+    case LN_EXT_EXTERN:
+        rc = json_opt_string(b, m, "symbol", e->text, err);
+        break;
+    case LN_EXT_INSTANCE:
+        rc = ln_buf_printf(b, ",\"priority\":%llu", (unsigned long long)e->priority);
+        break;
+    case LN_EXT_SIMP:
+        rc = ln_buf_printf(b, ",\"priority\":%llu,\"post\":%s,\"inverse\":%s",
+                           (unsigned long long)e->priority, e->post ? "true" : "false",
+                           e->inverse ? "true" : "false");
+        break;
+    case LN_EXT_DEPRECATED:
+        if (!(rc = json_opt_name(b, scratch, m, "new_name", e->name2, err)) &&
+            !(rc = json_opt_string(b, m, "text", e->text, err)))
+            rc = json_opt_string(b, m, "since", e->text2, err);
+        break;
+    case LN_EXT_STRUCTURE:
+        if ((rc = ln_buf_puts(b, ",\"fields\":[")))
+            break;
+        for (uint64_t i = 0; i < e->nfields && !rc; i++) {
+            ln_struct_field f;
+            if ((rc = ln_ext_struct_field(m, e, i, &f, err)) || (i && (rc = ln_buf_puts(b, ","))) ||
+                (rc = ln_buf_puts(b, "{\"name\":")) || (rc = json_name(b, scratch, m, f.name, err)) ||
+                (rc = json_opt_name(b, scratch, m, "proj", f.proj, err)) ||
+                (rc = json_opt_name(b, scratch, m, "subobject", f.subobject, err)))
+                break;
+            rc = ln_buf_puts(b, "}");
+        }
+        if (rc || (rc = ln_buf_puts(b, "],\"parents\":[")))
+            break;
+        {
+            lx_word p[64];
+            size_t n = 0;
+            if ((rc = ln_ext_struct_parents(m, e, p, 64, &n, err)))
+                break;
+            for (size_t k = 0; k < n && !rc; k++)
+                if (!k || !(rc = ln_buf_puts(b, ",")))
+                    rc = json_name(b, scratch, m, p[k], err);
+        }
+        if (!rc)
+            rc = ln_buf_puts(b, "]");
+        break;
+    default:
+        break;
+    }
+    if (!rc && e->scoped)
+        rc = json_opt_name(b, scratch, m, "scope", e->scope, err);
+    return rc ? rc : ln_buf_puts(b, "}");
+}
+
+static int json_extensions(ln_buf *b, ln_buf *scratch, const char *path, const ln_module *m,
+                           size_t *bad, region_error *err)
+{
+    int rc = ln_buf_puts(b, ",\"extensions\":[");
+    for (uint64_t i = 0; i < m->nentries && !rc; i++) {
+        ln_ext x;
+        if ((rc = ln_ext_get(m, i, &x, err)))
+            return rc; /* the entries array itself is broken: the file is */
+        if ((i && (rc = ln_buf_puts(b, ","))) || (rc = ln_buf_puts(b, "{\"name\":")) ||
+            (rc = x.name ? json_name(b, scratch, m, x.name, err) : ln_buf_puts(b, "null")))
+            return rc;
+        if (x.kind == LN_EXT_OTHER) {
+            rc = ln_buf_printf(b, ",\"kind\":null,\"count\":%llu}", (unsigned long long)x.n);
+            continue;
+        }
+        if ((rc = ln_buf_printf(b, ",\"kind\":\"%s\",\"count\":%llu,\"entries\":[",
+                                ln_ext_kind_name(x.kind), (unsigned long long)x.n)))
+            return rc;
+        bool first = true;
+        for (uint64_t j = 0; j < x.n && !rc; j++) {
+            ln_ext_entry e;
+            region_error eerr;
+            size_t mark = b->len;
+            if (!first && (rc = ln_buf_puts(b, ",")))
+                break;
+            if ((rc = ln_ext_entry_get(m, &x, j, &e, &eerr)) || (rc = json_entry(b, scratch, m, &e, &eerr))) {
+                if (rc == -ENOMEM || rc == LN_ETOOBIG)
+                    return rc;
+                b->len = mark; /* drop what this entry had written */
+                b->data[mark] = '\0';
+                entry_error(path, m, &x, j, &eerr, bad);
+                rc = 0;
+                continue;
+            }
+            first = false;
+        }
+        if (!rc)
+            rc = ln_buf_puts(b, "]}");
+    }
+    return rc ? rc : ln_buf_puts(b, "]");
+}
+
+/* The first line of s, cut to at most max bytes at a UTF-8 boundary, quoted. */
+static int text_snippet(ln_buf *b, const char *s, size_t n, size_t max)
+{
+    size_t k = 0;
+    while (k < n && s[k] != '\n')
+        k++;
+    bool cut = k < n;
+    if (k > max) {
+        k = max;
+        while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+            k--;
+        cut = true;
+    }
+    int rc = ln_buf_puts(b, "\"");
+    if (!rc)
+        rc = ln_buf_append(b, s, k);
+    return rc ? rc : ln_buf_puts(b, cut ? "…\"" : "\"");
+}
+
+static int text_range(ln_buf *b, const ln_range *r)
+{
+    return ln_buf_printf(b, "%llu:%llu-%llu:%llu", (unsigned long long)r->start.line,
+                         (unsigned long long)r->start.column, (unsigned long long)r->end.line,
+                         (unsigned long long)r->end.column);
+}
+
+static int text_entry(ln_buf *b, const ln_module *m, const ln_ext_entry *e, region_error *err)
+{
+    int rc = ln_buf_puts(b, "      ");
+    const char *d;
+    size_t n;
+    if (!rc && e->kind != LN_EXT_MODULE_DOC)
+        rc = e->decl ? ln_name_format(m, e->decl, b, err) : ln_buf_puts(b, "(no declaration)");
+    if (rc)
+        return rc;
+    switch (e->kind) {
+    case LN_EXT_DOC:
+        if (!(rc = ln_string(m, e->text, &d, &n, err)) && !(rc = ln_buf_puts(b, ": ")))
+            rc = text_snippet(b, d, n, 72);
+        break;
+    case LN_EXT_MODULE_DOC:
+        if (!(rc = text_range(b, &e->range)) && !(rc = ln_buf_puts(b, ": ")) &&
+            !(rc = ln_string(m, e->text, &d, &n, err)))
+            rc = text_snippet(b, d, n, 72);
+        break;
+    case LN_EXT_RANGE:
+        if (!(rc = ln_buf_puts(b, " ")) && !(rc = text_range(b, &e->range)) &&
+            !(rc = ln_buf_puts(b, ", name ")))
+            rc = text_range(b, &e->selection);
+        break;
+    case LN_EXT_INHERIT_DOC:
+    case LN_EXT_ALIAS:
+    case LN_EXT_IMPLEMENTED_BY:
+        if (!(rc = ln_buf_puts(b, e->kind == LN_EXT_ALIAS ? " → " : e->kind == LN_EXT_INHERIT_DOC
+                                                                    ? " doc from " : " implemented by ")))
+            rc = ln_name_format(m, e->name2, b, err);
+        break;
+    case LN_EXT_REDUCIBILITY:
+    case LN_EXT_INLINE: {
+        const char *s = e->kind == LN_EXT_INLINE ? ln_inline_name(e->value) : ln_reducibility_name(e->value);
+        rc = ln_buf_printf(b, " @[%s]", s ? s : "?");
+        break;
+    }
+    case LN_EXT_EXTERN:
+        if (!(rc = ln_buf_puts(b, " @[extern")) && e->text && !(rc = ln_string(m, e->text, &d, &n, err)) &&
+            !(rc = ln_buf_puts(b, " ")))
+            rc = text_snippet(b, d, n, 72);
+        if (!rc)
+            rc = ln_buf_puts(b, "]");
+        break;
+    case LN_EXT_INSTANCE:
+        rc = ln_buf_printf(b, " priority %llu", (unsigned long long)e->priority);
+        break;
+    case LN_EXT_SIMP:
+        rc = ln_buf_printf(b, " priority %llu%s%s", (unsigned long long)e->priority, e->post ? "" : " ↓",
+                           e->inverse ? " ←" : "");
+        break;
+    case LN_EXT_DEPRECATED:
+        if (e->name2 && !(rc = ln_buf_puts(b, " use ")))
+            rc = ln_name_format(m, e->name2, b, err);
+        if (!rc && e->text2 && !(rc = ln_string(m, e->text2, &d, &n, err)) && !(rc = ln_buf_puts(b, " since ")))
+            rc = ln_buf_append(b, d, n);
+        break;
+    case LN_EXT_STRUCTURE:
+        rc = ln_buf_printf(b, " %llu fields, %llu parents", (unsigned long long)e->nfields,
+                           (unsigned long long)e->nparents);
+        break;
+    default:
+        break;
+    }
+    if (!rc && e->scoped && !(rc = ln_buf_puts(b, " (scoped in ")) && !(rc = ln_name_format(m, e->scope, b, err)))
+        rc = ln_buf_puts(b, ")");
+    return rc ? rc : ln_buf_puts(b, "\n");
+}
+
+static int text_extensions(ln_buf *b, const char *path, const ln_module *m, size_t *bad,
+                           region_error *err)
+{
+    uint64_t nonempty = 0;
+    int rc;
+    for (uint64_t i = 0; i < m->nentries; i++) {
+        ln_ext x;
+        if ((rc = ln_ext_get(m, i, &x, err)))
+            return rc;
+        nonempty += x.n != 0;
+    }
+    if ((rc = ln_buf_printf(b, "  extensions (%llu, %llu with entries):\n", (unsigned long long)m->nentries,
+                            (unsigned long long)nonempty)))
+        return rc;
+    for (uint64_t i = 0; i < m->nentries && !rc; i++) {
+        ln_ext x;
+        if ((rc = ln_ext_get(m, i, &x, err)))
+            return rc;
+        if (!x.n)
+            continue;
+        if ((rc = ln_buf_puts(b, "    ")) ||
+            (rc = x.name ? ln_name_format(m, x.name, b, err) : ln_buf_puts(b, "[anonymous]")) ||
+            (rc = ln_buf_printf(b, ": %llu entr%s (%s)\n", (unsigned long long)x.n, x.n == 1 ? "y" : "ies",
+                                x.kind == LN_EXT_OTHER ? "not decoded" : ln_ext_kind_name(x.kind))))
+            return rc;
+        for (uint64_t j = 0; j < x.n && x.kind != LN_EXT_OTHER && !rc; j++) {
+            ln_ext_entry e;
+            region_error eerr;
+            size_t mark = b->len;
+            if ((rc = ln_ext_entry_get(m, &x, j, &e, &eerr)) || (rc = text_entry(b, m, &e, &eerr))) {
+                if (rc == -ENOMEM || rc == LN_ETOOBIG)
+                    return rc;
+                b->len = mark;
+                b->data[mark] = '\0';
+                entry_error(path, m, &x, j, &eerr, bad);
+                if ((rc = ln_buf_printf(b, "      ! entry %llu: %s\n", (unsigned long long)j, eerr.reason)))
+                    return rc;
+            }
+        }
+    }
+    return rc;
+}
+
 static int dump_json(ln_buf *b, const char *path, const region *r, const ln_module *m,
-                     const dump_opts *o, region_error *err)
+                     const dump_opts *o, size_t *bad, region_error *err)
 {
     const region_info *in = region_get_info(r);
     ln_buf scratch, tbuf;
@@ -231,7 +566,9 @@ static int dump_json(ln_buf *b, const char *path, const region *r, const ln_modu
             (rc = json_const(b, &scratch, &tbuf, m, &c, err)))
             goto out;
     }
-    rc = ln_buf_puts(b, "]}\n");
+    if ((rc = ln_buf_puts(b, "]")) || (rc = json_extensions(b, &scratch, path, m, bad, err)))
+        goto out;
+    rc = ln_buf_puts(b, "}\n");
 out:
     ln_buf_deinit(&scratch);
     ln_buf_deinit(&tbuf);
@@ -241,7 +578,7 @@ out:
 /* ---- human text ---- */
 
 static int dump_text(ln_buf *b, const char *path, const region *r, const ln_module *m,
-                     const dump_opts *o, region_error *err)
+                     const dump_opts *o, size_t *bad, region_error *err)
 {
     const region_info *in = region_get_info(r);
     ln_buf tbuf;
@@ -297,6 +634,8 @@ static int dump_text(ln_buf *b, const char *path, const region *r, const ln_modu
     }
     if (!rc)
         rc = ln_buf_puts(b, first ? "\n" : ")\n");
+    if (!rc)
+        rc = text_extensions(b, path, m, bad, err);
 out:
     ln_buf_deinit(&tbuf);
     return rc;
@@ -359,6 +698,7 @@ static int dump_one(const char *path, const dump_opts *o)
     ln_module m;
     ln_buf out;
     char msg[1024];
+    size_t bad = 0; /* malformed extension entries (reported on stderr, the rest printed) */
     memset(&err, 0, sizeof err);
     err.offset = UINT64_MAX;
     /* Whole-file text: only the file size and the per-type cap bound it. */
@@ -367,9 +707,9 @@ static int dump_one(const char *path, const dump_opts *o)
     if (!rc)
         rc = ln_module_open(r, &m, &err);
     if (!rc)
-        rc = o->json   ? dump_json(&out, path, r, &m, o, &err)
+        rc = o->json   ? dump_json(&out, path, r, &m, o, &bad, &err)
              : o->text ? dump_module_text(&out, path, r, &m, o, &err)
-                       : dump_text(&out, path, r, &m, o, &err);
+                       : dump_text(&out, path, r, &m, o, &bad, &err);
     if (rc) {
         if (err.code == 0) { /* allocation failure or a limit, not the file */
             snprintf(err.path, sizeof err.path, "%s", path);
@@ -382,7 +722,7 @@ static int dump_one(const char *path, const dump_opts *o)
     }
     ln_buf_deinit(&out);
     region_close(r);
-    return rc ? CLI_FAIL : CLI_OK;
+    return rc || bad ? CLI_FAIL : CLI_OK;
 }
 
 int cmd_dump(int argc, char **argv)
