@@ -482,6 +482,9 @@ static int dec_structure(const ln_module *m, lx_word w, ln_ext_entry *e, region_
     return 0;
 }
 
+static int decode_entry(const ln_module *m, const ln_ext *x, lx_word w, ln_ext_entry *out,
+                        region_error *err);
+
 int ln_ext_entry_get(const ln_module *m, const ln_ext *x, uint64_t j, ln_ext_entry *out,
                      region_error *err)
 {
@@ -489,10 +492,22 @@ int ln_ext_entry_get(const ln_module *m, const ln_ext *x, uint64_t j, ln_ext_ent
     out->kind = x->kind;
     if (x->kind == LN_EXT_OTHER || x->kind >= LN_EXT_NKINDS)
         return ln__fail_code(m, LN_EINVAL, err, "extension entries of this kind are not decoded");
-    lx_word w, v;
+    lx_word w;
     int rc = ln__array_get(m, x->entries, j, "extension entries", &w, err);
     if (rc)
         return rc;
+    rc = decode_entry(m, x, w, out, err);
+    /* A wrong boxed value has no offset of its own: name the entry's object instead. */
+    if (rc == REGION_ECORRUPT && err && err->offset == UINT64_MAX && !lx_is_scalar(w))
+        err->offset = region_offset_of(m->r, w);
+    return rc;
+}
+
+static int decode_entry(const ln_module *m, const ln_ext *x, lx_word w, ln_ext_entry *out,
+                        region_error *err)
+{
+    lx_word v;
+    int rc;
     switch (x->kind) {
     case LN_EXT_DOC:
         if ((rc = dec_name_value(m, w, "docstring entry", out, &v, err)) ||
