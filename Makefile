@@ -148,7 +148,7 @@ fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do n=$${f#build-fuzz/fuzz_}; \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
-	  extra=; [ $$n = region ] && extra=$(SAMPLES); \
+	  extra=; case $$n in region|entries) extra=$(SAMPLES);; esac; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n $$extra || exit 1; done
 
 # The baseline server of `make bench` (bench/): deliberately outside libenvpool.

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -75,11 +76,9 @@ static ln_ext_entry entry(const ln_module *m, const ln_ext *x, uint64_t j)
 }
 
 /* One module with an extension of every decoded kind, in the 2023–4.30 shapes. */
-static void test_every_kind(void **state)
+static size_t build_every_kind(tb *bp, lx_word *root)
 {
-    (void)state;
-    tb b;
-    tb_init(&b);
+    tb b = *bp;
     lx_word foo = tb_name(&b, "Foo.bar");
     lx_word exts[20];
     size_t k = 0;
@@ -137,7 +136,19 @@ static void test_every_kind(void **state)
                                                 some(&b, tb_string(&b, "2024-01-01"))}, NULL, 0);
     exts[k++] = tb_ext(&b, "Lean.Linter.deprecatedAttr", 1, (lx_word[]){pair(&b, foo, dep)});
     exts[k++] = tb_ext(&b, "Lean.IR.declMapExt", 1, (lx_word[]){lx_box(7)});
-    region *r = tb_open(&b, tb_module_entries(&b, LN_ERA_MODULE, 0, NULL, 0, NULL, NULL, tb_array(&b, k, exts)));
+    *root = tb_module_entries(&b, LN_ERA_MODULE, 0, NULL, 0, NULL, NULL, tb_array(&b, k, exts));
+    *bp = b;
+    return k;
+}
+
+static void test_every_kind(void **state)
+{
+    (void)state;
+    tb b;
+    tb_init(&b);
+    lx_word root;
+    size_t k = build_every_kind(&b, &root);
+    region *r = tb_open(&b, root);
     ln_module m;
     region_error err;
     assert_int_equal(ln_module_open(r, &m, &err), 0);
@@ -584,9 +595,28 @@ static void test_samples_decode(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/*
+ * ENVPOOL_EXT_SEED=PATH writes the every-kind module there (after the tests):
+ * how tests/fuzz/corpus/entries/every-kind was made.
+ */
+static void write_seed(const char *path)
+{
+    tb b;
+    tb_init(&b);
+    lx_word root;
+    build_every_kind(&b, &root);
+    region_close(tb_open(&b, root));
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(b.buf, 1, b.len, f) != b.len || fclose(f) != 0)
+        fprintf(stderr, "cannot write %s\n", path);
+    tb_free(&b);
+}
+
 int main(void)
 {
     mem_leak_check_at_exit("test_ext");
+    if (getenv("ENVPOOL_EXT_SEED"))
+        write_seed(getenv("ENVPOOL_EXT_SEED"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_older_shapes),
