@@ -1,11 +1,12 @@
 # envpool — hand-written Makefile (redis-style).
 #
 #   make                 build build/envpool and build/envpoold
-#   make check           build and run every test (unit, sample files, integration)
+#   make check           build and run every test (unit, sample files, integration);
+#                        T=NAME runs one, V=1 shows passing tests' output
 #   make SANITIZE=address,undefined check     the same under sanitizers (build-san/)
 #   make valgrind        unit tests and dump over the samples under valgrind
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
-#   make demo | bench | install | uninstall | clean | deps
+#   make demo | bench | bench-memory | install | uninstall | clean | deps
 #
 # Sources are found by wildcard: a new .c in a library folder joins libenvpool.a,
 # a new tests/unit/<dir>/test_<name>.c becomes its own cmocka binary.
@@ -82,7 +83,7 @@ export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 export ENVPOOL_SANITIZE = $(SANITIZE)
 
-.PHONY: all check unit integration valgrind fuzz demo bench bench-pool install uninstall clean deps examples
+.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-memory install uninstall clean deps examples
 .SUFFIXES:
 # Keep intermediate objects (test .o files) so that rebuilds stay incremental.
 .SECONDARY:
@@ -126,13 +127,17 @@ examples: $(if $(and $(EXAMPLE_SRC),$(CLI_SRC)),$(BUILD)/examples/.stamp)
 $(BUILD)/examples/.stamp: $(EXAMPLE_SRC) $(BUILD)/envpool
 	$(call say,PACK,examples)$(BUILD)/envpool pack $(EXAMPLE_SRC) -o $(BUILD)/examples && touch $@
 
+# tests/run-tests.sh: each test in its own process under a time limit; a test
+# needing ../shared/lean-samples skips when they are absent (counted at the
+# end); ENVPOOL_REQUIRE_SAMPLES=1 makes such a skip a failure. T=NAME runs
+# one unit binary, one test (name or binary:name) or one script; V=1 shows
+# the output of passing tests too.
+RUN_TESTS = tests/run-tests.sh $(if $(T),--only '$(T)')
 check: all $(UNIT_BINS)
-	$(Q)ENVPOOL_CHECK_LEAKS=1 tests/run-unit.sh $(UNIT_BINS)
-	$(Q)tests/run-integration.sh $(INTEG_SCRIPTS)
+	$(Q)$(RUN_TESTS) $(UNIT_BINS) $(INTEG_SCRIPTS)
 
 valgrind: all $(UNIT_BINS)
-	$(Q)VALGRIND=1 ENVPOOL_CHECK_LEAKS=1 ENVPOOL_DAMAGE_ROUNDS=2000 tests/run-unit.sh $(UNIT_BINS)
-	$(Q)VALGRIND=1 tests/run-integration.sh $(INTEG_SCRIPTS)
+	$(Q)VALGRIND=1 ENVPOOL_DAMAGE_ROUNDS=2000 $(RUN_TESTS) $(UNIT_BINS) $(INTEG_SCRIPTS)
 
 # libFuzzer targets: tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
 FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
@@ -150,6 +155,10 @@ fuzz: $(FUZZ_BINS)
 	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
 	  extra=; case $$n in region|entries) extra=$(SAMPLES);; esac; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n $$extra || exit 1; done
+
+# Memory of envpoold with environments open (README "Scaling out"); BENCH_SCALE=mathlib for more.
+bench-memory: all
+	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/memory.py
 
 # The baseline server of `make bench` (bench/): deliberately outside libenvpool.
 $(BUILD)/bench/minimal-server: bench/minimal_server.c
@@ -183,7 +192,7 @@ clean:
 
 # Debian package names of what the build needs.
 DEB_PKGS = build-essential pkg-config libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
-           valgrind clang libclang-rt-14-dev python3 procps redis-server
+           valgrind clang libclang-rt-14-dev python3 procps redis-server prometheus
 deps:
 	@missing=; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \

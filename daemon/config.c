@@ -5,7 +5,10 @@
  * K/M/G suffixes (binary), durations are seconds (decimals allowed). The
  * search path comes from --search-path, else ENVPOOL_PATH, else LEAN_PATH.
  * The socket defaults to $XDG_RUNTIME_DIR/envpool.sock, or
- * /run/envpool/envpool.sock for root.
+ * /run/envpool/envpool.sock for root. The HTTP listener is off unless
+ * --http-listen (alias --metrics-listen) or $ENVPOOL_HTTP_LISTEN names an
+ * address; hosts are IP literals (or "localhost"), never looked up, so
+ * startup cannot hang on a resolver.
  */
 #include "daemon/daemon.h"
 
@@ -42,6 +45,9 @@ static void usage(FILE *f)
         "  --max-bytes SIZE       bound on mapped bytes, 0 = none (default 0)\n"
         "  --threads N            worker threads for imports (default 4)\n"
         "  --reply-cache SIZE     memory for rendered decl.get answers, 0 = none (default 64M)\n"
+        "  --max-watches N        module directories watched with inotify at most; past it (or\n"
+        "                         past the kernel's limit) a directory is left to the 1 s scan;\n"
+        "                         0 = no watching (default 65536)\n"
         "Limits (each has a counter in pool.stats):\n"
         "  --max-connections N    concurrent connections (default 1024)\n"
         "  --max-frame SIZE       largest request frame (default 1M)\n"
@@ -50,6 +56,12 @@ static void usage(FILE *f)
         "  --output-high SIZE     stop reading a client with this much unsent output (default 1M)\n"
         "  --output-low SIZE      resume reading below this (default 256K)\n"
         "  --output-hard SIZE     close a client with this much unsent output (default 16M)\n"
+        "HTTP (off by default; use a loopback address):\n"
+        "  --http-listen HOST:PORT  serve GET /metrics (Prometheus) and /healthz over HTTP on HOST\n"
+        "                         (an IPv4 literal, [IPv6], or localhost); PORT 0 picks a free one\n"
+        "                         (logged); default $ENVPOOL_HTTP_LISTEN; --metrics-listen is an alias\n"
+        "  --http-timeout SECS    time an HTTP client has to send its request, and again to read\n"
+        "                         the answer (default 10)\n"
         "Operation:\n"
         "  --grace SECS           on SIGTERM, time allowed for in-flight requests (default 10)\n"
         "  --log-level LEVEL      error, warn, info or debug (default info)\n"
@@ -114,6 +126,39 @@ static int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* "127.0.0.1:9464", "[::1]:9464", "localhost:9464" into cfg->http_addr. 0 or -EINVAL. */
+static int parse_listen(const char *spec, daemon_config *cfg)
+{
+    size_t n = strlen(spec);
+    if (n == 0 || n >= sizeof cfg->http_listen)
+        return -EINVAL;
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1])
+        return -EINVAL;
+    uint64_t port;
+    if (parse_count(colon + 1, 0, 65535, &port) < 0)
+        return -EINVAL;
+    char host[64];
+    size_t hl = (size_t)(colon - spec);
+    bool v6 = spec[0] == '[';
+    if (v6) {
+        if (hl < 3 || spec[hl - 1] != ']')
+            return -EINVAL;
+        spec++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host)
+        return -EINVAL;
+    memcpy(host, spec, hl);
+    host[hl] = 0;
+    memset(&cfg->http_addr, 0, sizeof cfg->http_addr);
+    if (v6)
+        return uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&cfg->http_addr) ? -EINVAL : 0;
+    if (!strcmp(host, "localhost"))
+        strcpy(host, "127.0.0.1");
+    return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&cfg->http_addr) ? -EINVAL : 0;
+}
+
 static int default_socket(daemon_config *cfg)
 {
     const char *dir = getenv("XDG_RUNTIME_DIR");
@@ -154,6 +199,7 @@ enum {
     OPT_SOCKET = 256, OPT_SEARCH, OPT_CAPACITY, OPT_MAX_BYTES, OPT_THREADS, OPT_MAX_CONN,
     OPT_MAX_FRAME, OPT_MAX_INFLIGHT, OPT_IDLE, OPT_OUT_HIGH, OPT_OUT_LOW, OPT_OUT_HARD,
     OPT_GROUP, OPT_ALLOW_UID, OPT_LOG_LEVEL, OPT_GRACE, OPT_HELP, OPT_VERSION, OPT_REPLY_CACHE,
+    OPT_MAX_WATCHES, OPT_HTTP_LISTEN, OPT_HTTP_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -162,6 +208,7 @@ static const struct option options[] = {
     {"capacity", required_argument, NULL, OPT_CAPACITY},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"reply-cache", required_argument, NULL, OPT_REPLY_CACHE},
+    {"max-watches", required_argument, NULL, OPT_MAX_WATCHES},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
@@ -174,6 +221,9 @@ static const struct option options[] = {
     {"allow-uid", required_argument, NULL, OPT_ALLOW_UID},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"grace", required_argument, NULL, OPT_GRACE},
+    {"http-listen", required_argument, NULL, OPT_HTTP_LISTEN},
+    {"metrics-listen", required_argument, NULL, OPT_HTTP_LISTEN},
+    {"http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -205,6 +255,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
     memset(cfg, 0, sizeof *cfg);
     cfg->capacity = 8;
     cfg->reply_cache = 64u << 20;
+    cfg->max_watches = 65536;
     cfg->threads = 4;
     cfg->max_connections = 1024;
     cfg->max_frame = FRAME_DEFAULT_MAX;
@@ -215,7 +266,8 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
     cfg->output_hard = 16 * 1024 * 1024;
     cfg->log_level = LOG_INFO;
     cfg->grace_ms = 10 * 1000;
-    const char *socket = NULL, *search = NULL;
+    cfg->http_timeout_ms = 10 * 1000;
+    const char *socket = NULL, *search = NULL, *http = NULL;
     uint64_t v;
     int opt;
     optind = 1;
@@ -235,6 +287,10 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         case OPT_REPLY_CACHE:
             if (parse_size(optarg, &cfg->reply_cache))
                 return bad("reply-cache", optarg, "expected a size like 64M");
+            break;
+        case OPT_MAX_WATCHES:
+            if (parse_count(optarg, 0, 1000000, &cfg->max_watches))
+                return bad("max-watches", optarg, "expected a count 0..1000000");
             break;
         case OPT_THREADS:
             if (parse_count(optarg, 1, 128, &v))
@@ -284,6 +340,11 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         case OPT_GRACE:
             if (parse_seconds(optarg, &cfg->grace_ms))
                 return bad("grace", optarg, "expected seconds");
+            break;
+        case OPT_HTTP_LISTEN: http = optarg; break;
+        case OPT_HTTP_TIMEOUT:
+            if (parse_seconds(optarg, &cfg->http_timeout_ms) || cfg->http_timeout_ms < 10)
+                return bad("http-timeout", optarg, "expected seconds (at least 0.01)");
             break;
         case OPT_HELP:
             usage(stdout);
@@ -335,6 +396,17 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
     }
     if (cfg->socket_group && resolve_group(cfg) < 0)
         return -EINVAL;
+    const char *http_from = http ? "--http-listen" : "ENVPOOL_HTTP_LISTEN";
+    if (!http)
+        http = getenv("ENVPOOL_HTTP_LISTEN");
+    if (http && *http) {
+        if (parse_listen(http, cfg) < 0) {
+            fprintf(stderr, "envpoold: %s '%s': expected HOST:PORT with HOST an IPv4 address, [IPv6] "
+                    "or localhost\n", http_from, http);
+            return -EINVAL;
+        }
+        strcpy(cfg->http_listen, http);
+    }
     if (!search)
         search = getenv("ENVPOOL_PATH");
     if (!search || !*search)
@@ -362,12 +434,13 @@ void config_log_summary(const daemon_config *cfg)
     }
     log_msg(LOG_INFO,
             "envpoold %s: socket=%s search-path=%s capacity=%" PRIu64 " max-bytes=%" PRIu64 " reply-cache=%" PRIu64
-            " threads=%u max-connections=%" PRIu64 " max-frame=%" PRIu64 " max-inflight=%" PRIu64
+            " max-watches=%" PRIu64 " threads=%u max-connections=%" PRIu64 " max-frame=%" PRIu64 " max-inflight=%" PRIu64
             " idle-timeout=%.3fs output=%" PRIu64 "/%" PRIu64 "/%" PRIu64 " grace=%.3fs socket-group=%s"
-            " allow-uids=%zu log-level=%s",
+            " allow-uids=%zu log-level=%s http-listen=%s http-timeout=%.3fs",
             ENVPOOL_VERSION, cfg->socket_path, roots[0] ? roots : "(none)", cfg->capacity, cfg->max_bytes, cfg->reply_cache,
-            cfg->threads, cfg->max_connections, cfg->max_frame, cfg->max_inflight,
+            cfg->max_watches, cfg->threads, cfg->max_connections, cfg->max_frame, cfg->max_inflight,
             (double)cfg->idle_timeout_ms / 1000.0, cfg->output_low, cfg->output_high, cfg->output_hard,
             (double)cfg->grace_ms / 1000.0, cfg->socket_group ? cfg->socket_group : "-", cfg->nallow,
-            log_level_name(cfg->log_level));
+            log_level_name(cfg->log_level), cfg->http_listen[0] ? cfg->http_listen : "off",
+            (double)cfg->http_timeout_ms / 1000.0);
 }

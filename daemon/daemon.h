@@ -7,6 +7,7 @@
  *   server.c  the loop: listener (own socket or systemd's), signals, drain,
  *             shutdown, sd_notify and the watchdog
  *   conn.c    one client connection: read buffer, frames, limits, writes
+ *   http.c    the HTTP listener (--http-listen): /metrics, /healthz, the route table (http.h)
  *
  * Threads: everything runs on the loop thread, except the work that server.c
  * hands to libuv's thread pool (uv_queue_work), which touches no struct here.
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <uv.h>
@@ -54,6 +56,7 @@ typedef struct daemon_config {
     uint64_t capacity;           /* --capacity: idle environments kept */
     uint64_t max_bytes;          /* --max-bytes: mapped bytes bound, 0 none */
     uint64_t reply_cache;        /* --reply-cache: decl.get reply cache bytes, 0 none */
+    uint64_t max_watches;        /* --max-watches: directories watched, 0 no watching */
     unsigned threads;            /* --threads: worker threads */
     uint64_t max_connections;    /* --max-connections */
     uint64_t max_frame;          /* --max-frame (bytes) */
@@ -66,6 +69,9 @@ typedef struct daemon_config {
     size_t   nallow;
     enum log_level log_level;    /* --log-level */
     uint64_t grace_ms;           /* --grace (seconds on the command line) */
+    char     http_listen[128];   /* --http-listen / --metrics-listen / $ENVPOOL_HTTP_LISTEN; "" off */
+    struct sockaddr_storage http_addr; /* http_listen parsed */
+    uint64_t http_timeout_ms;    /* --http-timeout (seconds on the command line) */
 } daemon_config;
 
 enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1 }; /* parse results besides errors */
@@ -84,6 +90,7 @@ void config_log_summary(const daemon_config *cfg);
 typedef struct conn conn;
 typedef struct server server;
 typedef struct envs envs;
+typedef struct http_server http_server;
 
 
 struct server {
@@ -107,6 +114,7 @@ struct server {
     uint64_t       next_conn_id;
     int            exit_code;
     envs          *envs;           /* the pool side (borrowed) */
+    http_server   *http;           /* --http-listen (daemon/http.h); NULL when off or stopped */
 };
 
 /* Runs the daemon until drained; returns the exit status. e is borrowed. */
@@ -120,7 +128,8 @@ void server_conn_gone(server *srv);
 
 /* Creates the pool from cfg (roots must exist). 0 or negative (logged). *out new: envs_free. */
 int envs_new(const daemon_config *cfg, envs **out);
-/* Registers the environment methods on srv->rpc and starts the tick and scan timers. */
+/* Registers the environment methods on srv->rpc, starts the tick and scan timers and
+   polls the pool's watch descriptor. */
 int envs_attach(envs *e, server *srv);
 /* The search roots as real paths, NULL-terminated (borrowed). */
 const char *const *envs_roots(const envs *e);

@@ -33,6 +33,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "daemon/http.h"
 #include "util/mem.h"
 
 static void notify(const char *state)
@@ -107,6 +108,7 @@ void server_conn_gone(server *srv)
     if (srv->draining && !srv->conns && !srv->stopping) {
         srv->stopping = true;
         log_msg(LOG_INFO, "all connections closed; stopping");
+        http_stop(srv); /* its handles free memory in their close callbacks: not walk_close's */
         uv_walk(srv->loop, walk_close, NULL);
     }
 }
@@ -289,10 +291,12 @@ static int listen_activated(server *srv)
 
 /* ---- run --------------------------------------------------------------- */
 
-static const char *const formats_read[] = {"v0", "v1", "v2", NULL};
 
 int server_run(daemon_config *cfg, envs *e)
 {
+    /* server.info's "formats": every region format the reader accepts, as region/ spells them. */
+    const char *formats_read[] = {region_format_name(REGION_V0), region_format_name(REGION_V1),
+                                  region_format_name(REGION_V2), NULL};
     server srv;
     memset(&srv, 0, sizeof srv);
     uv_loop_t loop;
@@ -311,6 +315,7 @@ int server_run(daemon_config *cfg, envs *e)
     };
     srv.rpc = rpc_server_new(&info);
     srv.st = rpc_server_stats(srv.rpc);
+    srv.st->version = ENVPOOL_VERSION;
     srv.st->limits = (stats_limits){
         .max_connections = cfg->max_connections, .max_frame = cfg->max_frame,
         .max_inflight = cfg->max_inflight, .idle_timeout_ms = cfg->idle_timeout_ms,
@@ -343,6 +348,8 @@ int server_run(daemon_config *cfg, envs *e)
         log_msg(LOG_ERROR, "listen: %s", uv_strerror(rc));
         goto fail;
     }
+    if ((rc = http_start(&srv)) < 0)
+        goto fail;
 #ifdef HAVE_SYSTEMD
     if (sd_watchdog_enabled(1, &srv.watchdog_usec) > 0 && srv.watchdog_usec >= 2000) {
         uint64_t every = srv.watchdog_usec / 2000;
@@ -363,6 +370,7 @@ fail:
     srv.exit_code = 1;
     srv.draining = srv.stopping = true;
     stop_listening(&srv);
+    http_stop(&srv);
     uv_walk(&loop, walk_close, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
 close:

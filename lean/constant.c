@@ -33,6 +33,26 @@ const char *ln_const_kind_name(enum ln_const_kind k)
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
+#define NAME_OF(table, i) ((i) < sizeof table / sizeof table[0] ? table[i] : "?")
+
+const char *ln_hints_name(unsigned hints)
+{
+    static const char *const names[] = {"opaque", "abbrev", "regular"};
+    return NAME_OF(names, hints);
+}
+
+const char *ln_safety_name(unsigned safety)
+{
+    static const char *const names[] = {"unsafe", "safe", "partial"};
+    return NAME_OF(names, safety);
+}
+
+const char *ln_quot_kind_name(unsigned quot_kind)
+{
+    static const char *const names[] = {"type", "ctor", "lift", "ind"};
+    return NAME_OF(names, quot_kind);
+}
+
 /* The value struct: tag 0, one of the allowed pointer counts, min scalar bytes. */
 static int val_struct(const ln_module *m, lx_word w, unsigned p1, unsigned p2, size_t min_scalar,
                       const char *what, const uint8_t **o, region_error *err)

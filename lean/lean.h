@@ -272,6 +272,11 @@ const char *ln_const_kind_name(enum ln_const_kind k);
 
 enum ln_hints_kind { LN_HINTS_OPAQUE = 0, LN_HINTS_ABBREV, LN_HINTS_REGULAR };
 enum ln_safety { LN_UNSAFE = 0, LN_SAFE, LN_PARTIAL };
+/* The one spelling of each: "opaque" "abbrev" "regular"; "unsafe" "safe" "partial";
+ * quot kinds "type" "ctor" "lift" "ind". "?" for a value outside the enum. */
+const char *ln_hints_name(unsigned hints);
+const char *ln_safety_name(unsigned safety);
+const char *ln_quot_kind_name(unsigned quot_kind);
 
 typedef struct ln_const {
     enum ln_const_kind kind;

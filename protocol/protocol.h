@@ -154,6 +154,14 @@ typedef struct stats_server {
     uint64_t idle_closed;        /* closed by --idle-timeout */
     uint64_t wakeup_yields;      /* frames-per-wakeup bound reached */
     uint64_t batch_too_large;
+    /* The HTTP listener (daemon/http.c; all 0 without --http-listen). */
+    uint64_t http_connections;   /* accepted */
+    uint64_t http_refused;       /* closed at accept: HTTP_MAX_CONNS open */
+    uint64_t http_requests;      /* complete request heads routed */
+    uint64_t http_bad_requests;  /* heads refused by the parser (4xx/5xx before routing) */
+    uint64_t http_timeouts;      /* head not received, or answer not read, within --http-timeout */
+    uint64_t http_responses_2xx, http_responses_4xx, http_responses_5xx;
+    uint64_t http_bytes_in, http_bytes_out;
 } stats_server;
 
 /* The decl.get reply cache (replycache.c). */
@@ -166,6 +174,7 @@ typedef struct stats_cache {
 #define STATS_MAX_METHODS 32
 
 typedef struct stats {
+    const char  *version;        /* envpool_build_info{version=...}; NULL: not rendered (borrowed) */
     stats_server server;
     stats_limits limits;
     stats_cache  reply_cache;

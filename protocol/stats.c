@@ -96,6 +96,13 @@ json_t *stats_to_json(const stats *st, const pool_stats *ps)
         "frames_in", (json_int_t)s->frames_in,
         "parse_errors", (json_int_t)s->parse_errors,
         "invalid_requests", (json_int_t)s->invalid_requests));
+    json_object_set_new(root, "http", json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:I}",
+        "connections", (json_int_t)s->http_connections, "refused", (json_int_t)s->http_refused,
+        "requests", (json_int_t)s->http_requests, "bad_requests", (json_int_t)s->http_bad_requests,
+        "timeouts", (json_int_t)s->http_timeouts, "responses", "2xx", (json_int_t)s->http_responses_2xx,
+        "4xx", (json_int_t)s->http_responses_4xx, "5xx", (json_int_t)s->http_responses_5xx,
+        "bytes_in", (json_int_t)s->http_bytes_in, "bytes_out", (json_int_t)s->http_bytes_out));
     json_t *lim = json_object();
 #define LIMIT(name, value, counter)                                                  \
     json_object_set_new(lim, name, json_pack("{s:I,s:I}", "limit", (json_int_t)(value), \
@@ -230,6 +237,19 @@ int stats_to_prometheus(const stats *st, const pool_stats *ps, char **text, size
 {
     sbuf b = {0};
     const stats_server *s = &st->server;
+    if (st->version) {
+        sb_printf(&b, "# HELP envpool_build_info The running envpoold's version (value always 1).\n"
+                      "# TYPE envpool_build_info gauge\nenvpool_build_info{version=\"");
+        for (const char *v = st->version; *v; v++) { /* label value escapes of the exposition format */
+            if (*v == '\\' || *v == '"')
+                sb_printf(&b, "\\%c", *v);
+            else if (*v == '\n')
+                sb_printf(&b, "\\n");
+            else
+                sb_printf(&b, "%c", *v);
+        }
+        sb_printf(&b, "\"} 1\n");
+    }
     metric(&b, "connections_accepted_total", "counter", "Connections accepted.", s->connections_accepted);
     metric(&b, "connections_active", "gauge", "Connections open now.", s->connections_active);
     metric(&b, "connections_closed_total", "counter", "Connections closed.", s->connections_closed);
@@ -238,6 +258,22 @@ int stats_to_prometheus(const stats *st, const pool_stats *ps, char **text, size
     metric(&b, "frames_received_total", "counter", "Frames (JSON texts) received.", s->frames_in);
     metric(&b, "parse_errors_total", "counter", "Frames that were not JSON (-32700).", s->parse_errors);
     metric(&b, "invalid_requests_total", "counter", "Invalid JSON-RPC requests (-32600).", s->invalid_requests);
+    metric(&b, "http_connections_total", "counter", "HTTP connections accepted (--http-listen).",
+           s->http_connections);
+    metric(&b, "http_refused_total", "counter", "HTTP connections closed at accept (too many open).",
+           s->http_refused);
+    metric(&b, "http_requests_total", "counter", "HTTP request heads routed.", s->http_requests);
+    metric(&b, "http_bad_requests_total", "counter", "HTTP request heads refused by the parser.",
+           s->http_bad_requests);
+    metric(&b, "http_timeouts_total", "counter", "HTTP exchanges cut by --http-timeout.", s->http_timeouts);
+    sb_printf(&b, "# HELP envpool_http_responses_total HTTP answers sent, by status class.\n"
+                  "# TYPE envpool_http_responses_total counter\n"
+                  "envpool_http_responses_total{code=\"2xx\"} %" PRIu64 "\n"
+                  "envpool_http_responses_total{code=\"4xx\"} %" PRIu64 "\n"
+                  "envpool_http_responses_total{code=\"5xx\"} %" PRIu64 "\n",
+              s->http_responses_2xx, s->http_responses_4xx, s->http_responses_5xx);
+    metric(&b, "http_bytes_received_total", "counter", "Bytes read from HTTP clients.", s->http_bytes_in);
+    metric(&b, "http_bytes_sent_total", "counter", "Bytes written to HTTP clients.", s->http_bytes_out);
     const stats_cache *rc = &st->reply_cache;
     metric(&b, "reply_cache_max_bytes", "gauge", "decl.get reply cache budget (--reply-cache).", rc->max_bytes);
     metric(&b, "reply_cache_bytes", "gauge", "Bytes held by the decl.get reply cache.", rc->bytes);

@@ -97,6 +97,12 @@ static int fail(region_error *err, int code, const char *path, uint64_t offset,
     return code;
 }
 
+const char *region_format_name(enum region_format f)
+{
+    static const char *const names[] = {"v0", "v1", "v2"};
+    return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "?";
+}
+
 const char *region_error_format(const region_error *err, char *buf, size_t size)
 {
     if (err->offset != UINT64_MAX)

@@ -32,6 +32,8 @@ enum {
 };
 
 enum region_format { REGION_V0 = 0, REGION_V1 = 1, REGION_V2 = 2 };
+/* "v0" "v1" "v2" ("?" for anything else): the one spelling of a format. */
+const char *region_format_name(enum region_format f);
 
 /* Where and why a file was refused. */
 typedef struct region_error {

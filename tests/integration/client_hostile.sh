@@ -6,13 +6,11 @@
 # (the sanitizer build turns that overflow into a failure).
 set -u
 BUILD=${ENVPOOL_BUILD:-$(pwd)/build}
-TMP=$(mktemp -d /tmp/envpool-hostile.XXXXXX)
+. "$(dirname "$0")/lib/common.sh"
 SPID=
-cleanup() {
-    if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then kill "$SPID" 2>/dev/null; fi
-    rm -rf "$TMP"
+cleanup_hook() {
+    if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then kill "$SPID"; wait "$SPID"; fi 2>/dev/null
 }
-trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # One connection per reply: reads the request line, answers with the reply for

@@ -5,10 +5,10 @@
 # one-line error on stderr with exit status 1 (never a signal).
 set -eu
 BUILD=${ENVPOOL_BUILD:-build}
-SAMPLES=${ENVPOOL_SAMPLES:-../shared/lean-samples}
 ENVPOOL="$BUILD/envpool"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_samples
+tmp=$TMP
 
 find "$SAMPLES" -name '*.olean' | sort > "$tmp/list"
 [ -s "$tmp/list" ] || { echo "no samples in $SAMPLES" >&2; exit 1; }

@@ -4,10 +4,9 @@
 # (ENVPOOL_CHECK_LEAKS=1 makes the binary itself fail on a live mapping).
 set -eu
 BUILD=${ENVPOOL_BUILD:-build}
-SAMPLES=${ENVPOOL_SAMPLES:-../shared/lean-samples}
+. "$(dirname "$0")/lib/common.sh"
 if [ -n "${ENVPOOL_SANITIZE:-}" ]; then
-    echo "dump_valgrind: skipped: valgrind cannot run a sanitizer build (the sanitizers check it instead)"
-    exit 0
+    skip "valgrind cannot run a sanitizer build (the sanitizers check it instead)"
 fi
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "dump_valgrind: valgrind is not installed (make deps)" >&2
@@ -16,11 +15,10 @@ fi
 # AddressSanitizer and valgrind cannot watch the same process: a sanitizer
 # build (make SANITIZE=…) already checks these reads and leaks itself.
 if grep -q __asan_init "$BUILD/envpool"; then
-    echo "dump_valgrind: sanitizer build, valgrind not applicable (ASan checks instead)"
-    exit 0
+    skip "valgrind cannot run a sanitizer build (the sanitizers check it instead)"
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+need_samples
+tmp=$TMP
 find "$SAMPLES" -name '*.olean' | sort | tr '\n' '\0' > "$tmp/list"
 for mode in "" "--json" "--text"; do
     # shellcheck disable=SC2086

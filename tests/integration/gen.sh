@@ -5,8 +5,8 @@
 set -eu
 BUILD=${ENVPOOL_BUILD:-build}
 ENVPOOL="$BUILD/envpool"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+tmp=$TMP
 
 "$ENVPOOL" gen "$tmp/a" --modules 30 --decls 12 --fan-in 3 --depth 5 --seed 7 --stats 2> "$tmp/stats"
 grep -q "31 modules, 360 constants" "$tmp/stats" || { cat "$tmp/stats" >&2; exit 1; }

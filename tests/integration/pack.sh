@@ -4,8 +4,8 @@
 # bytes (repack), and errors name FILE:LINE:COLUMN.
 set -eu
 B=${ENVPOOL_BUILD:?}
-T=$(mktemp -d /tmp/envpool-pack-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+T=$TMP
 export ENVPOOL_CHECK_LEAKS=1
 
 "$B/envpool" pack examples/*.txt -o "$T/a"

@@ -3,9 +3,10 @@
 # fails cleanly (exit 1, no output file) on a file it cannot read or a
 # destination it cannot write.
 set -eu
-B=${ENVPOOL_BUILD:?}; S=${ENVPOOL_SAMPLES:?}
-T=$(mktemp -d /tmp/envpool-repack-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+B=${ENVPOOL_BUILD:?}
+. "$(dirname "$0")/lib/common.sh"
+need_samples
+S=$SAMPLES T=$TMP
 export ENVPOOL_CHECK_LEAKS=1
 
 n=0

@@ -9,8 +9,8 @@
 #     pack derives for each inductive type.
 set -eu
 B=${ENVPOOL_BUILD:?}
-T=$(mktemp -d /tmp/envpool-roundtrip-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+T=$TMP
 export ENVPOOL_CHECK_LEAKS=1
 
 "$B/envpool" pack examples/*.txt -o "$T/a"

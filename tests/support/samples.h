@@ -18,13 +18,18 @@ const char *samples_dir(void);
 
 /*
  * All *.olean files under the samples directory, sorted by path. Returns the
- * count; *paths is new (free with samples_free). Aborts the test run if the
- * directory is missing: tests must not pass vacuously.
+ * count; *paths is new (free with samples_free). When there are none, the
+ * running test is skipped ("samples absent at DIR", test_skip), or fails
+ * under ENVPOOL_REQUIRE_SAMPLES=1 (CI): never a vacuous pass. Call it before
+ * allocating anything the skip would leave behind.
  */
 size_t samples_list(char ***paths);
 void   samples_free(char **paths, size_t n);
 
-/* Full path of a sample given its path relative to the samples dir (new). */
+/* Full path of a sample given its path relative to the samples dir (new).
+ * A test needing one particular sample names it here: when that file is
+ * absent the test is skipped saying which ("sample REL absent under DIR"),
+ * or fails under ENVPOOL_REQUIRE_SAMPLES=1. */
 char  *sample_path(const char *rel);
 
 /* Opens sample path (not at its base address) and its ModuleData into *m:

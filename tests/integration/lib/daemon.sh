@@ -7,17 +7,16 @@
 set -u
 BUILD=${ENVPOOL_BUILD:-$(pwd)/build}
 LIB=$(cd "$(dirname "$0")/lib" && pwd)
-TMP=$(mktemp -d /tmp/envpool-it.XXXXXX)
+. "$LIB/common.sh"
 SOCK=$TMP/envpool.sock
 DPID=
 export ENVPOOL_CHECK_LEAKS=1
 export PYTHONPATH="$LIB${PYTHONPATH:+:$PYTHONPATH}"
 
-cleanup() {
-    if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then kill -KILL "$DPID" 2>/dev/null; fi
-    rm -rf "$TMP"
+# A daemon still running at exit (after a failed check) is killed and reaped.
+cleanup_hook() {
+    if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then kill -KILL "$DPID"; wait "$DPID"; fi 2>/dev/null
 }
-trap cleanup EXIT INT TERM
 
 fail() {
     echo "FAIL: $*" >&2

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "lean/lean.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void test_growth(void **state)
@@ -66,12 +67,6 @@ static void test_limit_cuts_at_utf8_boundary(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_buf");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_growth),
-        cmocka_unit_test(test_limit_cuts_at_utf8_boundary),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_buf",
+          cmocka_unit_test(test_growth),
+          cmocka_unit_test(test_limit_cuts_at_utf8_boundary))

@@ -13,6 +13,7 @@
 
 #include "lean/lean.h"
 #include "tests/support/leanbuild.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 typedef struct fixture {
@@ -210,12 +211,6 @@ static void test_wrong_shapes(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_constant");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_kind),
-        cmocka_unit_test(test_wrong_shapes),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_constant",
+          cmocka_unit_test(test_every_kind),
+          cmocka_unit_test(test_wrong_shapes))

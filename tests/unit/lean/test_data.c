@@ -18,6 +18,7 @@
 #include "region/compactor.h"
 #include "region/region.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 /* ---- a visited set and a work stack ----------------------------------- */
@@ -230,12 +231,6 @@ static void test_known_values(void **state)
     assert_int_equal(ln_data_expr_depth(e), 255);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_data");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_values),
-        cmocka_unit_test(test_samples_data_match),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_data",
+          cmocka_unit_test(test_known_values),
+          cmocka_unit_test(test_samples_data_match))

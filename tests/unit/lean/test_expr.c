@@ -13,6 +13,7 @@
 
 #include "lean/lean.h"
 #include "tests/support/leanbuild.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void check_layout(bool old)
@@ -138,13 +139,7 @@ static void test_wrong_shapes(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_expr");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_modern_layout),
-        cmocka_unit_test(test_old_layout),
-        cmocka_unit_test(test_wrong_shapes),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_expr",
+          cmocka_unit_test(test_modern_layout),
+          cmocka_unit_test(test_old_layout),
+          cmocka_unit_test(test_wrong_shapes))

@@ -18,6 +18,7 @@
 #include "lean/lean.h"
 #include "tests/support/leanbuild.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static lx_word pair(tb *b, lx_word x, lx_word y) { return tb_ctor(b, 0, 2, (lx_word[]){x, y}, NULL, 0); }
@@ -612,9 +613,8 @@ static void write_seed(const char *path)
     tb_free(&b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    mem_leak_check_at_exit("test_ext");
     if (getenv("ENVPOOL_EXT_SEED"))
         write_seed(getenv("ENVPOOL_EXT_SEED"));
     const struct CMUnitTest tests[] = {
@@ -625,5 +625,5 @@ int main(void)
         cmocka_unit_test(test_samples_against_sources),
         cmocka_unit_test(test_samples_decode),
     };
-    return cmocka_run_group_tests_name("lean/ext", tests, NULL, NULL);
+    return test_main(argc, argv, "test_ext", tests, sizeof tests / sizeof tests[0], NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "lean/lean.h"
 #include "tests/support/leanbuild.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void expect_level(const ln_module *m, lx_word l, const char *want)
@@ -103,12 +104,6 @@ static void test_deep_and_wrong(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_level");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_levels),
-        cmocka_unit_test(test_deep_and_wrong),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_level",
+          cmocka_unit_test(test_levels),
+          cmocka_unit_test(test_deep_and_wrong))

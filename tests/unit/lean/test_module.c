@@ -13,6 +13,7 @@
 
 #include "lean/lean.h"
 #include "tests/support/leanbuild.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static lx_word axiom(tb *b, const char *name)
@@ -189,13 +190,7 @@ static void test_values(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_module");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_eras),
-        cmocka_unit_test(test_bad_roots),
-        cmocka_unit_test(test_values),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_module",
+          cmocka_unit_test(test_eras),
+          cmocka_unit_test(test_bad_roots),
+          cmocka_unit_test(test_values))

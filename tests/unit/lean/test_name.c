@@ -13,6 +13,7 @@
 
 #include "lean/lean.h"
 #include "tests/support/leanbuild.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static region *open_built(tb *b, ln_module *m)
@@ -206,16 +207,10 @@ static void test_wrong_shapes(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_name");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_matches_lean_base_address),
-        cmocka_unit_test(test_hash_of_built_names),
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_compare_with_text),
-        cmocka_unit_test(test_caller_buffer),
-        cmocka_unit_test(test_wrong_shapes),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_name",
+          cmocka_unit_test(test_hash_matches_lean_base_address),
+          cmocka_unit_test(test_hash_of_built_names),
+          cmocka_unit_test(test_escaping),
+          cmocka_unit_test(test_compare_with_text),
+          cmocka_unit_test(test_caller_buffer),
+          cmocka_unit_test(test_wrong_shapes))

@@ -26,6 +26,7 @@
 #include "region/region.h"
 #include "tests/support/packtest.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 /* Every Expr reachable from the constants: stored data = computed data. */
@@ -327,15 +328,9 @@ static void test_deep_universe_checked(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_pack");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_example_library),
-        cmocka_unit_test(test_inductive_derivation),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_deep_universe_checked),
-        cmocka_unit_test(test_damaged_texts),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_pack",
+          cmocka_unit_test(test_example_library),
+          cmocka_unit_test(test_inductive_derivation),
+          cmocka_unit_test(test_errors),
+          cmocka_unit_test(test_deep_universe_checked),
+          cmocka_unit_test(test_damaged_texts))

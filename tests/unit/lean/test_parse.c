@@ -22,6 +22,7 @@
 #include "region/heap.h"
 #include "region/region.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static lx_word parse_ok(const char *text)
@@ -272,13 +273,7 @@ static void test_samples_round_trip(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_parse");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_written),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_samples_round_trip),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_parse",
+          cmocka_unit_test(test_hand_written),
+          cmocka_unit_test(test_errors),
+          cmocka_unit_test(test_samples_round_trip))

@@ -13,6 +13,7 @@
 
 #include "lean/lean.h"
 #include "tests/support/leanbuild.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 /* Prints e (built in b) with options o (NULL: defaults); returns the code, *text the output (new). */
@@ -351,19 +352,13 @@ static void test_wrong_shapes(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_print");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_atoms),
-        cmocka_unit_test(test_applications),
-        cmocka_unit_test(test_binders),
-        cmocka_unit_test(test_options),
-        cmocka_unit_test(test_name_clashes),
-        cmocka_unit_test(test_old_layout),
-        cmocka_unit_test(test_deep_terms),
-        cmocka_unit_test(test_shared_dag_is_bounded),
-        cmocka_unit_test(test_wrong_shapes),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_print",
+          cmocka_unit_test(test_atoms),
+          cmocka_unit_test(test_applications),
+          cmocka_unit_test(test_binders),
+          cmocka_unit_test(test_options),
+          cmocka_unit_test(test_name_clashes),
+          cmocka_unit_test(test_old_layout),
+          cmocka_unit_test(test_deep_terms),
+          cmocka_unit_test(test_shared_dag_is_bounded),
+          cmocka_unit_test(test_wrong_shapes))

@@ -16,6 +16,7 @@
 
 #include "lean/lean.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 typedef struct opened {
@@ -489,17 +490,11 @@ static void test_era_module(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_samples");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_sample_decodes),
-        cmocka_unit_test(test_file_summaries),
-        cmocka_unit_test(test_era_2022),
-        cmocka_unit_test(test_era_2023_v0),
-        cmocka_unit_test(test_era_2023_v1),
-        cmocka_unit_test(test_era_4_18),
-        cmocka_unit_test(test_era_module),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_samples",
+          cmocka_unit_test(test_every_sample_decodes),
+          cmocka_unit_test(test_file_summaries),
+          cmocka_unit_test(test_era_2022),
+          cmocka_unit_test(test_era_2023_v0),
+          cmocka_unit_test(test_era_2023_v1),
+          cmocka_unit_test(test_era_4_18),
+          cmocka_unit_test(test_era_module))

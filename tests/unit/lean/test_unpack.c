@@ -20,6 +20,7 @@
 #include "lean/pack.h"
 #include "tests/support/packtest.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 /* Packs text, unpacks it, packs the result with a fresh session: same bytes. Returns the unpacked text (new). */
@@ -186,13 +187,7 @@ static void test_samples(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_unpack");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_module_text),
-        cmocka_unit_test(test_example_library),
-        cmocka_unit_test(test_samples),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_unpack",
+          cmocka_unit_test(test_module_text),
+          cmocka_unit_test(test_example_library),
+          cmocka_unit_test(test_samples))

@@ -22,6 +22,7 @@
 #include "pool/pool.h"
 #include "tests/support/pooltest.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static pool_env *acquire1(pool *p, const char *name, unsigned flags)
@@ -432,17 +433,11 @@ static void test_real_samples(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_env");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_closure_order),
-        cmocka_unit_test(test_lookup_and_shadowing),
-        cmocka_unit_test(test_missing_partial_and_cycle),
-        cmocka_unit_test(test_corrupt_module),
-        cmocka_unit_test(test_forged_hashes_refused),
-        cmocka_unit_test(test_generated_library),
-        cmocka_unit_test(test_real_samples),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_env",
+          cmocka_unit_test(test_closure_order),
+          cmocka_unit_test(test_lookup_and_shadowing),
+          cmocka_unit_test(test_missing_partial_and_cycle),
+          cmocka_unit_test(test_corrupt_module),
+          cmocka_unit_test(test_forged_hashes_refused),
+          cmocka_unit_test(test_generated_library),
+          cmocka_unit_test(test_real_samples))

@@ -19,6 +19,7 @@
 #include "pool/pool.h"
 #include "tests/support/pooltest.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 /* Compares every file of library a with b; returns how many differ. */
@@ -124,12 +125,6 @@ static void test_bad_options(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_gen");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deterministic_and_shaped),
-        cmocka_unit_test(test_bad_options),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_gen",
+          cmocka_unit_test(test_deterministic_and_shaped),
+          cmocka_unit_test(test_bad_options))

@@ -19,6 +19,7 @@
 
 #include "pool/pool_internal.h"
 #include "tests/support/pooltest.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static char *path_of(const char *dir, const char *rel)
@@ -217,14 +218,8 @@ static void test_threads_map_once(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_modcache");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sharing_and_counters),
-        cmocka_unit_test(test_staleness),
-        cmocka_unit_test(test_corrupt_not_cached),
-        cmocka_unit_test(test_threads_map_once),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_modcache",
+          cmocka_unit_test(test_sharing_and_counters),
+          cmocka_unit_test(test_staleness),
+          cmocka_unit_test(test_corrupt_not_cached),
+          cmocka_unit_test(test_threads_map_once))

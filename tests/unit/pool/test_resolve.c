@@ -18,6 +18,7 @@
 
 #include "pool/pool.h"
 #include "tests/support/pooltest.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void test_name_check(void **state)
@@ -156,13 +157,7 @@ static void test_from_env(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_resolve");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_name_check),
-        cmocka_unit_test(test_first_root_wins),
-        cmocka_unit_test(test_from_env),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_resolve",
+          cmocka_unit_test(test_name_check),
+          cmocka_unit_test(test_first_root_wins),
+          cmocka_unit_test(test_from_env))

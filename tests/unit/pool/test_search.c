@@ -21,6 +21,7 @@
 #include "region/guard.h"
 #include "region/region.h"
 #include "tests/support/pooltest.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 typedef struct fixture {
@@ -283,17 +284,11 @@ static void test_truncated_under_mapping(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_search");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_substring_and_kinds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fuzzy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
-        cmocka_unit_test(test_concurrent_first_search),
-        cmocka_unit_test(test_truncated_under_mapping),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_search",
+          cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_substring_and_kinds, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_fuzzy, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+          cmocka_unit_test(test_concurrent_first_search),
+          cmocka_unit_test(test_truncated_under_mapping))

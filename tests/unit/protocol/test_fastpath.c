@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "protocol/protocol_internal.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static bool parse(const char *s, rpc_fast_get *g)
@@ -97,13 +98,7 @@ static void test_prefixes(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_fastpath");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_recognised),
-        cmocka_unit_test(test_left_to_jansson),
-        cmocka_unit_test(test_prefixes),
-    };
-    return cmocka_run_group_tests_name("protocol/fastpath", tests, NULL, NULL);
-}
+TEST_MAIN("test_fastpath",
+          cmocka_unit_test(test_recognised),
+          cmocka_unit_test(test_left_to_jansson),
+          cmocka_unit_test(test_prefixes))

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "protocol/protocol.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 /* Feeds text in chunks of `chunk` bytes, collecting frames joined by '|'. */
@@ -245,14 +246,13 @@ static void test_encode(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lines_any_chunking), cmocka_unit_test(test_lsp_any_chunking),
-        cmocka_unit_test(test_detect_prefix_lookalike), cmocka_unit_test(test_line_too_big),
-        cmocka_unit_test(test_lsp_errors), cmocka_unit_test(test_lsp_header_limit),
-        cmocka_unit_test(test_sticky_error),
-        cmocka_unit_test(test_space_bounded), cmocka_unit_test(test_encode),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_frame",
+          cmocka_unit_test(test_lines_any_chunking),
+          cmocka_unit_test(test_lsp_any_chunking),
+          cmocka_unit_test(test_detect_prefix_lookalike),
+          cmocka_unit_test(test_line_too_big),
+          cmocka_unit_test(test_lsp_errors),
+          cmocka_unit_test(test_lsp_header_limit),
+          cmocka_unit_test(test_sticky_error),
+          cmocka_unit_test(test_space_bounded),
+          cmocka_unit_test(test_encode))

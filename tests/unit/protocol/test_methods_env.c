@@ -20,6 +20,7 @@
 #include "protocol/protocol.h"
 #include "tests/support/pooltest.h"
 #include "tests/support/rpcsink.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 typedef struct job {
@@ -264,12 +265,11 @@ static void test_errors(void **state)
     assert_int_equal(json_integer_value(json_object_get(jp, "import_failures")), 1);
 }
 
-int main(void)
-{
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-    const struct CMUnitTest tests[] = {
-        T(test_open_wait_and_hit), T(test_progress_then_result), T(test_cancel_waiting),
-        T(test_close_during_import), T(test_search_on_worker), T(test_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_methods_env",
+          T(test_open_wait_and_hit),
+          T(test_progress_then_result),
+          T(test_cancel_waiting),
+          T(test_close_during_import),
+          T(test_search_on_worker),
+          T(test_errors))

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "protocol/protocol_internal.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static const uint8_t probe_byte = 7;
@@ -83,13 +84,7 @@ static void test_zero_budget(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_replycache");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hits_and_keys),
-        cmocka_unit_test(test_budget_evicts_oldest),
-        cmocka_unit_test(test_zero_budget),
-    };
-    return cmocka_run_group_tests_name("protocol/replycache", tests, NULL, NULL);
-}
+TEST_MAIN("test_replycache",
+          cmocka_unit_test(test_hits_and_keys),
+          cmocka_unit_test(test_budget_evicts_oldest),
+          cmocka_unit_test(test_zero_budget))

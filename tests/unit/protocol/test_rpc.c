@@ -15,6 +15,7 @@
 
 #include "protocol/protocol.h"
 #include "tests/support/rpcsink.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 
@@ -383,14 +384,18 @@ static void test_pool_stats(void **state)
     assert_int_equal(sink_err_code(sink_last(&f->k)), RPC_INVALID_PARAMS);
 }
 
-int main(void)
-{
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-    const struct CMUnitTest tests[] = {
-        T(test_server_info), T(test_parse_errors_keep_session), T(test_invalid_requests),
-        T(test_notifications_silent), T(test_params), T(test_internal_error), T(test_batch),
-        T(test_batch_too_large), T(test_pending_and_cancel), T(test_close_with_pending),
-        T(test_batch_with_pending), T(test_lsp_output), T(test_pool_stats),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_rpc",
+          T(test_server_info),
+          T(test_parse_errors_keep_session),
+          T(test_invalid_requests),
+          T(test_notifications_silent),
+          T(test_params),
+          T(test_internal_error),
+          T(test_batch),
+          T(test_batch_too_large),
+          T(test_pending_and_cancel),
+          T(test_close_with_pending),
+          T(test_batch_with_pending),
+          T(test_lsp_output),
+          T(test_pool_stats))

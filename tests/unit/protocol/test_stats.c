@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "protocol/protocol.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void test_method_table(void **state)
@@ -198,12 +199,9 @@ static void test_pool_counters_every_view(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_method_table), cmocka_unit_test(test_buckets),
-        cmocka_unit_test(test_prometheus), cmocka_unit_test(test_json),
-        cmocka_unit_test(test_pool_counters_every_view),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_stats",
+          cmocka_unit_test(test_method_table),
+          cmocka_unit_test(test_buckets),
+          cmocka_unit_test(test_prometheus),
+          cmocka_unit_test(test_json),
+          cmocka_unit_test(test_pool_counters_every_view))

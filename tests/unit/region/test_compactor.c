@@ -24,6 +24,7 @@
 #include "region/region.h"
 #include "tests/support/heaptest.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -119,8 +120,13 @@ static void test_module_base(void **state)
     assert_int_equal(region_name_hash(""), region_name_hash_str(1723, "", 0));
     assert_int_equal(region_module_base("A.B") % 65536, 0);
     assert_true(region_module_base("A.B") < 0x7f0000000000ull);
+}
 
-    /* Every 2023+ sample was written at the base of its module name. */
+/* Every 2023+ sample was written at the base of its module name (needs the
+ * six samples named below). */
+static void test_samples_at_module_base(void **state)
+{
+    (void)state;
     static const struct { const char *rel, *module; } cases[] = {
         {"lean4-playground@9c4259e/.lake/build/lib/LeanPlayground/Basic.olean", "LeanPlayground.Basic"},
         {"kmp-casestudy-lean@fae0097/.lake/build/lib/lean/Kmpstudy.olean", "Kmpstudy"},
@@ -578,21 +584,16 @@ static void test_trivial_roots(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_compactor");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_module_base),
-        cmocka_unit_test(test_resave_samples_byte_identical),
-        cmocka_unit_test(test_sharing),
-        cmocka_unit_test(test_all_kinds),
-        cmocka_unit_test(test_chained_save),
-        cmocka_unit_test(test_deps_referenced),
-        cmocka_unit_test(test_closures_refused),
-        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_atomic_write_failures),
-        cmocka_unit_test(test_million_deep_list),
-        cmocka_unit_test(test_trivial_roots),
-    };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
-}
+TEST_MAIN_FIXTURES("test_compactor", setup_dir, teardown_dir,
+                   cmocka_unit_test(test_module_base),
+                   cmocka_unit_test(test_samples_at_module_base),
+                   cmocka_unit_test(test_resave_samples_byte_identical),
+                   cmocka_unit_test(test_sharing),
+                   cmocka_unit_test(test_all_kinds),
+                   cmocka_unit_test(test_chained_save),
+                   cmocka_unit_test(test_deps_referenced),
+                   cmocka_unit_test(test_closures_refused),
+                   cmocka_unit_test(test_deterministic),
+                   cmocka_unit_test(test_atomic_write_failures),
+                   cmocka_unit_test(test_million_deep_list),
+                   cmocka_unit_test(test_trivial_roots))

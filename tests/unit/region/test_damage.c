@@ -23,6 +23,7 @@
 #include "region/region.h"
 #include "tests/support/damage.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void test_seeded_damage(void **state)
@@ -112,12 +113,6 @@ static void test_entry_damage(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_damage");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seeded_damage),
-        cmocka_unit_test(test_entry_damage),
-    };
-    return cmocka_run_group_tests_name("region/damage", tests, NULL, NULL);
-}
+TEST_MAIN("test_damage",
+          cmocka_unit_test(test_seeded_damage),
+          cmocka_unit_test(test_entry_damage))

@@ -17,6 +17,7 @@
 #include "region/guard.h"
 #include "region/region.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 /* Reads every byte of the mapping, allocating nothing (as guard.h requires). */
@@ -63,11 +64,5 @@ static void test_truncated_while_mapped(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_guard");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_truncated_while_mapped),
-    };
-    return cmocka_run_group_tests_name("region/guard", tests, NULL, NULL);
-}
+TEST_MAIN("test_guard",
+          cmocka_unit_test(test_truncated_while_mapped))

@@ -14,6 +14,7 @@
 
 #include "region/heap.h"
 #include "tests/support/heaptest.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static const uint8_t *P(lx_word w) { return lx_obj(&LX_HEAP_SPACE, w); }
@@ -209,16 +210,10 @@ static void test_raw_objects(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_heap");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ctor_layout_and_counts),
-        cmocka_unit_test(test_big_objects),
-        cmocka_unit_test(test_shared_children_freed_once),
-        cmocka_unit_test(test_million_deep_release),
-        cmocka_unit_test(test_region_objects_untouched),
-        cmocka_unit_test(test_raw_objects),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_heap",
+          cmocka_unit_test(test_ctor_layout_and_counts),
+          cmocka_unit_test(test_big_objects),
+          cmocka_unit_test(test_shared_children_freed_once),
+          cmocka_unit_test(test_million_deep_release),
+          cmocka_unit_test(test_region_objects_untouched),
+          cmocka_unit_test(test_raw_objects))

@@ -15,6 +15,7 @@
 
 #include "region/region.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -477,20 +478,14 @@ static void test_missing_and_special_files(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-int main(void)
-{
-    mem_leak_check_at_exit("test_reader");
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_sample_validates),
-        cmocka_unit_test(test_headers_of_each_era),
-        cmocka_unit_test(test_fixed_and_relocated_mapping),
-        cmocka_unit_test(test_builder_region_validates),
-        cmocka_unit_test(test_rejects_bad_pointers),
-        cmocka_unit_test(test_rejects_bad_objects),
-        cmocka_unit_test(test_rejects_bad_headers),
-        cmocka_unit_test(test_multipart_in_memory),
-        cmocka_unit_test(test_multipart_files),
-        cmocka_unit_test(test_missing_and_special_files),
-    };
-    return cmocka_run_group_tests_name("region/reader", tests, NULL, NULL);
-}
+TEST_MAIN("test_reader",
+          cmocka_unit_test(test_every_sample_validates),
+          cmocka_unit_test(test_headers_of_each_era),
+          cmocka_unit_test(test_fixed_and_relocated_mapping),
+          cmocka_unit_test(test_builder_region_validates),
+          cmocka_unit_test(test_rejects_bad_pointers),
+          cmocka_unit_test(test_rejects_bad_objects),
+          cmocka_unit_test(test_rejects_bad_headers),
+          cmocka_unit_test(test_multipart_in_memory),
+          cmocka_unit_test(test_multipart_files),
+          cmocka_unit_test(test_missing_and_special_files))

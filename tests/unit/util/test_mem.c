@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static void test_counts(void **state)
@@ -124,7 +125,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_other_kinds),
         cmocka_unit_test(test_exit_check),
     };
-    int rc = cmocka_run_group_tests_name("util/mem", tests, NULL, NULL);
-    mem_leak_check_at_exit("test_mem");
-    return rc;
+    return test_main(argc, argv, "test_mem", tests, sizeof tests / sizeof tests[0], NULL, NULL);
 }
