@@ -326,12 +326,10 @@ static void test_older_shapes(void **state)
     tb_free(&b);
 }
 
-/* A malformed entry is an error at its own offset; its neighbours still decode. */
-static void test_bad_entry_alone(void **state)
+/* Three extensions with good and malformed entries mixed (see test_bad_entry_alone). */
+static lx_word build_bad_entries(tb *bp, lx_word *bad_pos_out)
 {
-    (void)state;
-    tb b;
-    tb_init(&b);
+    tb b = *bp;
     lx_word foo = tb_name(&b, "Foo.bar");
     lx_word bad_range = pair(&b, foo, pair(&b, drange(&b, 1, 0, 2, 0), lx_box(3)));
     lx_word bad_pos = tb_ctor(&b, 0, 4, (lx_word[]){pos(&b, 1, 0), lx_box(0), tb_string(&b, "x"), lx_box(0)}, NULL, 0);
@@ -344,7 +342,21 @@ static void test_bad_entry_alone(void **state)
     lx_word reds[2] = {pair(&b, foo, lx_box(9)), pair(&b, foo, tb_string(&b, "r"))};
     lx_word exts[3] = {tb_ext(&b, "Lean.declRangeExt", 3, ranges), tb_ext(&b, "Lean.docStringExt", 3, docs),
                        tb_ext(&b, "reducibilityCore", 2, reds)};
-    region *r = tb_open(&b, tb_module_entries(&b, LN_ERA_2023, 0, NULL, 0, NULL, NULL, tb_array(&b, 3, exts)));
+    lx_word root = tb_module_entries(&b, LN_ERA_2023, 0, NULL, 0, NULL, NULL, tb_array(&b, 3, exts));
+    *bad_pos_out = bad_pos;
+    *bp = b;
+    return root;
+}
+
+/* A malformed entry is an error at its own offset; its neighbours still decode. */
+static void test_bad_entry_alone(void **state)
+{
+    (void)state;
+    tb b;
+    tb_init(&b);
+    lx_word bad_pos;
+    lx_word root = build_bad_entries(&b, &bad_pos);
+    region *r = tb_open(&b, root);
     ln_module m;
     region_error err;
     ln_ext_entry e;
@@ -597,15 +609,19 @@ static void test_samples_decode(void **state)
 }
 
 /*
- * ENVPOOL_EXT_SEED=PATH writes the every-kind module there (after the tests):
- * how tests/fuzz/corpus/entries/every-kind was made.
+ * ENVPOOL_EXT_SEED=PATH writes the every-kind module there, ENVPOOL_EXT_BAD_SEED
+ * the bad-entries one: how tests/fuzz/corpus/entries/{every-kind,bad-entries}
+ * were made (dump.sh uses them too).
  */
-static void write_seed(const char *path)
+static void write_seed(const char *path, bool bad)
 {
     tb b;
     tb_init(&b);
-    lx_word root;
-    build_every_kind(&b, &root);
+    lx_word root, ignore;
+    if (bad)
+        root = build_bad_entries(&b, &ignore);
+    else
+        build_every_kind(&b, &root);
     region_close(tb_open(&b, root));
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(b.buf, 1, b.len, f) != b.len || fclose(f) != 0)
@@ -616,7 +632,9 @@ static void write_seed(const char *path)
 int main(int argc, char **argv)
 {
     if (getenv("ENVPOOL_EXT_SEED"))
-        write_seed(getenv("ENVPOOL_EXT_SEED"));
+        write_seed(getenv("ENVPOOL_EXT_SEED"), false);
+    if (getenv("ENVPOOL_EXT_BAD_SEED"))
+        write_seed(getenv("ENVPOOL_EXT_BAD_SEED"), true);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_older_shapes),
