@@ -69,6 +69,7 @@ typedef struct daemon_config {
     size_t   nallow;
     enum log_level log_level;    /* --log-level */
     uint64_t grace_ms;           /* --grace (seconds on the command line) */
+    bool     validate_eager;     /* --validate=eager: every object of a file checked at load */
     char     http_listen[128];   /* --http-listen / --metrics-listen / $ENVPOOL_HTTP_LISTEN; "" off */
     struct sockaddr_storage http_addr; /* http_listen parsed */
     uint64_t http_timeout_ms;    /* --http-timeout (seconds on the command line) */

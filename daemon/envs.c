@@ -184,7 +184,8 @@ int envs_new(const daemon_config *cfg, envs **out)
     envs *e = mem_calloc(1, sizeof *e);
     e->reply_cache = cfg->reply_cache;
     pool_config pc = {roots, (size_t)cfg->capacity, cfg->max_bytes, 0, POOL_STALE_SCAN,
-                      cfg->max_watches > 0, (uint32_t)cfg->max_watches};
+                      cfg->max_watches > 0, (uint32_t)cfg->max_watches,
+                      cfg->validate_eager ? POOL_VALIDATE_EAGER : POOL_VALIDATE_LAZY};
     rc = pool_new(&pc, &e->pool, &err);
     if (rc < 0) {
         char buf[1024];

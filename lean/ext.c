@@ -28,7 +28,8 @@
  *
  * Entry(x) is ScopedEnvExtension.Entry: c0[x] global, c1[namespace, x] scoped.
  *
- * Every object is read through lean/'s shape-checked accessors; a wrong
+ * Every object is read through lean/'s checked accessors (ln_obj, ln__ctor,
+ * ln__big, ln__array_get: safe on lazily validated regions too); a wrong
  * shape is REGION_ECORRUPT at that object's offset and concerns only the
  * entry being decoded. Names are matched after dropping a `_private.….0.`
  * prefix, so extensions Lean made private keep their kind.
@@ -159,7 +160,10 @@ static int need_name(const ln_module *m, lx_word w, const char *what, region_err
         return ln__fail(m, w, err, "%s: expected a Name, found boxed value %llu", what,
                         (unsigned long long)lx_unbox(w));
     uint64_t h;
-    const uint8_t *o = ln__o(m, w);
+    const uint8_t *o = NULL;
+    int rc = ln_obj(m, w, what, &o, err);
+    if (rc)
+        return rc;
     if (lx_tag(o) != 1 && lx_tag(o) != 2)
         return ln__fail(m, w, err, "%s: expected a Name (tag 1 or 2), found tag %u", what, lx_tag(o));
     return ln_name_hash_stored(m, w, &h, err);
@@ -276,7 +280,10 @@ static int unwrap_scoped(const ln_module *m, lx_word w, lx_word *inner, ln_ext_e
     *inner = w;
     if (lx_is_scalar(w))
         return 0;
-    const uint8_t *o = ln__o(m, w);
+    const uint8_t *o = NULL;
+    int rc = ln_obj(m, w, "extension entry", &o, err);
+    if (rc)
+        return rc;
     if (!lx_is_ctor(o))
         return 0;
     if (lx_tag(o) == 0 && lx_ctor_num_objs(o) == 1) {
@@ -284,7 +291,7 @@ static int unwrap_scoped(const ln_module *m, lx_word w, lx_word *inner, ln_ext_e
         return 1;
     }
     if (lx_tag(o) == 1 && lx_ctor_num_objs(o) == 2) {
-        int rc = need_name(m, lx_ctor_get(o, 0), "scoped entry namespace", err);
+        rc = need_name(m, lx_ctor_get(o, 0), "scoped entry namespace", err);
         if (rc)
             return rc;
         e->scoped = true;
@@ -314,7 +321,9 @@ static int dec_instance(const ln_module *m, lx_word w, ln_ext_entry *e, region_e
         return rc;
     if (lx_is_scalar(x))
         return ln__fail(m, x, err, "InstanceEntry: expected an object");
-    const uint8_t *o = ln__o(m, x);
+    const uint8_t *o = NULL;
+    if ((rc = ln_obj(m, x, "InstanceEntry", &o, err)))
+        return rc;
     unsigned np = lx_is_ctor(o) ? lx_ctor_num_objs(o) : 0;
     if (np < 3 || np > 5)
         return ln__fail(m, x, err, "InstanceEntry: expected 3 to 5 pointer fields, found %u", np);
@@ -351,11 +360,15 @@ static int dec_simp(const ln_module *m, lx_word w, ln_ext_entry *e, region_error
     int rc;
     /* c0[x] is the scoped wrapper unless x is already a SimpTheorem (SimpEntry.thm unwrapped). */
     if (!lx_is_scalar(w)) {
-        const uint8_t *o = ln__o(m, w);
+        const uint8_t *o = NULL;
         bool thm_here = false;
+        if ((rc = ln_obj(m, w, "simp entry", &o, err)))
+            return rc;
         if (lx_is_ctor(o) && lx_tag(o) == 0 && lx_ctor_num_objs(o) == 1) {
             lx_word c = lx_ctor_get(o, 0);
-            const uint8_t *co = lx_is_scalar(c) ? NULL : ln__o(m, c);
+            const uint8_t *co = NULL;
+            if (!lx_is_scalar(c) && (rc = ln_obj(m, c, "simp entry", &co, err)))
+                return rc;
             thm_here = co && lx_is_ctor(co) && lx_ctor_num_objs(co) >= 4;
         }
         if (!thm_here && (rc = unwrap_scoped(m, w, &x, e, err)) < 0)
@@ -363,7 +376,9 @@ static int dec_simp(const ln_module *m, lx_word w, ln_ext_entry *e, region_error
     }
     if (lx_is_scalar(x))
         return ln__fail(m, x, err, "SimpEntry: expected an object");
-    const uint8_t *o = ln__o(m, x);
+    const uint8_t *o = NULL;
+    if ((rc = ln_obj(m, x, "SimpEntry", &o, err)))
+        return rc;
     unsigned tag = lx_tag(o);
     e->priority = DEFAULT_PRIORITY;
     e->post = true;
@@ -385,7 +400,9 @@ static int dec_simp(const ln_module *m, lx_word w, ln_ext_entry *e, region_error
     lx_word origin = lx_ctor_get(to, 4);
     if (lx_is_scalar(origin))
         return 0; /* Origin.other-like nullary, or Option.none (2022): no declaration */
-    const uint8_t *oo = ln__o(m, origin);
+    const uint8_t *oo = NULL;
+    if ((rc = ln_obj(m, origin, "SimpTheorem.origin", &oo, err)))
+        return rc;
     if (!lx_is_ctor(oo))
         return ln__fail(m, origin, err, "SimpTheorem.origin: expected a constructor");
     bool decl_origin = m->era == LN_ERA_2022 ? lx_tag(oo) == 1 : lx_tag(oo) == 0;
@@ -415,7 +432,9 @@ static int dec_extern(const ln_module *m, lx_word w, ln_ext_entry *e, region_err
     while ((rc = ln_list_next(m, &cur, &head, err)) == 1) {
         if (lx_is_scalar(head))
             return ln__fail(m, head, err, "ExternEntry: expected an object");
-        const uint8_t *ho = ln__o(m, head);
+        const uint8_t *ho = NULL;
+        if ((rc = ln_obj(m, head, "ExternEntry", &ho, err)))
+            return rc;
         unsigned tag = lx_tag(ho);
         if (tag > 3)
             return ln__fail(m, head, err, "ExternEntry: expected constructor tag 0..3, found %u", tag);
@@ -436,7 +455,9 @@ static int dec_deprecated(const ln_module *m, lx_word w, ln_ext_entry *e, region
     int rc = dec_name_value(m, w, "deprecated entry", e, &d, err);
     if (rc)
         return rc;
-    const uint8_t *o = lx_is_scalar(d) ? NULL : ln__o(m, d);
+    const uint8_t *o = NULL;
+    if (!lx_is_scalar(d) && (rc = ln_obj(m, d, "DeprecationEntry", &o, err)))
+        return rc;
     if (!o || lx_tag(o) == 1) /* older: ParametricAttribute (Option Name) */
         return opt_name(m, d, "deprecated replacement", &e->name2, err);
     if ((rc = ln__ctor(m, d, 0, 3, 0, "DeprecationEntry", &o, err)) ||
@@ -451,11 +472,13 @@ static int dec_structure(const ln_module *m, lx_word w, ln_ext_entry *e, region_
 {
     if (lx_is_scalar(w))
         return ln__fail(m, w, err, "StructureInfo: expected an object");
-    const uint8_t *o = ln__o(m, w);
+    const uint8_t *o = NULL;
+    int rc = ln_obj(m, w, "StructureInfo", &o, err);
+    if (rc)
+        return rc;
     unsigned np = lx_is_ctor(o) ? lx_ctor_num_objs(o) : 0;
     if (np != 3 && np != 4)
         return ln__fail(m, w, err, "StructureInfo: expected 3 or 4 pointer fields, found %u", np);
-    int rc;
     uint64_t ninfo;
     if ((rc = ln__ctor(m, w, 0, np, 0, "StructureInfo", &o, err)))
         return rc;
@@ -557,7 +580,9 @@ static int decode_entry(const ln_module *m, const ln_ext *x, lx_word w, ln_ext_e
     case LN_EXT_EXTERN:
         return dec_extern(m, w, out, err);
     case LN_EXT_CLASS: {
-        const uint8_t *o = lx_is_scalar(w) ? NULL : ln__o(m, w);
+        const uint8_t *o = NULL;
+        if (!lx_is_scalar(w) && (rc = ln_obj(m, w, "ClassEntry", &o, err)))
+            return rc;
         unsigned np = o && lx_is_ctor(o) ? lx_ctor_num_objs(o) : 0;
         if (np != 1 && np != 3)
             return ln__fail(m, w, err, "ClassEntry: expected 1 or 3 pointer fields, found %u", np);
@@ -585,11 +610,14 @@ static int field_info(const ln_module *m, lx_word w, ln_struct_field *f, region_
 {
     if (lx_is_scalar(w))
         return ln__fail(m, w, err, "StructureFieldInfo: expected an object");
-    const uint8_t *o = ln__o(m, w);
+    const uint8_t *o = NULL;
+    int rc = ln_obj(m, w, "StructureFieldInfo", &o, err);
+    if (rc)
+        return rc;
     unsigned np = lx_is_ctor(o) ? lx_ctor_num_objs(o) : 0;
     if (np != 3 && np != 4)
         return ln__fail(m, w, err, "StructureFieldInfo: expected 3 or 4 pointer fields, found %u", np);
-    int rc = ln__ctor(m, w, 0, np, 1, "StructureFieldInfo", &o, err);
+    rc = ln__ctor(m, w, 0, np, 1, "StructureFieldInfo", &o, err);
     if (rc)
         return rc;
     f->name = lx_ctor_get(o, 0);

@@ -328,6 +328,9 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
         m->bytes = region_get_info(m->r)->size;
         if (m->watch)
             pool__watch_attach(mc->watch, m->watch, m);
+        /* What the load read (names for the index; every byte, eagerly) is in
+           the page cache; requests fault back in the little they read. */
+        region_release_pages(m->r);
     }
 
     pthread_mutex_lock(&mc->lock);

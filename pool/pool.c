@@ -385,7 +385,8 @@ int pool_new(const pool_config *cfg, pool **out, pool_error *err)
     }
     pool *p = mem_calloc(1, sizeof *p);
     p->roots = cfg->roots;
-    p->mc = pool__modcache_new(cfg->region_flags);
+    p->mc = pool__modcache_new(cfg->region_flags |
+                               (cfg->validation == POOL_VALIDATE_EAGER ? 0 : REGION_OPEN_LAZY));
     p->capacity = cfg->capacity;
     p->max_bytes = cfg->max_bytes;
     p->stale_check = cfg->stale_check;

@@ -248,6 +248,15 @@ enum pool_stale_check {
     POOL_STALE_SCAN = 1,
 };
 
+/* How module files are checked when mapped (docs/DESIGN.md §2, "Validation modes"). */
+enum pool_validation {
+    /* headers, root, ModuleData arrays and every constant's Name at load; every
+       later read through lean/'s checked accessors (REGION_OPEN_LAZY) */
+    POOL_VALIDATE_LAZY = 0,
+    /* one linear pass over every object of every file at load (envpoold --validate=eager) */
+    POOL_VALIDATE_EAGER = 1,
+};
+
 typedef struct pool_config {
     pool_roots *roots;        /* stolen (freed by pool_free, or by pool_new on failure) */
     size_t      capacity;     /* max idle environments kept; 0 = keep none */
@@ -258,6 +267,7 @@ typedef struct pool_config {
        a change is seen by the next acquire, whatever the stale_check mode. */
     bool        watch;
     uint32_t    max_watches;  /* directories watched at most (0: the kernel's limit) */
+    enum pool_validation  validation;
 } pool_config;
 
 /* Loop thread. *out is new (pool_free). */
