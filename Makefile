@@ -157,7 +157,7 @@ fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do n=$${f#build-fuzz/fuzz_}; \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
-	  extra=; case $$n in region|lazy) extra=$(SAMPLES);; esac; \
+	  extra=; case $$n in region|lazy|entries) extra=$(SAMPLES);; esac; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n $$extra || exit 1; done
 
 # Memory of envpoold with environments open (README "Scaling out"); BENCH_SCALE=mathlib for more.
