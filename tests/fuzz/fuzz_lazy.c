@@ -4,7 +4,8 @@
  * headers and root checked), then everything the daemon does with a module
  * reads it through the checked accessors:
  *
- *  - in memory: every object reachable from the root (region_touch_all);
+ *  - in memory: every object reachable from the root (region_touch_all) and
+ *    every extension entry lean/ decodes (region_decode_entries);
  *  - as a file in a pool (POOL_VALIDATE_LAZY): the import (ModuleData, import
  *    names, every constant's Name and hash, the name index), a lookup of every
  *    visible name by its printed text, decl.get's work for each constant
@@ -156,6 +157,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *bufs[1] = {data};
     if (region_open_buffers_flags(bufs, &size, 1, "fuzz.olean", REGION_OPEN_LAZY, &r, &err) == 0) {
         region_touch_all(r); /* the decoders run in pool_pass, over the same bytes */
+        ln_module m; /* extension entries (decl.get's docstrings, attributes…), lazily */
+        if (ln_module_open(r, &m, &err) == 0)
+            (void)region_decode_entries(&m, &err);
         region_close(r);
     } else if (!err.reason[0]) {
         abort();
