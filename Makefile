@@ -6,6 +6,7 @@
 #   make SANITIZE=address,undefined check     the same under sanitizers (build-san/)
 #   make valgrind        unit tests and dump over the samples under valgrind
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
+#   make stress          the suite and the demo STRESS_N times (default 10), then tests/stress/*.sh
 #   make demo | bench | install | uninstall | clean
 #   make deps            install every Debian package of DEB_PKGS (demo and check
 #                        check theirs first); make print-deps lists them
@@ -112,7 +113,7 @@ export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 export ENVPOOL_SANITIZE = $(SANITIZE)
 
-.PHONY: all check run-check valgrind run-valgrind fuzz demo run-demo bench bench-pool install uninstall \
+.PHONY: all check run-check valgrind run-valgrind stress run-stress fuzz demo run-demo bench bench-pool install uninstall \
         clean deps deps-build deps-all print-deps examples
 .SUFFIXES:
 # Keep intermediate objects (test .o files) so that rebuilds stay incremental.
@@ -180,6 +181,16 @@ valgrind: deps-all
 	+$(Q)$(MAKE) --no-print-directory run-valgrind
 run-valgrind: all $(UNIT_BINS)
 	$(Q)VALGRIND=1 ENVPOOL_DAMAGE_ROUNDS=2000 $(RUN_TESTS) $(UNIT_BINS) $(INTEG_SCRIPTS)
+
+# make stress: the suite and the demo STRESS_N times in a row (default 10), then
+# each tests/stress/*.sh (long loops of one kind; they read STRESS_N too);
+# STRESS_LOAD=K runs K CPU burners meanwhile.
+STRESS_N ?= 10
+stress: DEPS_FOR = stress
+stress: deps-all
+	+$(Q)$(MAKE) --no-print-directory run-stress
+run-stress: all $(UNIT_BINS)
+	$(Q)STRESS_N=$(STRESS_N) tests/run-stress.sh $(if $(T),--only '$(T)') $(UNIT_BINS) $(INTEG_SCRIPTS)
 
 # libFuzzer targets: tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
 FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
