@@ -7,7 +7,7 @@
 #   make valgrind        unit tests and dump over the samples under valgrind
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
 #   make stress          the suite and the demo STRESS_N times (default 10), then tests/stress/*.sh
-#   make demo | bench | install | uninstall | clean
+#   make demo | bench | bench-memory | install | uninstall | clean
 #   make deps            install every Debian package of DEB_PKGS (demo and check
 #                        check theirs first); make print-deps lists them
 #
@@ -113,8 +113,8 @@ export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 export ENVPOOL_SANITIZE = $(SANITIZE)
 
-.PHONY: all check run-check valgrind run-valgrind stress run-stress fuzz demo run-demo bench bench-pool install uninstall \
-        clean deps deps-build deps-all print-deps examples
+.PHONY: all check run-check valgrind run-valgrind stress run-stress fuzz demo run-demo bench bench-pool \
+        bench-memory install uninstall clean deps deps-build deps-all print-deps examples
 .SUFFIXES:
 # Keep intermediate objects (test .o files) so that rebuilds stay incremental.
 .SECONDARY:
@@ -206,8 +206,12 @@ fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do n=$${f#build-fuzz/fuzz_}; \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
-	  extra=; [ $$n = region ] && extra=$(SAMPLES); \
+	  extra=; case $$n in region|lazy) extra=$(SAMPLES);; esac; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n $$extra || exit 1; done
+
+# Memory of envpoold with environments open (README "Scaling out"); BENCH_SCALE=mathlib for more.
+bench-memory: all
+	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/memory.py
 
 # The baseline server of `make bench` (bench/): deliberately outside libenvpool.
 $(BUILD)/bench/minimal-server: bench/minimal_server.c

@@ -11,11 +11,13 @@
  *    "level_params": [..], "type", per-kind fields}]}
  *
  * Import flags: "runtime_only" up to v4.18; "import_all", "is_exported",
- * "is_meta" in the module era. Per kind: inductive "ctors", "num_params",
- * "num_indices", "is_rec"; ctor "induct", "cidx", "num_params",
- * "num_fields"; rec "num_params", "num_indices", "num_motives", "num_minors",
- * "rules" (ctor names), "k"; def "safety" ("unsafe"|"safe"|"partial"),
- * "hints" ("opaque"|"abbrev"|"regular N"); axiom and opaque "is_unsafe".
+ * "is_meta" in the module era. Each constant is decl_json's dump view
+ * (protocol/decl_json.c, the renderer decl.get uses too): per kind,
+ * inductive "ctors", "num_params", "num_indices", "is_rec"; ctor "induct",
+ * "cidx", "num_params", "num_fields"; rec "num_params", "num_indices",
+ * "num_motives", "num_minors", "rules" (ctor names), "k"; def "safety"
+ * ("unsafe"|"safe"|"partial"), "hints" ("opaque"|"abbrev"|"regular N");
+ * axiom and opaque "is_unsafe".
  *
  * With --text: the module in the text module format (docs/module-format.md,
  * lean/unpack.c), which `envpool pack` reads back; its module name is the
@@ -34,10 +36,9 @@
 #include "cli/cli.h"
 #include "lean/lean.h"
 #include "lean/pack.h"
+#include "protocol/decl_json.h"
 #include "region/compactor.h"
 
-static const char *const format_names[] = {"v0", "v1", "v2"};
-static const char *const safety_names[] = {"unsafe", "safe", "partial"};
 
 typedef struct dump_opts {
     bool   json;
@@ -45,93 +46,80 @@ typedef struct dump_opts {
     size_t max_type_bytes;
 } dump_opts;
 
-/* ---- JSON text ---- */
+/* ---- JSON ---- */
 
-/* Appends s[0..n) as a JSON string; invalid UTF-8 becomes U+FFFD. */
-static int json_str(ln_buf *b, const char *s, size_t n)
+/* Set on an object; a NULL value (out of memory) makes the whole output fail. */
+static int put(json_t *o, const char *key, json_t *v)
 {
-    int rc = ln_buf_puts(b, "\"");
-    size_t i = 0, run = 0;
-    while (!rc && i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            run++;
-            i++;
-            continue;
-        }
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = len > 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; k++)
-            ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (ok && c >= 0x80) {
-            run += len;
-            i += len;
-            continue;
-        }
-        if (run && (rc = ln_buf_append(b, s + i - run, run)))
-            break;
-        run = 0;
-        char esc[8];
-        if (!ok)
-            rc = ln_buf_puts(b, "\\ufffd");
-        else if (c == '"')
-            rc = ln_buf_puts(b, "\\\"");
-        else if (c == '\\')
-            rc = ln_buf_puts(b, "\\\\");
-        else if (c == '\n')
-            rc = ln_buf_puts(b, "\\n");
-        else if (c == '\t')
-            rc = ln_buf_puts(b, "\\t");
-        else {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            rc = ln_buf_puts(b, esc);
-        }
-        i++;
+    return v && json_object_set_new(o, key, v) == 0 ? 0 : -ENOMEM;
+}
+
+static int import_json(const ln_module *m, uint64_t i, ln_buf *scratch, json_t *arr, region_error *err)
+{
+    ln_import im;
+    json_t *name;
+    int rc = ln_module_import(m, i, &im, err);
+    if (rc || (rc = decl_json_name(m, im.module, scratch, &name, err)))
+        return rc;
+    json_t *o = json_object();
+    if (!o || json_array_append_new(arr, o) || put(o, "module", name))
+        return -ENOMEM;
+    if (m->era == LN_ERA_MODULE)
+        return put(o, "import_all", json_boolean(im.import_all)) || put(o, "is_exported", json_boolean(im.is_exported)) ||
+                       put(o, "is_meta", json_boolean(im.is_meta))
+                   ? -ENOMEM
+                   : 0;
+    return put(o, "runtime_only", json_boolean(im.runtime_only));
+}
+
+static int append_json(const char *text, size_t n, void *b)
+{
+    return ln_buf_append(b, text, n) ? -1 : 0;
+}
+
+/* The file's object; its constants through decl_json's dump view. */
+static int dump_json(ln_buf *b, const char *path, const region *r, const ln_module *m,
+                     const dump_opts *o, region_error *err)
+{
+    const region_info *in = region_get_info(r);
+    ln_buf scratch;
+    ln_buf_init(&scratch, 0);
+    json_t *root = json_object(), *imports = json_array(), *constants = json_array();
+    int rc = -ENOMEM;
+    if (!root || !imports || !constants || put(root, "path", decl_json_text(path, strlen(path))) ||
+        put(root, "format", json_string(region_format_name(in->format))) ||
+        put(root, "lean_version", in->format == REGION_V2 ? decl_json_text(in->lean_version, strlen(in->lean_version))
+                                                          : json_null()) ||
+        put(root, "githash", in->format != REGION_V0 ? decl_json_text(in->githash, strlen(in->githash)) : json_null()) ||
+        put(root, "base", json_sprintf("0x%llx", (unsigned long long)in->base)) ||
+        put(root, "objects", json_integer((json_int_t)in->objects)))
+        goto out;
+    rc = put(root, "imports", json_incref(imports));
+    for (uint64_t i = 0; !rc && i < m->nimports; i++)
+        rc = import_json(m, i, &scratch, imports, err);
+    if (rc || (rc = put(root, "constants", json_incref(constants))))
+        goto out;
+    decl_json_opts dj = {.view = DECL_JSON_DUMP, .type_limit = o->max_type_bytes};
+    for (uint64_t i = 0; !rc && i < m->nconstants; i++) {
+        ln_const c;
+        json_t *co = json_object();
+        if (!co || json_array_append_new(constants, co))
+            rc = -ENOMEM;
+        else if (!(rc = ln_module_const(m, i, &c, err)))
+            rc = decl_json(m, &c, &dj, &scratch, co, err);
     }
-    if (!rc && run)
-        rc = ln_buf_append(b, s + n - run, run);
-    return rc ? rc : ln_buf_puts(b, "\"");
+    if (rc)
+        goto out;
+    rc = json_dump_callback(root, append_json, b, JSON_COMPACT) ? -ENOMEM : ln_buf_puts(b, "\n");
+out:
+    json_decref(root);
+    json_decref(imports);
+    json_decref(constants);
+    ln_buf_deinit(&scratch);
+    return rc;
 }
 
-static int json_cstr(ln_buf *b, const char *s) { return json_str(b, s, strlen(s)); }
-
-/* A Name as a JSON string (formatted into scratch first). */
-static int json_name(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word name, region_error *err)
-{
-    ln_buf_reset(scratch);
-    int rc = ln_name_format(m, name, scratch, err);
-    return rc ? rc : json_str(b, scratch->data ? scratch->data : "", scratch->len);
-}
-
-/* A List Name as a JSON array; of_rules: a List RecursorRule, shown by its constructor names. */
-static int json_name_list(ln_buf *b, ln_buf *scratch, const ln_module *m, lx_word list, bool of_rules,
-                          region_error *err)
-{
-    int rc = ln_buf_puts(b, "[");
-    lx_word head;
-    bool first = true;
-    while (!rc && (rc = ln_list_next(m, &list, &head, err)) == 1) {
-        ln_rec_rule rule = {0};
-        if (of_rules && (rc = ln_rec_rule_view(m, head, &rule, err)))
-            break;
-        if (!first && (rc = ln_buf_puts(b, ",")))
-            break;
-        first = false;
-        rc = json_name(b, scratch, m, of_rules ? rule.ctor : head, err);
-    }
-    return rc < 0 ? rc : ln_buf_puts(b, "]");
-}
-
-static int hints_text(const ln_const *c, char *buf, size_t size)
-{
-    if (c->hints == LN_HINTS_OPAQUE)
-        snprintf(buf, size, "opaque");
-    else if (c->hints == LN_HINTS_ABBREV)
-        snprintf(buf, size, "abbrev");
-    else
-        snprintf(buf, size, "regular %u", c->hints_height);
-    return 0;
-}
+/* ---- human text ---- */
 
 /* Formats c's type into tbuf (reset first); a cut text is not an error. */
 static int type_text(const ln_module *m, const ln_const *c, ln_buf *tbuf, region_error *err)
@@ -140,105 +128,6 @@ static int type_text(const ln_module *m, const ln_const *c, ln_buf *tbuf, region
     int rc = ln_expr_format(m, c->type, tbuf, err);
     return rc == LN_ETOOBIG ? 0 : rc;
 }
-
-static int json_const(ln_buf *b, ln_buf *scratch, ln_buf *tbuf, const ln_module *m,
-                      const ln_const *c, region_error *err)
-{
-    int rc;
-    if ((rc = ln_buf_puts(b, "{\"name\":")) || (rc = json_name(b, scratch, m, c->name, err)) ||
-        (rc = ln_buf_printf(b, ",\"kind\":\"%s\",\"level_params\":", ln_const_kind_name(c->kind))) ||
-        (rc = json_name_list(b, scratch, m, c->level_params, false, err)) ||
-        (rc = type_text(m, c, tbuf, err)) || (rc = ln_buf_puts(b, ",\"type\":")) ||
-        (rc = json_str(b, ln_buf_cstr(tbuf), tbuf->len)))
-        return rc;
-    switch (c->kind) {
-    case LN_INDUCT:
-        if ((rc = ln_buf_puts(b, ",\"ctors\":")) || (rc = json_name_list(b, scratch, m, c->ctors, false, err)))
-            return rc;
-        rc = ln_buf_printf(b, ",\"num_params\":%llu,\"num_indices\":%llu,\"is_rec\":%s",
-                           (unsigned long long)c->num_params, (unsigned long long)c->num_indices,
-                           c->is_rec ? "true" : "false");
-        break;
-    case LN_CTOR:
-        if ((rc = ln_buf_puts(b, ",\"induct\":")) || (rc = json_name(b, scratch, m, c->induct, err)))
-            return rc;
-        rc = ln_buf_printf(b, ",\"cidx\":%llu,\"num_params\":%llu,\"num_fields\":%llu",
-                           (unsigned long long)c->cidx, (unsigned long long)c->num_params,
-                           (unsigned long long)c->num_fields);
-        break;
-    case LN_REC:
-        if ((rc = ln_buf_printf(b, ",\"num_params\":%llu,\"num_indices\":%llu,\"num_motives\":%llu,"
-                                   "\"num_minors\":%llu,\"rules\":",
-                                (unsigned long long)c->num_params, (unsigned long long)c->num_indices,
-                                (unsigned long long)c->num_motives, (unsigned long long)c->num_minors)) ||
-            (rc = json_name_list(b, scratch, m, c->rules, true, err)))
-            return rc;
-        rc = ln_buf_printf(b, ",\"k\":%s", c->k ? "true" : "false");
-        break;
-    case LN_DEF: {
-        char h[32];
-        hints_text(c, h, sizeof h);
-        rc = ln_buf_printf(b, ",\"safety\":\"%s\",\"hints\":\"%s\"", safety_names[c->safety], h);
-        break;
-    }
-    case LN_AXIOM:
-    case LN_OPAQUE:
-        rc = ln_buf_printf(b, ",\"is_unsafe\":%s", c->is_unsafe ? "true" : "false");
-        break;
-    default:
-        break;
-    }
-    return rc ? rc : ln_buf_puts(b, "}");
-}
-
-static int dump_json(ln_buf *b, const char *path, const region *r, const ln_module *m,
-                     const dump_opts *o, region_error *err)
-{
-    const region_info *in = region_get_info(r);
-    ln_buf scratch, tbuf;
-    ln_buf_init(&scratch, 0);
-    ln_buf_init(&tbuf, o->max_type_bytes);
-    int rc;
-    if ((rc = ln_buf_puts(b, "{\"path\":")) || (rc = json_cstr(b, path)) ||
-        (rc = ln_buf_printf(b, ",\"format\":\"%s\",\"lean_version\":", format_names[in->format])))
-        goto out;
-    rc = in->format == REGION_V2 ? json_cstr(b, in->lean_version) : ln_buf_puts(b, "null");
-    if (rc || (rc = ln_buf_puts(b, ",\"githash\":")))
-        goto out;
-    rc = in->format != REGION_V0 ? json_cstr(b, in->githash) : ln_buf_puts(b, "null");
-    if (rc || (rc = ln_buf_printf(b, ",\"base\":\"0x%llx\",\"objects\":%llu,\"imports\":[",
-                                  (unsigned long long)in->base, (unsigned long long)in->objects)))
-        goto out;
-    for (uint64_t i = 0; i < m->nimports; i++) {
-        ln_import im;
-        if ((rc = ln_module_import(m, i, &im, err)) || (rc = ln_buf_puts(b, i ? ",{\"module\":" : "{\"module\":")) ||
-            (rc = json_name(b, &scratch, m, im.module, err)))
-            goto out;
-        if (m->era == LN_ERA_MODULE)
-            rc = ln_buf_printf(b, ",\"import_all\":%s,\"is_exported\":%s,\"is_meta\":%s}",
-                               im.import_all ? "true" : "false", im.is_exported ? "true" : "false",
-                               im.is_meta ? "true" : "false");
-        else
-            rc = ln_buf_printf(b, ",\"runtime_only\":%s}", im.runtime_only ? "true" : "false");
-        if (rc)
-            goto out;
-    }
-    if ((rc = ln_buf_puts(b, "],\"constants\":[")))
-        goto out;
-    for (uint64_t i = 0; i < m->nconstants; i++) {
-        ln_const c;
-        if ((rc = ln_module_const(m, i, &c, err)) || (i && (rc = ln_buf_puts(b, ","))) ||
-            (rc = json_const(b, &scratch, &tbuf, m, &c, err)))
-            goto out;
-    }
-    rc = ln_buf_puts(b, "]}\n");
-out:
-    ln_buf_deinit(&scratch);
-    ln_buf_deinit(&tbuf);
-    return rc;
-}
-
-/* ---- human text ---- */
 
 static int dump_text(ln_buf *b, const char *path, const region *r, const ln_module *m,
                      const dump_opts *o, region_error *err)
@@ -250,7 +139,7 @@ static int dump_text(ln_buf *b, const char *path, const region *r, const ln_modu
     int rc;
     if ((rc = ln_buf_printf(b, "%s\n  format %s, lean %s, githash %s, base 0x%llx\n"
                                "  %llu bytes, %llu objects, layout era %s%s%s\n",
-                            path, format_names[in->format],
+                            path, region_format_name(in->format),
                             in->lean_version[0] ? in->lean_version : "-",
                             in->githash[0] ? in->githash : "-", (unsigned long long)in->base,
                             (unsigned long long)in->size, (unsigned long long)in->objects,

@@ -45,6 +45,11 @@ static void usage(FILE *f)
         "  --max-bytes SIZE       bound on mapped bytes, 0 = none (default 0)\n"
         "  --threads N            worker threads for imports (default 4)\n"
         "  --reply-cache SIZE     memory for rendered decl.get answers, 0 = none (default 64M)\n"
+        "  --validate MODE        lazy: check what is read, as it is read (default); eager:\n"
+        "                         check every object of a module file when it is loaded\n"
+        "  --max-watches N        module directories watched with inotify at most; past it (or\n"
+        "                         past the kernel's limit) a directory is left to the 1 s scan;\n"
+        "                         0 = no watching (default 65536)\n"
         "Limits (each has a counter in pool.stats):\n"
         "  --max-connections N    concurrent connections (default 1024)\n"
         "  --max-frame SIZE       largest request frame (default 1M)\n"
@@ -196,7 +201,7 @@ enum {
     OPT_SOCKET = 256, OPT_SEARCH, OPT_CAPACITY, OPT_MAX_BYTES, OPT_THREADS, OPT_MAX_CONN,
     OPT_MAX_FRAME, OPT_MAX_INFLIGHT, OPT_IDLE, OPT_OUT_HIGH, OPT_OUT_LOW, OPT_OUT_HARD,
     OPT_GROUP, OPT_ALLOW_UID, OPT_LOG_LEVEL, OPT_GRACE, OPT_HELP, OPT_VERSION, OPT_REPLY_CACHE,
-    OPT_HTTP_LISTEN, OPT_HTTP_TIMEOUT,
+    OPT_VALIDATE, OPT_MAX_WATCHES, OPT_HTTP_LISTEN, OPT_HTTP_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -205,6 +210,8 @@ static const struct option options[] = {
     {"capacity", required_argument, NULL, OPT_CAPACITY},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"reply-cache", required_argument, NULL, OPT_REPLY_CACHE},
+    {"validate", required_argument, NULL, OPT_VALIDATE},
+    {"max-watches", required_argument, NULL, OPT_MAX_WATCHES},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
@@ -251,6 +258,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
     memset(cfg, 0, sizeof *cfg);
     cfg->capacity = 8;
     cfg->reply_cache = 64u << 20;
+    cfg->max_watches = 65536;
     cfg->threads = 4;
     cfg->max_connections = 1024;
     cfg->max_frame = FRAME_DEFAULT_MAX;
@@ -282,6 +290,15 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         case OPT_REPLY_CACHE:
             if (parse_size(optarg, &cfg->reply_cache))
                 return bad("reply-cache", optarg, "expected a size like 64M");
+            break;
+        case OPT_VALIDATE:
+            if (strcmp(optarg, "lazy") != 0 && strcmp(optarg, "eager") != 0)
+                return bad("validate", optarg, "expected lazy or eager");
+            cfg->validate_eager = optarg[0] == 'e';
+            break;
+        case OPT_MAX_WATCHES:
+            if (parse_count(optarg, 0, 1000000, &cfg->max_watches))
+                return bad("max-watches", optarg, "expected a count 0..1000000");
             break;
         case OPT_THREADS:
             if (parse_count(optarg, 1, 128, &v))
@@ -425,13 +442,13 @@ void config_log_summary(const daemon_config *cfg)
     }
     log_msg(LOG_INFO,
             "envpoold %s: socket=%s search-path=%s capacity=%" PRIu64 " max-bytes=%" PRIu64 " reply-cache=%" PRIu64
-            " threads=%u max-connections=%" PRIu64 " max-frame=%" PRIu64 " max-inflight=%" PRIu64
+            " max-watches=%" PRIu64 " threads=%u max-connections=%" PRIu64 " max-frame=%" PRIu64 " max-inflight=%" PRIu64
             " idle-timeout=%.3fs output=%" PRIu64 "/%" PRIu64 "/%" PRIu64 " grace=%.3fs socket-group=%s"
-            " allow-uids=%zu log-level=%s http-listen=%s http-timeout=%.3fs",
+            " allow-uids=%zu log-level=%s http-listen=%s http-timeout=%.3fs validate=%s",
             ENVPOOL_VERSION, cfg->socket_path, roots[0] ? roots : "(none)", cfg->capacity, cfg->max_bytes, cfg->reply_cache,
-            cfg->threads, cfg->max_connections, cfg->max_frame, cfg->max_inflight,
+            cfg->max_watches, cfg->threads, cfg->max_connections, cfg->max_frame, cfg->max_inflight,
             (double)cfg->idle_timeout_ms / 1000.0, cfg->output_low, cfg->output_high, cfg->output_hard,
             (double)cfg->grace_ms / 1000.0, cfg->socket_group ? cfg->socket_group : "-", cfg->nallow,
             log_level_name(cfg->log_level), cfg->http_listen[0] ? cfg->http_listen : "off",
-            (double)cfg->http_timeout_ms / 1000.0);
+            (double)cfg->http_timeout_ms / 1000.0, cfg->validate_eager ? "eager" : "lazy");
 }

@@ -56,6 +56,7 @@ typedef struct daemon_config {
     uint64_t capacity;           /* --capacity: idle environments kept */
     uint64_t max_bytes;          /* --max-bytes: mapped bytes bound, 0 none */
     uint64_t reply_cache;        /* --reply-cache: decl.get reply cache bytes, 0 none */
+    uint64_t max_watches;        /* --max-watches: directories watched, 0 no watching */
     unsigned threads;            /* --threads: worker threads */
     uint64_t max_connections;    /* --max-connections */
     uint64_t max_frame;          /* --max-frame (bytes) */
@@ -68,6 +69,7 @@ typedef struct daemon_config {
     size_t   nallow;
     enum log_level log_level;    /* --log-level */
     uint64_t grace_ms;           /* --grace (seconds on the command line) */
+    bool     validate_eager;     /* --validate=eager: every object of a file checked at load */
     char     http_listen[128];   /* --http-listen / --metrics-listen / $ENVPOOL_HTTP_LISTEN; "" off */
     struct sockaddr_storage http_addr; /* http_listen parsed */
     uint64_t http_timeout_ms;    /* --http-timeout (seconds on the command line) */
@@ -127,7 +129,8 @@ void server_conn_gone(server *srv);
 
 /* Creates the pool from cfg (roots must exist). 0 or negative (logged). *out new: envs_free. */
 int envs_new(const daemon_config *cfg, envs **out);
-/* Registers the environment methods on srv->rpc and starts the tick and scan timers. */
+/* Registers the environment methods on srv->rpc, starts the tick and scan timers and
+   polls the pool's watch descriptor. */
 int envs_attach(envs *e, server *srv);
 /* The search roots as real paths, NULL-terminated (borrowed). */
 const char *const *envs_roots(const envs *e);

@@ -7,6 +7,14 @@
  * and freshness scans (pool_scan_files, every ENVS_SCAN_MS on a worker; the
  * pool runs with POOL_STALE_SCAN so an acquire never stats a file on the loop)
  * go through uv_queue_work and come back to the loop for pool_ticket_finish.
+ *
+ * Freshness is event-driven first: the pool watches the directory of every
+ * mapped module with inotify (--max-watches) and its descriptor is polled
+ * here (uv_poll_t), so events are read as they come; the pool also drains the
+ * descriptor itself before deciding an acquire is a hit, which is what makes a
+ * change that completed before a request visible to it. The scan stays as
+ * the fallback for directories that could not be watched and for changes
+ * inotify does not report (a renamed ancestor directory, remote writes on NFS).
  */
 #include "daemon/daemon.h"
 
@@ -29,6 +37,9 @@ struct envs {
     server      *srv;
     uv_timer_t   tick;
     uv_timer_t   scan;
+    uv_poll_t    watch;         /* the pool's inotify descriptor */
+    bool         watching;      /* watch is initialised */
+    bool         watch_warned;  /* the first watch fallback was logged */
     bool         scanning;      /* a scan is queued or running */
     size_t       scan_changed;  /* written by the worker, read in scan_done */
     int          scan_rc;
@@ -114,9 +125,36 @@ static void scan_done(void *arg)
                 e->scan_changed);
 }
 
+static void on_watch(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    envs *e = h->data;
+    if (status < 0) {
+        log_msg(LOG_WARN, "watch descriptor: %s; freshness falls back to the scan", uv_strerror(status));
+        uv_poll_stop(h);
+        return;
+    }
+    size_t n = pool_watch_drain(e->pool);
+    if (n)
+        log_msg(LOG_DEBUG, "%zu file event(s) read", n);
+}
+
+/* Logged once: the first directory whose modules are left to the scan. */
+static void check_watch_fallbacks(envs *e)
+{
+    int err = pool_watch_first_error(e->pool);
+    if (e->watch_warned || !err)
+        return;
+    e->watch_warned = true;
+    log_msg(LOG_WARN, "a module directory could not be watched (%s)%s; such directories rely on the %d ms scan",
+            strerror(err), err == ENOSPC ? ": inotify watch limit (--max-watches or fs.inotify.max_user_watches)" : "",
+            ENVS_SCAN_MS);
+}
+
 static void on_scan(uv_timer_t *t)
 {
     envs *e = t->data;
+    check_watch_fallbacks(e);
     if (e->scanning || e->srv->stopping)
         return;
     e->scanning = true;
@@ -145,7 +183,9 @@ int envs_new(const daemon_config *cfg, envs **out)
     }
     envs *e = mem_calloc(1, sizeof *e);
     e->reply_cache = cfg->reply_cache;
-    pool_config pc = {roots, (size_t)cfg->capacity, cfg->max_bytes, 0, POOL_STALE_SCAN};
+    pool_config pc = {roots, (size_t)cfg->capacity, cfg->max_bytes, 0, POOL_STALE_SCAN,
+                      cfg->max_watches > 0, (uint32_t)cfg->max_watches,
+                      cfg->validate_eager ? POOL_VALIDATE_EAGER : POOL_VALIDATE_LAZY};
     rc = pool_new(&pc, &e->pool, &err);
     if (rc < 0) {
         char buf[1024];
@@ -153,6 +193,8 @@ int envs_new(const daemon_config *cfg, envs **out)
         mem_free(e);
         return rc;
     }
+    if (pc.watch && pool_watch_fd(e->pool) < 0)
+        log_msg(LOG_WARN, "inotify is not available; file freshness relies on the %d ms scan", ENVS_SCAN_MS);
     const pool_roots *r = pool_get_roots(e->pool);
     size_t nr = pool_roots_count(r);
     for (size_t i = 0; i < nr && i < CONFIG_MAX_SEARCH; i++)
@@ -186,6 +228,19 @@ int envs_attach(envs *e, server *srv)
     /* Timers alone must not keep a draining loop alive. */
     uv_unref((uv_handle_t *)&e->tick);
     uv_unref((uv_handle_t *)&e->scan);
+    int fd = pool_watch_fd(e->pool);
+    if (fd >= 0) {
+        int rc = uv_poll_init(srv->loop, &e->watch, fd);
+        if (rc == 0) {
+            e->watching = true;
+            e->watch.data = e;
+            uv_poll_start(&e->watch, UV_READABLE, on_watch);
+            uv_unref((uv_handle_t *)&e->watch);
+        } else {
+            /* Acquires still drain the descriptor; only idle reading is lost. */
+            log_msg(LOG_WARN, "uv_poll_init on the watch descriptor: %s", uv_strerror(rc));
+        }
+    }
     return 0;
 }
 

@@ -291,10 +291,12 @@ static int listen_activated(server *srv)
 
 /* ---- run --------------------------------------------------------------- */
 
-static const char *const formats_read[] = {"v0", "v1", "v2", NULL};
 
 int server_run(daemon_config *cfg, envs *e)
 {
+    /* server.info's "formats": every region format the reader accepts, as region/ spells them. */
+    const char *formats_read[] = {region_format_name(REGION_V0), region_format_name(REGION_V1),
+                                  region_format_name(REGION_V2), NULL};
     server srv;
     memset(&srv, 0, sizeof srv);
     uv_loop_t loop;

@@ -33,14 +33,38 @@ const char *ln_const_kind_name(enum ln_const_kind k)
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
+#define NAME_OF(table, i) ((i) < sizeof table / sizeof table[0] ? table[i] : "?")
+
+const char *ln_hints_name(unsigned hints)
+{
+    static const char *const names[] = {"opaque", "abbrev", "regular"};
+    return NAME_OF(names, hints);
+}
+
+const char *ln_safety_name(unsigned safety)
+{
+    static const char *const names[] = {"unsafe", "safe", "partial"};
+    return NAME_OF(names, safety);
+}
+
+const char *ln_quot_kind_name(unsigned quot_kind)
+{
+    static const char *const names[] = {"type", "ctor", "lift", "ind"};
+    return NAME_OF(names, quot_kind);
+}
+
 /* The value struct: tag 0, one of the allowed pointer counts, min scalar bytes. */
 static int val_struct(const ln_module *m, lx_word w, unsigned p1, unsigned p2, size_t min_scalar,
                       const char *what, const uint8_t **o, region_error *err)
 {
     if (!lx_is_scalar(w)) {
-        const uint8_t *p = ln__o(m, w);
+        const uint8_t *p = NULL;
+        int rc = ln_obj(m, w, what, &p, err);
+        if (rc)
+            return rc;
         if (lx_is_ctor(p) && lx_ctor_num_objs(p) == p2 && p2 != p1)
-            return ln__ctor(m, w, 0, p2, min_scalar, what, o, err);
+            return ln__shape(m, w, p, 0, p2, min_scalar, what, o, err);
+        return ln__shape(m, w, p, 0, p1, min_scalar, what, o, err);
     }
     return ln__ctor(m, w, 0, p1, min_scalar, what, o, err);
 }
@@ -58,11 +82,12 @@ int ln_const_decode(const ln_module *m, lx_word info, ln_const *c, region_error 
     memset(c, 0, sizeof *c);
     if (lx_is_scalar(info))
         return ln__fail(m, info, err, "ConstantInfo: boxed value");
-    o = ln__o(m, info);
+    if ((rc = ln_obj(m, info, "ConstantInfo", &o, err)))
+        return rc;
     if (!lx_is_ctor(o) || lx_tag(o) > LN_REC)
         return ln__fail(m, info, err, "ConstantInfo: unknown kind tag %u", lx_tag(o));
     unsigned kind = lx_tag(o);
-    if ((rc = ln__ctor(m, info, kind, 1, 0, "ConstantInfo", &o, err)))
+    if ((rc = ln__shape(m, info, o, kind, 1, 0, "ConstantInfo", &o, err)))
         return rc;
     c->kind = (enum ln_const_kind)kind;
     c->info = info;

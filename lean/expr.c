@@ -36,11 +36,14 @@ int ln_expr_view(const ln_module *m, lx_word w, ln_expr *e, region_error *err)
 {
     if (lx_is_scalar(w))
         return ln__fail(m, w, err, "Expr: boxed value %llu", (unsigned long long)lx_unbox(w));
-    const uint8_t *o = ln__o(m, w);
+    const uint8_t *o = NULL;
+    int rc = ln_obj(m, w, "Expr", &o, err);
+    if (rc)
+        return rc;
     unsigned tag = lx_tag(o);
     if (tag > LN_PROJ)
         return ln__fail(m, w, err, "Expr: unknown constructor tag %u", tag);
-    int rc = ln__ctor(m, w, tag, expr_ptrs[tag], 8, "Expr", &o, err);
+    rc = ln__shape(m, w, o, tag, expr_ptrs[tag], 8, "Expr", &o, err);
     if (rc)
         return rc;
     memset(e, 0, sizeof *e);
@@ -67,8 +70,10 @@ int ln_expr_view(const ln_module *m, lx_word w, ln_expr *e, region_error *err)
         const uint8_t *l = NULL;
         if (lx_is_scalar(e->a))
             return ln__fail(m, w, err, "Expr.lit: boxed Literal");
-        unsigned ltag = lx_tag(ln__o(m, e->a));
-        if ((rc = ln__ctor(m, e->a, ltag > 1 ? 0 : ltag, 1, 0, "Literal", &l, err)))
+        if ((rc = ln_obj(m, e->a, "Literal", &l, err)))
+            return rc;
+        unsigned ltag = lx_tag(l);
+        if ((rc = ln__shape(m, e->a, l, ltag > 1 ? 0 : ltag, 1, 0, "Literal", &l, err)))
             return rc;
         e->is_str = ltag == 1;
         e->lit = lx_ctor_get(l, 0);

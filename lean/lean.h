@@ -117,6 +117,33 @@ LN_WUR int ln_module_import(const ln_module *m, uint64_t i, ln_import *out, regi
 /* constNames[i] (2023+), or the name inside constants[i] for 2022 files. */
 LN_WUR int ln_module_const_name(const ln_module *m, uint64_t i, lx_word *name, region_error *err);
 LN_WUR int ln_module_extra_name(const ln_module *m, uint64_t i, lx_word *name, region_error *err);
+/* constants[i] as a word (ConstantInfo), checked like every read. */
+LN_WUR int ln_module_const_info(const ln_module *m, uint64_t i, lx_word *info, region_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Checked object access.                                                    */
+
+/*
+ * THE way to read an object of a module: w must be an object that passes
+ * region_object (inside the region, aligned, header sane, extent inside,
+ * every constructor pointer field below it); on a heap module (m->r NULL) it
+ * is taken as it is. On success *o is readable for the object's whole extent
+ * (lx_cs_sz for constructors, lx_array_size elements, the string's bytes)
+ * and the constructor fields read with lx_ctor_get may be passed to ln_obj
+ * again. An array element must be taken with ln_array_get (it checks the
+ * element lies below the array). `what` names the expected value in err.
+ * REGION_ECORRUPT on any failure. Every decoder in lean/ reads through this,
+ * so they are safe on lazily opened regions (REGION_OPEN_LAZY); code outside
+ * lean/ that reads objects must use it too, never lx_obj.
+ */
+LN_WUR int ln_obj(const ln_module *m, lx_word w, const char *what, const uint8_t **o,
+                  region_error *err);
+/* Element i of the Array w: shape, index (LN_EINVAL when out of range) and the below rule. */
+LN_WUR int ln_array_get(const ln_module *m, lx_word w, uint64_t i, const char *what,
+                        lx_word *out, region_error *err);
+/* Element count of the Array w. */
+LN_WUR int ln_array_size(const ln_module *m, lx_word w, const char *what, uint64_t *n,
+                         region_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Generic values.                                                           */
@@ -270,6 +297,11 @@ const char *ln_const_kind_name(enum ln_const_kind k);
 
 enum ln_hints_kind { LN_HINTS_OPAQUE = 0, LN_HINTS_ABBREV, LN_HINTS_REGULAR };
 enum ln_safety { LN_UNSAFE = 0, LN_SAFE, LN_PARTIAL };
+/* The one spelling of each: "opaque" "abbrev" "regular"; "unsafe" "safe" "partial";
+ * quot kinds "type" "ctor" "lift" "ind". "?" for a value outside the enum. */
+const char *ln_hints_name(unsigned hints);
+const char *ln_safety_name(unsigned safety);
+const char *ln_quot_kind_name(unsigned quot_kind);
 
 typedef struct ln_const {
     enum ln_const_kind kind;

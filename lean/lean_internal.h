@@ -1,9 +1,11 @@
 /*
  * lean/lean_internal.h — helpers shared by the files of lean/ (not public).
  *
- * ln__obj checks that a word is an object of the expected constructor shape
+ * ln__ctor checks that a word is an object of the expected constructor shape
  * and reports the mismatch with the object's file offset; every decoder goes
- * through it (or ln__big for arrays and strings) before reading fields.
+ * through it (or ln__big for arrays and strings, or ln_obj to look at a tag
+ * first) before reading fields. All three run region_object first, so a read
+ * is safe on a lazily opened region too (region/region.h).
  */
 #ifndef ENVPOOL_LEAN_LEAN_INTERNAL_H
 #define ENVPOOL_LEAN_LEAN_INTERNAL_H
@@ -24,13 +26,15 @@ int ln__fail_code(const ln_module *m, int code, region_error *err, const char *f
  */
 int ln__ctor(const ln_module *m, lx_word w, unsigned tag, unsigned nptrs, size_t min_scalar,
              const char *what, const uint8_t **o, region_error *err);
+/* ln__ctor's shape checks for p, the object of w already taken with ln_obj. */
+int ln__shape(const ln_module *m, lx_word w, const uint8_t *p, unsigned tag, unsigned nptrs,
+              size_t min_scalar, const char *what, const uint8_t **o, region_error *err);
 /* w must be an object (not boxed) of tag `tag` (Array, String...). */
 int ln__big(const ln_module *m, lx_word w, unsigned tag, const char *what,
             const uint8_t **o, region_error *err);
 
-static inline const uint8_t *ln__o(const ln_module *m, lx_word w) { return lx_obj(&m->sp, w); }
-
-/* Array element i of an array word, checking the shape and the index. */
+/* Array element i of an array word, checking the shape, the index and that the
+   element lies below the array (region_below). */
 int ln__array_get(const ln_module *m, lx_word arr, uint64_t i, const char *what,
                   lx_word *out, region_error *err);
 

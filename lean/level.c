@@ -32,11 +32,14 @@ int ln_level_view(const ln_module *m, lx_word w, ln_level *out, region_error *er
         out->kind = LN_LZERO;
         return 0;
     }
-    const uint8_t *o = ln__o(m, w);
+    const uint8_t *o = NULL;
+    int rc = ln_obj(m, w, "Level", &o, err);
+    if (rc)
+        return rc;
     unsigned tag = lx_tag(o);
     if (tag > LN_LMVAR)
         return ln__fail(m, w, err, "Level: unknown constructor tag %u", tag);
-    int rc = ln__ctor(m, w, tag, level_ptrs[tag], 8, "Level", &o, err);
+    rc = ln__shape(m, w, o, tag, level_ptrs[tag], 8, "Level", &o, err);
     if (rc)
         return rc;
     out->kind = (enum ln_level_kind)tag;

@@ -56,13 +56,45 @@ int ln__fail_code(const ln_module *m, int code, region_error *err, const char *f
     return code;
 }
 
-int ln__ctor(const ln_module *m, lx_word w, unsigned tag, unsigned nptrs, size_t min_scalar,
-             const char *what, const uint8_t **o, region_error *err)
+int ln_obj(const ln_module *m, lx_word w, const char *what, const uint8_t **o, region_error *err)
 {
     if (lx_is_scalar(w))
         return ln__fail(m, w, err, "%s: expected an object, found boxed value %llu",
                         what, (unsigned long long)lx_unbox(w));
-    const uint8_t *p = ln__o(m, w);
+    if (!m->r) { /* heap objects: built by us */
+        *o = lx_obj(&m->sp, w);
+        return 0;
+    }
+    if (!err)
+        return region_object(m->r, w, o, NULL);
+    int rc = region_object(m->r, w, o, err);
+    if (rc < 0) { /* "what: reason", cut to fit */
+        size_t n = strlen(what) + 2, len = strlen(err->reason);
+        if (n < sizeof err->reason) {
+            if (len > sizeof err->reason - 1 - n)
+                len = sizeof err->reason - 1 - n;
+            memmove(err->reason + n, err->reason, len);
+            memcpy(err->reason, what, n - 2);
+            memcpy(err->reason + n - 2, ": ", 2);
+            err->reason[n + len] = '\0';
+        }
+    }
+    return rc;
+}
+
+int ln__ctor(const ln_module *m, lx_word w, unsigned tag, unsigned nptrs, size_t min_scalar,
+             const char *what, const uint8_t **o, region_error *err)
+{
+    const uint8_t *p = NULL;
+    int rc = ln_obj(m, w, what, &p, err);
+    if (rc)
+        return rc;
+    return ln__shape(m, w, p, tag, nptrs, min_scalar, what, o, err);
+}
+
+int ln__shape(const ln_module *m, lx_word w, const uint8_t *p, unsigned tag, unsigned nptrs,
+              size_t min_scalar, const char *what, const uint8_t **o, region_error *err)
+{
     if (lx_tag(p) != tag || !lx_is_ctor(p))
         return ln__fail(m, w, err, "%s: expected constructor tag %u, found tag %u",
                         what, tag, lx_tag(p));
@@ -79,10 +111,10 @@ int ln__ctor(const ln_module *m, lx_word w, unsigned tag, unsigned nptrs, size_t
 int ln__big(const ln_module *m, lx_word w, unsigned tag, const char *what,
             const uint8_t **o, region_error *err)
 {
-    if (lx_is_scalar(w))
-        return ln__fail(m, w, err, "%s: expected an object, found boxed value %llu",
-                        what, (unsigned long long)lx_unbox(w));
-    const uint8_t *p = ln__o(m, w);
+    const uint8_t *p = NULL;
+    int rc = ln_obj(m, w, what, &p, err);
+    if (rc)
+        return rc;
     if (lx_tag(p) != tag)
         return ln__fail(m, w, err, "%s: expected object tag %u, found tag %u", what, tag, lx_tag(p));
     *o = p;
@@ -99,12 +131,22 @@ int ln__array_get(const ln_module *m, lx_word arr, uint64_t i, const char *what,
     if (i >= lx_array_size(o))
         return ln__fail_code(m, LN_EINVAL, err, "%s: index %llu out of range (size %llu)", what,
                              (unsigned long long)i, (unsigned long long)lx_array_size(o));
-    *out = lx_array_get(o, i);
+    lx_word e = lx_array_get(o, i);
+    if (!region_below(e, arr))
+        return ln__fail(m, arr, err, "%s: element %llu (0x%llx) does not lie below its array",
+                        what, (unsigned long long)i, (unsigned long long)e);
+    *out = e;
     return 0;
 }
 
-static int array_size(const ln_module *m, lx_word w, const char *what, uint64_t *n,
-                      region_error *err)
+int ln_array_get(const ln_module *m, lx_word w, uint64_t i, const char *what, lx_word *out,
+                 region_error *err)
+{
+    return ln__array_get(m, w, i, what, out, err);
+}
+
+int ln_array_size(const ln_module *m, lx_word w, const char *what, uint64_t *n,
+                  region_error *err)
 {
     const uint8_t *o = NULL;
     int rc = ln__big(m, w, LX_TAG_ARRAY, what, &o, err);
@@ -128,21 +170,19 @@ const char *ln_era_name(enum ln_era era)
 static void detect_expr_layout(ln_module *m)
 {
     m->old_expr = m->era == LN_ERA_2022;
-    const uint8_t *arr = ln__o(m, m->constants);
     for (uint64_t i = 0; i < m->nconstants; i++) {
-        lx_word ci = lx_array_get(arr, i);
-        if (lx_is_scalar(ci))
+        lx_word ci, w;
+        const uint8_t *c, *val, *cv, *t;
+        /* Every read checked (err NULL: a shape that does not fit is skipped). */
+        if (ln__array_get(m, m->constants, i, "ModuleData.constants", &ci, NULL) ||
+            lx_is_scalar(ci) || ln_obj(m, ci, "ConstantInfo", &c, NULL) ||
+            !lx_is_ctor(c) || lx_ctor_num_objs(c) != 1 || lx_is_scalar(w = lx_ctor_get(c, 0)) ||
+            ln_obj(m, w, "value", &val, NULL) ||
+            !lx_is_ctor(val) || lx_ctor_num_objs(val) < 1 || lx_is_scalar(w = lx_ctor_get(val, 0)) ||
+            ln_obj(m, w, "ConstantVal", &cv, NULL) ||
+            !lx_is_ctor(cv) || lx_ctor_num_objs(cv) != 3 || lx_is_scalar(w = lx_ctor_get(cv, 2)) ||
+            ln_obj(m, w, "type", &t, NULL))
             continue;
-        const uint8_t *c = ln__o(m, ci);
-        if (!lx_is_ctor(c) || lx_ctor_num_objs(c) != 1 || lx_is_scalar(lx_ctor_get(c, 0)))
-            continue;
-        const uint8_t *val = ln__o(m, lx_ctor_get(c, 0));
-        if (!lx_is_ctor(val) || lx_ctor_num_objs(val) < 1 || lx_is_scalar(lx_ctor_get(val, 0)))
-            continue;
-        const uint8_t *cv = ln__o(m, lx_ctor_get(val, 0));
-        if (!lx_is_ctor(cv) || lx_ctor_num_objs(cv) != 3 || lx_is_scalar(lx_ctor_get(cv, 2)))
-            continue;
-        const uint8_t *t = ln__o(m, lx_ctor_get(cv, 2));
         if ((lx_tag(t) == LN_LAM || lx_tag(t) == LN_FORALL) && lx_ctor_num_objs(t) == 3) {
             if (lx_cs_sz(t) == 40) { m->old_expr = true; return; }
             if (lx_cs_sz(t) == 48) { m->old_expr = false; return; }
@@ -160,7 +200,8 @@ int ln_module_open(const region *r, ln_module *m, region_error *err)
     int rc;
     if (lx_is_scalar(m->root))
         return ln__fail(m, m->root, err, "ModuleData: root is a boxed value");
-    o = ln__o(m, m->root);
+    if ((rc = ln_obj(m, m->root, "ModuleData", &o, err)))
+        return rc;
     if (!lx_is_ctor(o) || lx_tag(o) != 0)
         return ln__fail(m, m->root, err, "ModuleData: expected constructor tag 0, found tag %u", lx_tag(o));
     switch (lx_ctor_num_objs(o)) {
@@ -184,14 +225,14 @@ int ln_module_open(const region *r, ln_module *m, region_error *err)
         return ln__fail(m, m->root, err, "ModuleData: expected 3 or 5 pointer fields, found %u",
                         lx_ctor_num_objs(o));
     }
-    if ((rc = array_size(m, m->imports, "ModuleData.imports", &m->nimports, err)) ||
-        (rc = array_size(m, m->constants, "ModuleData.constants", &m->nconstants, err)) ||
-        (rc = array_size(m, m->entries, "ModuleData.entries", &m->nentries, err)))
+    if ((rc = ln_array_size(m, m->imports, "ModuleData.imports", &m->nimports, err)) ||
+        (rc = ln_array_size(m, m->constants, "ModuleData.constants", &m->nconstants, err)) ||
+        (rc = ln_array_size(m, m->entries, "ModuleData.entries", &m->nentries, err)))
         return rc;
     if (m->era != LN_ERA_2022) {
         uint64_t nnames;
-        if ((rc = array_size(m, m->const_names, "ModuleData.constNames", &nnames, err)) ||
-            (rc = array_size(m, m->extra_names, "ModuleData.extraConstNames", &m->nextra, err)))
+        if ((rc = ln_array_size(m, m->const_names, "ModuleData.constNames", &nnames, err)) ||
+            (rc = ln_array_size(m, m->extra_names, "ModuleData.extraConstNames", &m->nextra, err)))
             return rc;
         if (nnames != m->nconstants)
             return ln__fail(m, m->const_names, err,
@@ -235,6 +276,11 @@ int ln_module_const_name(const ln_module *m, uint64_t i, lx_word *name, region_e
         return rc;
     *name = c.name;
     return 0;
+}
+
+int ln_module_const_info(const ln_module *m, uint64_t i, lx_word *info, region_error *err)
+{
+    return ln__array_get(m, m->constants, i, "ModuleData.constants", info, err);
 }
 
 int ln_module_extra_name(const ln_module *m, uint64_t i, lx_word *name, region_error *err)

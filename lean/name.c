@@ -36,6 +36,7 @@ typedef struct comp {
     int      kind;   /* NAME_STR or NAME_NUM */
     lx_word  w;      /* the Name object */
     lx_word  field;  /* String or Nat word */
+    const uint8_t *obj, *fobj; /* the checked Name object and String/MPZ (NULL: boxed Nat) */
 } comp;
 
 /* One Name object: its shape checked, prefix and component out. */
@@ -46,23 +47,24 @@ static int name_step(const ln_module *m, lx_word w, comp *c, lx_word *prefix, re
     if (lx_is_scalar(w))
         return ln__fail(m, w, err, "Name: boxed value %llu is not Name.anonymous",
                         (unsigned long long)lx_unbox(w));
-    o = ln__o(m, w);
+    if ((rc = ln_obj(m, w, "Name", &o, err)))
+        return rc;
     unsigned tag = lx_tag(o);
     if (tag != NAME_STR && tag != NAME_NUM)
         return ln__fail(m, w, err, "Name: expected constructor tag 1 or 2, found tag %u", tag);
-    if ((rc = ln__ctor(m, w, tag, 2, 8, "Name", &o, err)))
+    if ((rc = ln__shape(m, w, o, tag, 2, 8, "Name", &o, err)))
         return rc;
     c->kind = (int)tag;
     c->w = w;
+    c->obj = o;
+    c->fobj = NULL;
     c->field = lx_ctor_get(o, 1);
     *prefix = lx_ctor_get(o, 0);
     if (tag == NAME_STR) {
-        const uint8_t *s = NULL;
-        if ((rc = ln__big(m, c->field, LX_TAG_STRING, "Name.str component", &s, err)))
+        if ((rc = ln__big(m, c->field, LX_TAG_STRING, "Name.str component", &c->fobj, err)))
             return rc;
     } else if (!lx_is_scalar(c->field)) {
-        const uint8_t *s = NULL;
-        if ((rc = ln__big(m, c->field, LX_TAG_MPZ, "Name.num component", &s, err)))
+        if ((rc = ln__big(m, c->field, LX_TAG_MPZ, "Name.num component", &c->fobj, err)))
             return rc;
     }
     return 0;
@@ -103,7 +105,8 @@ static int collect(const ln_module *m, lx_word name, comp *local, comp **out, si
 
 static void str_of(const ln_module *m, const comp *c, const char **s, size_t *len)
 {
-    const uint8_t *o = ln__o(m, c->field);
+    (void)m;
+    const uint8_t *o = c->fobj; /* checked by name_step */
     *s = lx_string_data(o);
     *len = (size_t)lx_string_len(o);
 }
@@ -302,7 +305,7 @@ int ln_name_hash_stored(const ln_module *m, lx_word name, uint64_t *hash, region
     int rc = name_step(m, name, &c, &prefix, err);
     if (rc)
         return rc;
-    *hash = lx_rd64(lx_ctor_scalars(ln__o(m, name)));
+    *hash = lx_rd64(lx_ctor_scalars(c.obj)); /* name_step checked 8 scalar bytes */
     return 0;
 }
 

@@ -122,15 +122,16 @@ bool pool__env_is_shadowed(const pool_env *e, uint64_t ord)
     return (e->shadowed[ord / 64] >> (ord % 64)) & 1;
 }
 
-/* Name word of constant i of m (constNames is parallel to constants from 2023 on). */
+/*
+ * Name word of constant i of m, read through the checked accessors. It cannot
+ * fail (module_decode read every name once already); 0 if it did: word 0 is
+ * outside every region, so whatever reads it next refuses it.
+ */
 static lx_word const_name_word(const pool_module *m, uint64_t i)
 {
-    if (m->lm.const_names)
-        return lx_array_get(lx_obj(&m->lm.sp, m->lm.const_names), i);
     lx_word w = 0;
-    region_error ignore;
-    if (ln_module_const_name(&m->lm, i, &w, &ignore))
-        return 0; /* not reached: module_decode read every name once already */
+    if (ln_module_const_name(&m->lm, i, &w, NULL))
+        return 0;
     return w;
 }
 
@@ -140,8 +141,9 @@ static void ref_fill(const pool_env *e, size_t k, uint64_t i, lx_word name, pool
     const pool_module *m = e->mods[k].m;
     out->module = (uint32_t)k;
     out->index = (uint32_t)i;
-    /* ln_module_open checked that constants is an Array of nconstants words. */
-    out->info = lx_array_get(lx_obj(&m->lm.sp, m->lm.constants), i);
+    /* i < nconstants; on a refused element info is 0 and ln_const_decode refuses it. */
+    if (ln_module_const_info(&m->lm, i, &out->info, NULL))
+        out->info = 0;
     out->name = name;
 }
 
@@ -192,13 +194,14 @@ static bool name_eq_plain(const ln_module *lm, lx_word w, const char *t, size_t 
     for (;;) {
         if (lx_is_scalar(w))
             return false; /* anonymous (or junk) before the text ran out */
-        const uint8_t *o = lx_obj(&lm->sp, w);
+        const uint8_t *o, *so;
+        if (ln_obj(lm, w, "Name", &o, NULL))
+            return false; /* refused by the checked accessor */
         if (lx_tag(o) != 1 || lx_ctor_num_objs(o) != 2)
             return false; /* Name.num, or not a Name */
         lx_word sw = lx_ctor_get(o, 1);
-        if (lx_is_scalar(sw))
+        if (lx_is_scalar(sw) || ln_obj(lm, sw, "Name.str component", &so, NULL))
             return false;
-        const uint8_t *so = lx_obj(&lm->sp, sw);
         if (lx_tag(so) != LX_TAG_STRING)
             return false;
         size_t start = end;
@@ -624,3 +627,33 @@ int pool__env_build(const pool_roots *roots, pool_modcache *mc, const char *cons
 
 void *pool__env_slot(const pool_env *e)        { return e->slot; }
 void  pool__env_set_slot(pool_env *e, void *s) { e->slot = s; }
+
+/* ---- faults ------------------------------------------------------------------ */
+
+void pool_env_mark_fault(const pool_env *e, size_t i)
+{
+    if (i < e->nmods)
+        pool__module_mark_stale(e->mods[i].m, POOL__STALE_FAULT);
+}
+
+/* Reads one byte of a mapping (under region_guard_run): 0, or a SIGBUS. */
+static int probe_byte(void *arg)
+{
+    const volatile uint8_t *p = arg;
+    (void)*p;
+    return 0;
+}
+
+size_t pool_env_find_shrunk(const pool_env *e)
+{
+    size_t first = SIZE_MAX;
+    for (size_t i = 0; i < e->nmods; i++) {
+        const uint8_t *last = region_last_byte(e->mods[i].m->r);
+        if (region_guard_run(probe_byte, (void *)last) != 0) {
+            pool__module_mark_stale(e->mods[i].m, POOL__STALE_FAULT);
+            if (first == SIZE_MAX)
+                first = i;
+        }
+    }
+    return first;
+}

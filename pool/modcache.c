@@ -15,6 +15,13 @@
  * the next environment maps the new file while the old mapping lives on until
  * the environments using it are gone. Each marking bumps a generation counter
  * so that the pool can tell in O(1) that nothing changed since its last look.
+ * Marks come from three places, counted apart: the watch's events (watch.c),
+ * stats (the scan, POOL_STALE_STAT's check) and faults on a mapping.
+ *
+ * With a watch, a new module is registered after its first stat and before
+ * the second one: a change before the registration shows in the second stat
+ * (the load fails as "changed while it was being mapped"), a change after it
+ * is an event.
  */
 #include "pool/pool_internal.h"
 
@@ -40,6 +47,8 @@ struct pool_modcache {
     /* counters, under lock */
     uint64_t        mapped_bytes, modules_mapped, hits, loads;
     atomic_uint_fast64_t generation;
+    atomic_uint_fast64_t stale_by[3];  /* marks by enum pool__stale_cause */
+    pool_watch     *watch;       /* owned; NULL when not watching */
 };
 
 int pool__file_id(const char *path, pool_file_id *id)
@@ -74,6 +83,8 @@ pool_modcache *pool__modcache_new(unsigned region_flags)
     pthread_cond_init(&mc->loaded, NULL);
     atomic_init(&mc->refs, 1);
     atomic_init(&mc->generation, 0);
+    for (size_t i = 0; i < 3; i++)
+        atomic_init(&mc->stale_by[i], 0);
     mc->region_flags = region_flags | REGION_OPEN_PARTS;
     mc->nbuckets = 64;
     mc->buckets = mem_calloc(mc->nbuckets, sizeof *mc->buckets);
@@ -92,9 +103,18 @@ void pool__modcache_unref(pool_modcache *mc)
     }
     pthread_cond_destroy(&mc->loaded);
     pthread_mutex_destroy(&mc->lock);
+    pool__watch_free(mc->watch);
     mem_free(mc->buckets);
     mem_free(mc);
 }
+
+void pool__modcache_set_watch(pool_modcache *mc, pool_watch *w)
+{
+    pool__watch_free(mc->watch);
+    mc->watch = w;
+}
+
+pool_watch *pool__modcache_watch(pool_modcache *mc) { return mc->watch; }
 
 /* Under lock. */
 static void table_grow(pool_modcache *mc)
@@ -127,6 +147,8 @@ static void table_remove(pool_modcache *mc, pool_module *m)
 
 static void module_free(pool_module *m)
 {
+    if (m->watch)
+        pool__watch_remove(m->mc->watch, m->watch);
     region_close(m->r);
     mem_free(m->hashes);
     mem_free(m->import_off);
@@ -245,7 +267,7 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
     for (;;) {
         pool_module *found = NULL;
         for (pool_module *m = mc->buckets[id_bucket(mc, &id)]; m; m = m->next)
-            if (pool__file_id_eq(&m->id, &id) && !atomic_load(&m->stale) &&
+            if (pool__file_id_eq(&m->id, &id) && !pool__module_is_stale(m) &&
                 strcmp(m->path, path) == 0) {
                 found = m;
                 break;
@@ -268,7 +290,7 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
     m->mc = mc;
     m->refs = 1;
     m->state = MOD_LOADING;
-    atomic_init(&m->stale, false);
+    atomic_init(&m->stale_gen, 0);
     if (mc->count + 1 > mc->nbuckets)
         table_grow(mc);
     size_t k = id_bucket(mc, &id);
@@ -276,6 +298,8 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
     mc->buckets[k] = m;
     mc->count++;
     pthread_mutex_unlock(&mc->lock);
+    if (mc->watch)
+        m->watch = pool__watch_add(mc->watch, path);
 
     region_error rerr;
     memset(&rerr, 0, sizeof rerr);
@@ -300,8 +324,14 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
         }
         ln_buf_deinit(&j.text);
     }
-    if (rc == 0)
+    if (rc == 0) {
         m->bytes = region_get_info(m->r)->size;
+        if (m->watch)
+            pool__watch_attach(mc->watch, m->watch, m);
+        /* What the load read (names for the index; every byte, eagerly) is in
+           the page cache; requests fault back in the little they read. */
+        region_release_pages(m->r);
+    }
 
     pthread_mutex_lock(&mc->lock);
     if (rc == 0) {
@@ -341,21 +371,26 @@ void pool__module_unref(pool_module *m)
     pool__modcache_unref(mc);
 }
 
-static void mark_stale(pool_module *m)
+void pool__module_mark_stale(pool_module *m, enum pool__stale_cause cause)
 {
-    bool expected = false;
-    if (atomic_compare_exchange_strong(&m->stale, &expected, true))
-        atomic_fetch_add(&m->mc->generation, 1);
+    if (pool__module_is_stale(m))
+        return;
+    /* The generation moves first, so that anyone who sees the mark also sees
+       a generation at least as new as the one it records. */
+    uint64_t gen = atomic_fetch_add(&m->mc->generation, 1) + 1;
+    uint_fast64_t expected = 0;
+    if (atomic_compare_exchange_strong(&m->stale_gen, &expected, gen))
+        atomic_fetch_add(&m->mc->stale_by[cause], 1);
 }
 
 bool pool__module_check(pool_module *m)
 {
-    if (atomic_load(&m->stale))
+    if (pool__module_is_stale(m))
         return false;
     pool_file_id now = {0};
     if (pool__file_id(m->path, &now) == 0 && pool__file_id_eq(&now, &m->id))
         return true;
-    mark_stale(m);
+    pool__module_mark_stale(m, POOL__STALE_SCAN);
     return false;
 }
 
@@ -376,7 +411,7 @@ int pool__modcache_scan(pool_modcache *mc, size_t *changed)
     /* Take references so that the stats can run outside the lock. */
     for (size_t i = 0; i < mc->nbuckets; i++)
         for (pool_module *m = mc->buckets[i]; m; m = m->next)
-            if (m->state == MOD_READY && !atomic_load(&m->stale)) {
+            if (m->state == MOD_READY && !pool__module_is_stale(m)) {
                 m->refs++;
                 list[n++] = m;
             }
@@ -400,4 +435,7 @@ void pool__modcache_stats(pool_modcache *mc, pool_modcache_stats *out)
     out->hits = mc->hits;
     out->loads = mc->loads;
     pthread_mutex_unlock(&mc->lock);
+    out->stale_event = atomic_load(&mc->stale_by[POOL__STALE_EVENT]);
+    out->stale_scan = atomic_load(&mc->stale_by[POOL__STALE_SCAN]);
+    out->stale_fault = atomic_load(&mc->stale_by[POOL__STALE_FAULT]);
 }

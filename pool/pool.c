@@ -19,6 +19,17 @@
  * bytes, stale, drain). A ticket whose waiters all cancel leaves the table at
  * once ("orphaned"), so a new acquire of the key starts afresh while the old
  * worker winds down; its finish only frees it.
+ *
+ * Freshness. An acquire first drains the watch (watch.c), then looks the key
+ * up; a resident environment with a stale module is never a hit. Idle, it is
+ * dropped (evicted_stale); in use, it is "detached": it leaves the key table
+ * (stale_in_use) and lives on for its holders, and the last release drops it,
+ * while the key goes to a fresh import. Each waiter records the module cache
+ * generation when it registered; a module's stale mark records the generation
+ * it produced. A finished build whose modules were marked before some waiter
+ * registered is not given to that waiter (its request came after the change
+ * was seen): those waiters move to a new ticket, and the build goes to the
+ * others, detached.
  */
 #include "pool/pool_internal.h"
 
@@ -37,6 +48,8 @@ typedef struct entry {
     pool_env     *env;        /* the pool's reference */
     uint32_t      users;      /* uses handed out and not released (+1 while finishing) */
     uint64_t      seen_gen;   /* module cache generation last found clean (POOL_STALE_SCAN) */
+    bool          detached;   /* found stale while in use: out of the key table, dropped at
+                                 its last release */
     struct entry *prev, *next;/* LRU links while idle; head = most recently released */
     struct entry *hnext;
 } entry;
@@ -46,6 +59,7 @@ struct pool_waiter {
     pool_acquire_cb     cb;
     void               *cookie;
     struct pool_waiter *prev, *next;
+    uint64_t            gen;       /* module cache generation when it registered */
     bool                cancelled; /* withdrawn while its ticket was finishing */
 };
 
@@ -88,6 +102,8 @@ struct pool {
     size_t         idle;
     pool_reap_cb   reap;        /* lets dropped environments go elsewhere (NULL: here) */
     void          *reap_ctx;
+    pool_watch    *watch;       /* the module cache's (borrowed); NULL when not watching */
+    size_t         ndetached;   /* detached entries (held, stale, out of the key table) */
     pool_stats     st;          /* counters (never reset); gauges are filled by pool_stats_get */
 };
 
@@ -256,6 +272,34 @@ static void drop_idle(pool *p, entry *e)
     drop_idle_as(p, e, true);
 }
 
+/* An entry in use found stale: out of the key table; its holders keep it. */
+static void entry_detach(pool *p, entry *e)
+{
+    assert(e->users > 0 && !e->detached);
+    entry **pp = &p->eb[e->hash & (p->neb - 1)];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    e->hnext = NULL;
+    p->nentries--;
+    e->detached = true;
+    p->ndetached++;
+}
+
+/* The last use of a detached entry went. */
+static void drop_detached(pool *p, entry *e)
+{
+    assert(e->users == 0 && e->detached);
+    p->ndetached--;
+    pool__env_set_slot(e->env, NULL);
+    if (p->reap)
+        p->reap(p->reap_ctx, e->env);
+    else
+        pool_env_unref(e->env);
+    mem_free(e->key);
+    mem_free(e);
+}
+
 void pool_set_reaper(pool *p, pool_reap_cb reap, void *ctx)
 {
     p->reap = reap;
@@ -310,10 +354,22 @@ static bool entry_is_stale(pool *p, entry *e)
     if (e->seen_gen == gen)
         return false;
     for (size_t i = 0; i < env->nmods; i++)
-        if (atomic_load(&env->mods[i].m->stale))
+        if (pool__module_is_stale(env->mods[i].m))
             return true;
     e->seen_gen = gen;
     return false;
+}
+
+/* The generation of the earliest stale mark among env's modules (UINT64_MAX: none). */
+static uint64_t env_stale_since(const pool_env *env)
+{
+    uint64_t first = UINT64_MAX;
+    for (size_t i = 0; i < env->nmods; i++) {
+        uint64_t g = atomic_load(&env->mods[i].m->stale_gen);
+        if (g != 0 && g < first)
+            first = g;
+    }
+    return first;
 }
 
 /* ---- life of the pool ---------------------------------------------------------- */
@@ -329,7 +385,8 @@ int pool_new(const pool_config *cfg, pool **out, pool_error *err)
     }
     pool *p = mem_calloc(1, sizeof *p);
     p->roots = cfg->roots;
-    p->mc = pool__modcache_new(cfg->region_flags);
+    p->mc = pool__modcache_new(cfg->region_flags |
+                               (cfg->validation == POOL_VALIDATE_EAGER ? 0 : REGION_OPEN_LAZY));
     p->capacity = cfg->capacity;
     p->max_bytes = cfg->max_bytes;
     p->stale_check = cfg->stale_check;
@@ -337,6 +394,14 @@ int pool_new(const pool_config *cfg, pool **out, pool_error *err)
     p->eb = mem_calloc(p->neb, sizeof *p->eb);
     p->ntb = 16;
     p->tb = mem_calloc(p->ntb, sizeof *p->tb);
+    if (cfg->watch) {
+        /* No inotify (EMFILE, ENOSYS): the pool still works, on the scan alone. */
+        pool_watch *w;
+        if (pool__watch_new(cfg->max_watches, &w) == 0) {
+            pool__modcache_set_watch(p->mc, w);
+            p->watch = w;
+        }
+    }
     *out = p;
     return 0;
 }
@@ -345,9 +410,9 @@ void pool_free(pool *p)
 {
     if (!p)
         return;
-    if (p->tickets_alive != 0 || p->nentries != p->idle) {
+    if (p->tickets_alive != 0 || p->nentries != p->idle || p->ndetached != 0) {
         fprintf(stderr, "envpool: pool_free with %zu imports in flight and %zu environments in use\n",
-                p->tickets_alive, p->nentries - p->idle);
+                p->tickets_alive, p->nentries - p->idle + p->ndetached);
         abort();
     }
     while (p->lru_tail)
@@ -375,12 +440,13 @@ void pool_set_max_bytes(pool *p, uint64_t max_bytes)
 
 /* ---- acquire --------------------------------------------------------------------- */
 
-static pool_waiter *waiter_add(pool_ticket *t, pool_acquire_cb cb, void *cookie)
+static pool_waiter *waiter_add(pool_ticket *t, pool_acquire_cb cb, void *cookie, uint64_t gen)
 {
     pool_waiter *w = mem_calloc(1, sizeof *w);
     w->t = t;
     w->cb = cb;
     w->cookie = cookie;
+    w->gen = gen;
     w->prev = t->wtail;
     if (t->wtail)
         t->wtail->next = w;
@@ -479,11 +545,21 @@ int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned f
         if ((rc = pool_name_check(imports[i], strlen(imports[i]), err)))
             return rc;
     }
+    /* What the watch queue holds concerns this acquire: a change completed
+       before it was asked for must not be a hit. */
+    if (p->watch)
+        pool__watch_drain(p->watch);
+    uint64_t gen = pool__modcache_generation(p->mc);
     uint64_t h = key_hash(imports, n, flags);
     entry *e = entry_find(p, h, imports, n, flags);
-    if (e && e->users == 0 && entry_is_stale(p, e)) {
-        drop_idle(p, e);
-        p->st.evicted_stale++;
+    if (e && entry_is_stale(p, e)) {
+        if (e->users == 0) {
+            drop_idle(p, e);
+            p->st.evicted_stale++;
+        } else {
+            entry_detach(p, e);
+            p->st.stale_in_use++;
+        }
         e = NULL;
     }
     if (e) {
@@ -497,7 +573,7 @@ int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned f
     }
     pool_ticket *t = ticket_find(p, h, imports, n, flags);
     if (t) {
-        pool_waiter *w = waiter_add(t, cb, cookie);
+        pool_waiter *w = waiter_add(t, cb, cookie, gen);
         if (waiter)
             *waiter = w;
         return POOL_WAITING;
@@ -508,7 +584,7 @@ int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned f
     assert(ticket != NULL);
     ticket_insert(p, t);
     p->tickets_alive++;
-    pool_waiter *w = waiter_add(t, cb, cookie);
+    pool_waiter *w = waiter_add(t, cb, cookie, gen);
     if (waiter)
         *waiter = w;
     *ticket = t;
@@ -528,7 +604,50 @@ void pool_ticket_run(pool_ticket *t)
     t->ran = true;
 }
 
-void pool_ticket_finish(pool *p, pool_ticket *t)
+/*
+ * Moves the waiters of a finishing ticket that registered at or after
+ * generation `since` (the first stale mark among the build's modules) to a
+ * new ticket for the key, in order. *list is the finishing ticket's waiter
+ * chain and is left holding the others. Returns the new ticket (in the key
+ * table) or NULL: nobody registered that late, or no memory for a ticket
+ * (then everyone gets this build, as before there was a watch).
+ */
+static pool_ticket *split_late_waiters(pool *p, pool_ticket *t, pool_waiter **list, uint64_t since)
+{
+    bool any = false;
+    for (pool_waiter *w = *list; w && !any; w = w->next)
+        any = w->gen >= since;
+    if (!any)
+        return NULL;
+    pool_ticket *again;
+    if (ticket_new(p, (const char *const *)t->imports, t->n, t->flags, t->hash, &again, NULL) != 0)
+        return NULL;
+    pool_waiter *keep = NULL, **ktail = &keep;
+    for (pool_waiter *w = *list, *next; w; w = next) {
+        next = w->next;
+        w->next = NULL;
+        if (w->gen >= since) {
+            w->t = again;
+            w->prev = again->wtail;
+            if (again->wtail)
+                again->wtail->next = w;
+            else
+                again->whead = w;
+            again->wtail = w;
+            again->nwaiters++;
+        } else {
+            *ktail = w;
+            ktail = &w->next;
+        }
+    }
+    *list = keep;
+    ticket_insert(p, again);
+    p->tickets_alive++;
+    p->st.imports_restarted++;
+    return again;
+}
+
+pool_ticket *pool_ticket_finish(pool *p, pool_ticket *t)
 {
     assert(t->ran && !t->finishing);
     ticket_unlink(p, t);
@@ -538,7 +657,7 @@ void pool_ticket_finish(pool *p, pool_ticket *t)
     if (t->nwaiters == 0) {
         p->st.imports_abandoned++;
         ticket_free(t);
-        return;
+        return NULL;
     }
     pool_waiter *w = t->whead;
     t->whead = t->wtail = NULL;
@@ -552,10 +671,22 @@ void pool_ticket_finish(pool *p, pool_ticket *t)
             w = next;
         }
         ticket_free(t);
-        return;
+        return NULL;
     }
 
-    /* Install, pinned (users = 1) so that callbacks releasing at once cannot drop it. */
+    /* Waiters whose requests came after one of this build's files was seen
+       to change get a fresh import; the build goes to the others. */
+    pool_ticket *again = NULL;
+    uint64_t since = env_stale_since(t->env);
+    if (since != UINT64_MAX)
+        again = split_late_waiters(p, t, &w, since);
+    if (!w) {
+        ticket_free(t);
+        return again;
+    }
+
+    /* Install, pinned (users = 1) so that callbacks releasing at once cannot drop it.
+       Detached when the key has gone to a fresh import already. */
     entry *e = mem_calloc(1, sizeof *e);
     e->key = t->key;
     e->keylen = t->keylen;
@@ -566,7 +697,12 @@ void pool_ticket_finish(pool *p, pool_ticket *t)
     t->key = NULL;
     t->env = NULL;
     pool__env_set_slot(e->env, e);
-    entry_insert(p, e);
+    if (again) {
+        e->detached = true;
+        p->ndetached++;
+    } else {
+        entry_insert(p, e);
+    }
     p->st.import_count++;
     p->st.import_ns_total += t->ns;
     if (t->ns > p->st.import_ns_max)
@@ -589,9 +725,14 @@ void pool_ticket_finish(pool *p, pool_ticket *t)
         w = next;
     }
     ticket_free(t);
-    if (--e->users == 0)
-        lru_push_head(p, e);
+    if (--e->users == 0) {
+        if (e->detached)
+            drop_detached(p, e);
+        else
+            lru_push_head(p, e);
+    }
     enforce_limits(p, NULL);
+    return again;
 }
 
 void pool_waiter_cancel(pool *p, pool_waiter *w)
@@ -658,8 +799,10 @@ int pool_acquire(pool *p, const char *const *imports, size_t n, unsigned flags,
         return pool__fail(err, -EAGAIN, NULL, NULL,
                           "an import of this key is in flight on another path");
     }
-    pool_ticket_run(t);
-    pool_ticket_finish(p, t);
+    /* A build that mapped a file changed before this acquire starts over. */
+    do
+        pool_ticket_run(t);
+    while ((t = pool_ticket_finish(p, t)) != NULL);
     assert(res.done);
     if (res.env) {
         *env = res.env;
@@ -680,7 +823,10 @@ void pool_release(pool *p, pool_env *env, bool *kept)
         abort();
     }
     bool stays = true;
-    if (--e->users == 0) {
+    if (--e->users == 0 && e->detached) {
+        drop_detached(p, e);
+        stays = false;
+    } else if (e->users == 0) {
         lru_push_head(p, e);
         stays = enforce_limits(p, e);
     }
@@ -710,6 +856,25 @@ int pool_scan_files(pool *p, size_t *changed)
     return pool__modcache_scan(p->mc, changed);
 }
 
+int pool_watch_fd(const pool *p)
+{
+    return p->watch ? pool__watch_fd(p->watch) : -1;
+}
+
+size_t pool_watch_drain(pool *p)
+{
+    return p->watch ? pool__watch_drain(p->watch) : 0;
+}
+
+int pool_watch_first_error(const pool *p)
+{
+    if (!p->watch)
+        return 0;
+    pool_watch_stats ws;
+    pool__watch_stats(p->watch, &ws);
+    return ws.first_error;
+}
+
 void pool_stats_get(const pool *p, pool_stats *out)
 {
     pool_modcache_stats mc;
@@ -724,4 +889,16 @@ void pool_stats_get(const pool *p, pool_stats *out)
     out->mapped_bytes = mc.mapped_bytes;
     out->modules_mapped = mc.modules_mapped;
     out->module_cache_hits = mc.hits;
+    out->stale_held = p->ndetached;
+    out->stale_marks_event = mc.stale_event;
+    out->stale_marks_scan = mc.stale_scan;
+    out->stale_marks_fault = mc.stale_fault;
+    if (p->watch) {
+        pool_watch_stats ws;
+        pool__watch_stats(p->watch, &ws);
+        out->watches = ws.watches;
+        out->watch_fallbacks = ws.fallbacks;
+        out->watch_events = ws.events;
+        out->watch_overflows = ws.overflows;
+    }
 }

@@ -25,8 +25,8 @@
  * every pool_release counts once in `releases` and exactly once in
  * `released_to_pool` (the environment stays resident: idle, or still used by
  * others) or `released_dropped` (it is gone after this release: capacity 0,
- * byte budget, or it was already replaced). Both sums hold at every instant
- * because each pair is updated together. A failed import counts in
+ * byte budget, or it was found stale while in use and replaced). Both sums
+ * hold at every instant because each pair is updated together. A failed import counts in
  * `import_failures` only; an import whose waiters all cancelled counts in
  * `imports_abandoned` only. Environments are never cached after a failure.
  *
@@ -144,6 +144,19 @@ void   pool_env_module(const pool_env *e, size_t i, pool_module_info *out);
 /* The decoded ModuleData of module i, for lean/ calls. Borrowed, valid while e is. */
 const struct ln_module *pool_env_ln_module(const pool_env *e, size_t i);
 
+/*
+ * Faults (any thread). A read of module i's mapping faulted (the file is
+ * shorter than its mapping now): mark it stale at once, so that the next
+ * acquire of any environment using it imports afresh.
+ */
+void   pool_env_mark_fault(const pool_env *e, size_t i);
+/*
+ * Reads the last mapped byte of every module under region_guard_run, marks
+ * each whose read faults stale (cause fault) and returns the index of the
+ * first (SIZE_MAX: none). For a fault whose module is not known.
+ */
+size_t pool_env_find_shrunk(const pool_env *e);
+
 /* Partial mode: the modules that did not resolve, and who imported them. Borrowed. */
 size_t pool_env_missing_count(const pool_env *e);
 void   pool_env_missing(const pool_env *e, size_t i, const char **module, const char **imported_by);
@@ -235,12 +248,26 @@ enum pool_stale_check {
     POOL_STALE_SCAN = 1,
 };
 
+/* How module files are checked when mapped (docs/DESIGN.md §2, "Validation modes"). */
+enum pool_validation {
+    /* headers, root, ModuleData arrays and every constant's Name at load; every
+       later read through lean/'s checked accessors (REGION_OPEN_LAZY) */
+    POOL_VALIDATE_LAZY = 0,
+    /* one linear pass over every object of every file at load (envpoold --validate=eager) */
+    POOL_VALIDATE_EAGER = 1,
+};
+
 typedef struct pool_config {
     pool_roots *roots;        /* stolen (freed by pool_free, or by pool_new on failure) */
     size_t      capacity;     /* max idle environments kept; 0 = keep none */
     uint64_t    max_bytes;    /* max mapped bytes before idle ones go; 0 = unlimited */
     unsigned    region_flags; /* REGION_OPEN_* added to REGION_OPEN_PARTS */
     enum pool_stale_check stale_check;
+    /* Watch the directory of every mapped module with inotify (pool_watch_fd):
+       a change is seen by the next acquire, whatever the stale_check mode. */
+    bool        watch;
+    uint32_t    max_watches;  /* directories watched at most (0: the kernel's limit) */
+    enum pool_validation  validation;
 } pool_config;
 
 /* Loop thread. *out is new (pool_free). */
@@ -314,8 +341,15 @@ void pool_ticket_run(pool_ticket *t);
  * Loop thread, exactly once per ticket, after pool_ticket_run returned. Installs
  * the environment (success and at least one waiter), calls the waiters'
  * callbacks in registration order, enforces capacity and max_bytes, frees t.
+ *
+ * Returns NULL, or a new ticket for the same key (run and finish it like one
+ * from pool_acquire_begin): the build mapped a file that was marked stale
+ * before some waiters registered, so those waiters — whose requests came after
+ * the change was seen — wait for a fresh import instead of getting this one
+ * (imports_restarted). The environment still goes to the earlier waiters, but
+ * no longer stands for the key.
  */
-void pool_ticket_finish(pool *p, pool_ticket *t);
+POOL_WUR pool_ticket *pool_ticket_finish(pool *p, pool_ticket *t);
 
 /*
  * Loop thread. Withdraws a waiter: its callback will not be called and w is
@@ -345,6 +379,19 @@ void pool_release(pool *p, pool_env *env, bool *kept);
 
 /* Loop thread. Drops every idle environment; returns how many. */
 size_t pool_drain(pool *p);
+
+/*
+ * Watching (pool_config.watch). pool_watch_fd is the inotify descriptor (-1
+ * when not watching): poll it for readability on the loop and call
+ * pool_watch_drain, which reads every queued event without blocking and
+ * marks the modules they name stale. pool_acquire_begin drains too, before it
+ * decides on a hit, so a change that completed before the acquire was asked
+ * for is seen by it. Loop thread.
+ */
+int    pool_watch_fd(const pool *p);
+size_t pool_watch_drain(pool *p);
+/* errno of the first directory that could not be watched (0: none yet). Loop thread. */
+int    pool_watch_first_error(const pool *p);
 
 /*
  * Any thread (touches only the module cache): stats every mapped file and
@@ -389,7 +436,17 @@ POOL_WUR int pool_scan_files(pool *p, size_t *changed);
     X(modules_mapped, gauge, "Module files mapped.")                                              \
     X(module_cache_hits, counter, "Module mappings shared instead of mapped again.")              \
     X(importing, gauge, "Imports running now.")                                                   \
-    X(imports_abandoned, counter, "Imports whose every waiter cancelled.")
+    X(imports_abandoned, counter, "Imports whose every waiter cancelled.")                        \
+    X(stale_in_use, counter, "Environments in use found stale: their key went to a fresh import.") \
+    X(stale_held, gauge, "Stale environments still held (not counted in resident).")              \
+    X(imports_restarted, counter, "Imports redone for requests that came after a file changed.")   \
+    X(stale_marks_event, counter, "Modules marked stale by a file watch event.")                  \
+    X(stale_marks_scan, counter, "Modules marked stale by the periodic stat scan.")               \
+    X(stale_marks_fault, counter, "Modules marked stale by a fault reading their mapping.")       \
+    X(watches, gauge, "Module directories watched with inotify.")                                 \
+    X(watch_fallbacks, counter, "Times a module directory could not be watched (left to the scan).") \
+    X(watch_events, counter, "File watch events read.")                                           \
+    X(watch_overflows, counter, "File watch queue overflows (every watched module marked stale).")
 
 typedef struct pool_stats {
 #define POOL_STATS_FIELD_(name, type, help) uint64_t name;

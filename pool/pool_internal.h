@@ -45,6 +45,15 @@ int  pool__file_id(const char *path, pool_file_id *id);
 bool pool__file_id_eq(const pool_file_id *a, const pool_file_id *b);
 
 typedef struct pool_modcache pool_modcache;
+typedef struct pool_watch pool_watch;
+typedef struct pool_watch_entry pool_watch_entry;
+
+/* Why a module was marked stale (counted per cause). */
+enum pool__stale_cause {
+    POOL__STALE_EVENT = 0, /* an inotify event (watch.c) */
+    POOL__STALE_SCAN  = 1, /* a stat found another identity (scan, or POOL_STALE_STAT's check) */
+    POOL__STALE_FAULT = 2, /* a read of the mapping faulted (file shorter than its mapping) */
+};
 
 /*
  * One mapped, validated and decoded module file. Everything but the fields
@@ -66,8 +75,17 @@ typedef struct pool_module {
     struct pool_module *next;  /* hash chain */
     uint32_t     refs;
     int          state;        /* loading / ready */
-    atomic_bool  stale;        /* the file at path is no longer this one (sticky) */
+    pool_watch_entry *watch;   /* its registration with the cache's watch (NULL: none) */
+    /* The file at path is no longer this one (sticky): 0 while fresh, else the
+       cache generation its marking produced (so the pool can tell whether a
+       mark came before or after an acquirer registered). */
+    atomic_uint_fast64_t stale_gen;
 } pool_module;
+
+static inline bool pool__module_is_stale(pool_module *m)
+{
+    return atomic_load(&m->stale_gen) != 0;
+}
 
 /* New cache with one reference. region_flags are added to REGION_OPEN_PARTS. */
 pool_modcache *pool__modcache_new(unsigned region_flags);
@@ -89,15 +107,72 @@ void pool__module_unref(pool_module *m);
  * cache generation) if not. Any thread.
  */
 bool pool__module_check(pool_module *m);
+/*
+ * Marks m stale for `cause` unless it already is (then nothing changes and
+ * nothing is counted). Any thread; lock-free (the watch calls it under its lock).
+ */
+void pool__module_mark_stale(pool_module *m, enum pool__stale_cause cause);
 /* Stats every mapped module (pool_scan_files). */
 int  pool__modcache_scan(pool_modcache *mc, size_t *changed);
 /* Bumped whenever a module is marked stale. */
 uint64_t pool__modcache_generation(pool_modcache *mc);
+/*
+ * Loop thread, before any load: every module loaded from now on is registered
+ * with w (stolen: freed with the cache).
+ */
+void pool__modcache_set_watch(pool_modcache *mc, pool_watch *w);
+pool_watch *pool__modcache_watch(pool_modcache *mc);  /* borrowed; NULL when not watching */
 
 typedef struct pool_modcache_stats {
     uint64_t mapped_bytes, modules_mapped, hits, loads;
+    uint64_t stale_event, stale_scan, stale_fault;  /* marks by cause */
 } pool_modcache_stats;
 void pool__modcache_stats(pool_modcache *mc, pool_modcache_stats *out);
+
+/* ---- directory watches (watch.c) ------------------------------------------ */
+
+/* inotify_add_watch's contract with errors as -errno; tests inject failures. */
+typedef int (*pool_watch_add_fn)(int fd, const char *path, uint32_t mask);
+
+/*
+ * A new inotify instance (non-blocking). max_watches bounds the directories
+ * watched at once (0: the kernel's limit only); past it a directory falls
+ * back to the scan as if the kernel had said ENOSPC. 0 or -errno.
+ */
+int  pool__watch_new(uint32_t max_watches, pool_watch **out);
+void pool__watch_free(pool_watch *w);  /* no registration may be left; w may be NULL */
+void pool__watch_set_add_fn(pool_watch *w, pool_watch_add_fn fn); /* NULL: the real one */
+int  pool__watch_fd(const pool_watch *w);
+
+/*
+ * Any thread. Registers the module file at path (a real path) and watches its
+ * directory (one watch per directory, counted by registrations). Never
+ * fails: a directory that cannot be watched (ENOSPC, the max_watches limit,
+ * any other error) is a fallback directory, left to the scan. Call it before
+ * the file's identity is checked for the last time: a change after this call
+ * is seen by the drain.
+ */
+pool_watch_entry *pool__watch_add(pool_watch *w, const char *path);
+/* Any thread. The loaded module behind en; marks it stale if an event came meanwhile. */
+void pool__watch_attach(pool_watch *w, pool_watch_entry *en, pool_module *m);
+/* Any thread. Unregisters (en may be NULL); the directory's watch goes with its last one. */
+void pool__watch_remove(pool_watch *w, pool_watch_entry *en);
+/*
+ * Loop thread only. Reads every event queued (non-blocking) and marks the
+ * modules they name stale. Returns the number of events read.
+ */
+size_t pool__watch_drain(pool_watch *w);
+
+typedef struct pool_watch_stats {
+    uint64_t watches;     /* directories watched now */
+    uint64_t fallbacks;   /* fallback directory records made: a directory that could not be
+                             watched, counted again when needed again after its last module went */
+    uint64_t events;      /* inotify events read for directories watched (and overflows) */
+    uint64_t overflows;   /* queue overflows (every watched module marked) */
+    uint64_t dirs;        /* directory records alive (watched, fallback, ended) */
+    int      first_error; /* errno of the first directory that could not be watched */
+} pool_watch_stats;
+void pool__watch_stats(pool_watch *w, pool_watch_stats *out);
 
 /* ---- environment builder (env.c) ----------------------------------------- */
 

@@ -28,6 +28,7 @@
 
 #include "lean/lean.h"
 #include "pool/pool.h"
+#include "protocol/decl_json.h"
 #include "region/guard.h"
 #include "util/mem.h"
 
@@ -77,52 +78,6 @@ typedef struct ticket_job {
 } ticket_job;
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* A JSON string from bytes that should be UTF-8; invalid sequences become U+FFFD. New. */
-static json_t *jtext(const char *s, size_t n)
-{
-    json_t *j = json_stringn(s, n);
-    if (j)
-        return j;
-    char *out = mem_try_alloc(n * 3 + 1);
-    if (!out)
-        return json_string("");
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        bool ok = len > 0 && i + len <= n && c != 0;
-        for (size_t k = 1; ok && k < len; k++)
-            ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (ok) {
-            json_t *probe = json_stringn(s + i, len); /* rejects overlongs and surrogates */
-            ok = probe != NULL;
-            json_decref(probe);
-        }
-        if (ok) {
-            memcpy(out + o, s + i, len);
-            o += len;
-            i += len;
-        } else {
-            memcpy(out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        }
-    }
-    j = json_stringn(out, o);
-    mem_free(out);
-    return j ? j : json_string("");
-}
-
-static const char *format_name(enum region_format f)
-{
-    switch (f) {
-    case REGION_V0: return "v0";
-    case REGION_V1: return "v1";
-    case REGION_V2: return "v2";
-    }
-    return "?";
-}
 
 /* Answers the call with the error a pool failure deserves. */
 static void reply_pool_error(rpc_call *c, int code, const pool_error *err)
@@ -328,20 +283,6 @@ static void op_open(env_methods *em, op_ctx *o)
     rpc_call_result(o->call, r);
 }
 
-/* Names of a List Name, into arr. */
-static int names_json(const ln_module *m, lx_word list, json_t *arr, ln_buf *b, region_error *re)
-{
-    lx_word cur = list, head;
-    int rc;
-    while ((rc = ln_list_next(m, &cur, &head, re)) == 1) {
-        ln_buf_reset(b);
-        if ((rc = ln_name_format(m, head, b, re)) < 0 && rc != LN_ETOOBIG)
-            return rc;
-        json_array_append_new(arr, jtext(b->data ? b->data : "", b->len));
-    }
-    return rc;
-}
-
 typedef struct get_job {
     const pool_env *env;
     const char     *name;
@@ -354,9 +295,6 @@ typedef struct get_job {
     const uint8_t  *probe;  /* last mapped byte of the answering module */
     size_t          module; /* index of the answering module (SIZE_MAX before the lookup) */
 } get_job;
-
-static const char *const safety_names[] = {"unsafe", "safe", "partial"};
-static const char *const quot_names[] = {"type", "ctor", "lift", "ind"};
 
 static int get_run(void *arg)
 {
@@ -375,112 +313,12 @@ static int get_run(void *arg)
     ln_const c;
     if ((rc = ln_const_decode(m, ref.info, &c, &j->re)) < 0)
         return rc;
-    json_t *o = j->out;
-    ln_buf *b = j->b;
     pool_module_info mi;
     pool_env_module(j->env, ref.module, &mi);
-    ln_buf_reset(b);
-    if ((rc = ln_name_format(m, c.name, b, &j->re)) < 0 && rc != LN_ETOOBIG)
-        return rc;
-    json_object_set_new(o, "name", jtext(ln_buf_cstr(b), b->len));
-    json_object_set_new(o, "kind", json_string(ln_const_kind_name(c.kind)));
-    json_object_set_new(o, "module", json_string(mi.name));
-    json_t *lps = json_array();
-    json_object_set_new(o, "level_params", lps);
-    if ((rc = names_json(m, c.level_params, lps, b, &j->re)) < 0)
-        return rc;
-    ln_buf_reset(b);
-    b->limit = RPC_TYPE_LIMIT;
-    rc = ln_expr_format(m, c.type, b, &j->re);
-    if (rc < 0 && rc != LN_ETOOBIG)
-        return rc;
-    json_object_set_new(o, "type", jtext(ln_buf_cstr(b), b->len));
-    if (b->truncated)
-        json_object_set_new(o, "type_truncated", json_true());
-    switch (c.kind) {
-    case LN_INDUCT: {
-        json_t *ctors = json_array();
-        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
-        json_object_set_new(o, "indices", json_integer((json_int_t)c.num_indices));
-        json_object_set_new(o, "ctors", ctors);
-        if ((rc = names_json(m, c.ctors, ctors, b, &j->re)) < 0)
-            return rc;
-        json_object_set_new(o, "is_rec", json_boolean(c.is_rec));
-        json_object_set_new(o, "is_reflexive", json_boolean(c.is_reflexive));
-        if (c.has_num_nested)
-            json_object_set_new(o, "num_nested", json_integer((json_int_t)c.num_nested));
-        else
-            json_object_set_new(o, "is_nested", json_boolean(c.is_nested));
-        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
-        break;
-    }
-    case LN_CTOR:
-        ln_buf_reset(b);
-        if ((rc = ln_name_format(m, c.induct, b, &j->re)) < 0 && rc != LN_ETOOBIG)
-            return rc;
-        json_object_set_new(o, "induct", jtext(ln_buf_cstr(b), b->len));
-        json_object_set_new(o, "cidx", json_integer((json_int_t)c.cidx));
-        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
-        json_object_set_new(o, "fields", json_integer((json_int_t)c.num_fields));
-        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
-        break;
-    case LN_REC: {
-        json_object_set_new(o, "params", json_integer((json_int_t)c.num_params));
-        json_object_set_new(o, "indices", json_integer((json_int_t)c.num_indices));
-        json_object_set_new(o, "motives", json_integer((json_int_t)c.num_motives));
-        json_object_set_new(o, "minors", json_integer((json_int_t)c.num_minors));
-        json_object_set_new(o, "k", json_boolean(c.k));
-        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
-        json_t *rules = json_array();
-        json_object_set_new(o, "rules", rules);
-        lx_word cur = c.rules, head;
-        while ((rc = ln_list_next(m, &cur, &head, &j->re)) == 1) {
-            ln_rec_rule rr;
-            if ((rc = ln_rec_rule_view(m, head, &rr, &j->re)) < 0)
-                return rc;
-            ln_buf_reset(b);
-            if ((rc = ln_name_format(m, rr.ctor, b, &j->re)) < 0 && rc != LN_ETOOBIG)
-                return rc;
-            json_array_append_new(rules, json_pack("{s:o,s:I}", "ctor", jtext(ln_buf_cstr(b), b->len), "fields",
-                                                   (json_int_t)rr.nfields));
-        }
-        if (rc < 0)
-            return rc;
-        break;
-    }
-    case LN_DEF:
-        json_object_set_new(o, "safety", json_string(c.safety <= LN_PARTIAL ? safety_names[c.safety] : "?"));
-        if (c.hints == LN_HINTS_REGULAR)
-            json_object_set_new(o, "hints", json_pack("{s:I}", "regular", (json_int_t)c.hints_height));
-        else
-            json_object_set_new(o, "hints", json_string(c.hints == LN_HINTS_ABBREV ? "abbrev" : "opaque"));
-        break;
-    case LN_QUOT:
-        json_object_set_new(o, "quot_kind", json_string(c.quot_kind < 4 ? quot_names[c.quot_kind] : "?"));
-        break;
-    case LN_AXIOM:
-    case LN_OPAQUE:
-        json_object_set_new(o, "is_unsafe", json_boolean(c.is_unsafe));
-        break;
-    case LN_THM:
-        break;
-    }
-    if (j->want_value) {
-        if (c.value) {
-            ln_buf_reset(b);
-            b->limit = RPC_VALUE_LIMIT;
-            b->truncated = false;
-            rc = ln_expr_format(m, c.value, b, &j->re);
-            if (rc < 0 && rc != LN_ETOOBIG)
-                return rc;
-            json_object_set_new(o, "value", jtext(ln_buf_cstr(b), b->len));
-            json_object_set_new(o, "value_truncated", json_boolean(b->truncated));
-            json_object_set_new(o, "value_limit", json_integer(RPC_VALUE_LIMIT));
-        } else {
-            json_object_set_new(o, "value", json_null());
-        }
-    }
-    return 0;
+    decl_json_opts o = {.view = DECL_JSON_RPC, .module = mi.name, .name_limit = RPC_TYPE_LIMIT,
+                        .type_limit = RPC_TYPE_LIMIT, .want_value = j->want_value,
+                        .value_limit = RPC_VALUE_LIMIT};
+    return decl_json(m, &c, &o, j->b, j->out, &j->re);
 }
 
 /*
@@ -540,7 +378,7 @@ static void suggest_done(void *arg)
     if (j->call) {
         json_t *arr = json_array();
         for (size_t i = 0; i < j->n; i++)
-            json_array_append_new(arr, jtext(j->items[i].name, j->items[i].name_len));
+            json_array_append_new(arr, decl_json_text(j->items[i].name, j->items[i].name_len));
         rpc_call_errorf(j->call, RPC_DECL_NOT_FOUND,
                         json_pack("{s:s%,s:o}", "name", j->name, j->len, "suggestions", arr),
                         "declaration '%.200s' not found in [%.200s]", j->name, pool_env_key(j->env));
@@ -581,17 +419,6 @@ static int probe_mapping(void *arg)
     return 0;
 }
 
-/* The first module of e whose file shrank under its mapping (SIZE_MAX: none). */
-static size_t find_shrunk_module(const pool_env *e)
-{
-    for (size_t i = 0; i < pool_env_module_count(e); i++) {
-        const uint8_t *last = region_last_byte(pool_env_ln_module(e, i)->r);
-        if (region_guard_run(probe_mapping, (void *)last) != 0)
-            return i;
-    }
-    return SIZE_MAX;
-}
-
 /*
  * decl.get: from the reply cache when this environment answered the same
  * name before (without a value); otherwise looked up, decoded and printed
@@ -624,10 +451,13 @@ static void op_get(env_methods *em, op_ctx *o)
                         "param 'name': not a well-formed declaration name");
     } else if (rc < 0) {
         json_decref(j.out);
-        /* A fault under the guard fills no region_error: name the module it hit. */
+        /* A fault under the guard fills no region_error: name the module it hit,
+           and mark it stale so that the next acquire imports afresh. */
         pool_module_info mi = {0};
         if (rc == REGION_ESTALE && j.module == SIZE_MAX)
-            j.module = find_shrunk_module(o->env);
+            j.module = pool_env_find_shrunk(o->env);
+        else if (rc == REGION_ESTALE)
+            pool_env_mark_fault(o->env, j.module);
         if (j.module != SIZE_MAX)
             pool_env_module(o->env, j.module, &mi);
         if (rc == REGION_ESTALE && !j.re.path[0] && mi.path) {
@@ -717,7 +547,7 @@ static void search_reply(search_job *j)
         pool_module_info mi;
         pool_env_module(j->env, j->items[k].ref.module, &mi);
         json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:i}", "name",
-                                             jtext(j->items[k].name, j->items[k].name_len), "kind",
+                                             decl_json_text(j->items[k].name, j->items[k].name_len), "kind",
                                              ln_const_kind_name((enum ln_const_kind)j->items[k].kind), "module",
                                              mi.name, "score", (int)j->items[k].score));
     }
@@ -734,6 +564,8 @@ static void search_done(void *arg)
 {
     search_job *j = arg;
     j->em->searches--;
+    if (j->rc == REGION_ESTALE) /* a file shrank under the first search's build */
+        (void)pool_env_find_shrunk(j->env);
     if (j->call)
         search_reply(j);
     mem_free(j->items);
@@ -801,7 +633,7 @@ static void op_modules(op_ctx *o)
         pool_module_info mi;
         pool_env_module(o->env, i, &mi);
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "name", mi.name, "path", mi.path,
-                                             "format", format_name(mi.format), "lean_version", mi.lean_version,
+                                             "format", region_format_name(mi.format), "lean_version", mi.lean_version,
                                              "era", mi.era, "constants", (json_int_t)mi.constants, "bytes",
                                              (json_int_t)mi.bytes));
     }
@@ -868,12 +700,31 @@ static void ticket_work(void *arg)
     pool_ticket_run(j->t);
 }
 
+static void queue_ticket(env_methods *em, pool_ticket *t);
+
 static void ticket_done(void *arg)
 {
     ticket_job *j = arg;
-    j->em->tickets--;
-    pool_ticket_finish(j->em->host.pool, j->t);
+    env_methods *em = j->em;
+    em->tickets--;
+    pool_ticket *again = pool_ticket_finish(em->host.pool, j->t);
     mem_free(j);
+    if (again) /* later waiters asked after a file of that build changed */
+        queue_ticket(em, again);
+}
+
+/* Runs a ticket on a worker and finishes it on the loop. */
+static void queue_ticket(env_methods *em, pool_ticket *t)
+{
+    ticket_job *j = mem_alloc(sizeof *j);
+    j->em = em;
+    j->t = t;
+    em->tickets++;
+    if (em->host.queue_work(em->host.ctx, ticket_work, ticket_done, j) < 0) {
+        /* No worker: import here rather than leave the ticket hanging. */
+        ticket_work(j);
+        ticket_done(j);
+    }
 }
 
 /* Acquires imports (already checked) and runs op now or when the import finishes. */
@@ -922,17 +773,8 @@ static int acquire_then(env_methods *em, rpc_call *call, json_t *params, json_t 
     em->waiting = w;
     em->nwaiting++;
     rpc_call_set_cancel(call, on_cancel, w);
-    if (rc == POOL_STARTED) {
-        ticket_job *j = mem_alloc(sizeof *j);
-        j->em = em;
-        j->t = t;
-        em->tickets++;
-        if (em->host.queue_work(em->host.ctx, ticket_work, ticket_done, j) < 0) {
-            /* No worker: import here rather than leave the ticket hanging. */
-            ticket_work(j);
-            ticket_done(j);
-        }
-    }
+    if (rc == POOL_STARTED)
+        queue_ticket(em, t);
     return 0;
 }
 

@@ -69,6 +69,7 @@ struct region_part {
 
 struct region {
     region_info        info;
+    bool               lazy;      /* opened with REGION_OPEN_LAZY: objects checked as read */
     lx_space           space;
     lx_word            root;
     void              *map;       /* reservation or single mapping (NULL: borrowed/copied) */
@@ -95,6 +96,12 @@ static int fail(region_error *err, int code, const char *path, uint64_t offset,
     vsnprintf(err->reason, sizeof err->reason, fmt, ap);
     va_end(ap);
     return code;
+}
+
+const char *region_format_name(enum region_format f)
+{
+    static const char *const names[] = {"v0", "v1", "v2"};
+    return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "?";
 }
 
 const char *region_error_format(const region_error *err, char *buf, size_t size)
@@ -196,9 +203,10 @@ static inline void bit_set(uint64_t *bits, uint64_t off)
 }
 
 typedef struct validator {
-    region       *r;
+    const region *r;
     unsigned      k;          /* part being validated */
     region_error *err;
+    bool          local;      /* one object checked on its own (region_object), no bitmap */
 } validator;
 
 static const char *tag_name(uint8_t tag)
@@ -231,6 +239,17 @@ static int check_pointer(const validator *v, uint64_t obj_off, uint64_t slot_off
         return 0;
     const region *r = v->r;
     const struct region_part *p = &r->parts[v->k];
+    if (v->local) {
+        /* Without the bitmap only the local rule is left: the target lies below
+           the object holding it (parts lie in address order, so an earlier
+           part's object is below too). The target itself is checked when it
+           is read. Strictly falling addresses keep every walk finite. */
+        if (w < p->base + obj_off)
+            return 0;
+        return fail(v->err, REGION_ECORRUPT, p->path, slot_off,
+                    "pointer 0x%" PRIx64 " does not lie below the object holding it "
+                    "(forward or cyclic)", w);
+    }
     for (unsigned j = 0; j <= v->k; j++) {
         const struct region_part *q = &r->parts[j];
         uint64_t limit = j == v->k ? obj_off : q->size;
@@ -290,7 +309,9 @@ static int object_size(const validator *v, uint64_t off, uint64_t *out)
         if (n > (avail - 24) / 8)
             return fail(v->err, REGION_ECORRUPT, p->path, off + 8,
                         "array of %" PRIu64 " elements runs past the end of the file", n);
-        for (uint64_t i = 0; i < n; i++)
+        /* One object on its own: elements are checked as they are read
+           (region_below), else every element read would cost O(n). */
+        for (uint64_t i = 0; i < n && !v->local; i++)
             if ((rc = check_pointer(v, off, off + 24 + 8 * i, lx_rd64(o + 24 + 8 * i))) < 0)
                 return rc;
         *out = 24 + 8 * n;
@@ -393,7 +414,7 @@ static int object_size(const validator *v, uint64_t off, uint64_t *out)
 static int validate_part(region *r, unsigned k, region_error *err)
 {
     struct region_part *p = &r->parts[k];
-    validator v = {r, k, err};
+    validator v = {r, k, err, false};
     uint64_t nbits = (p->size + 7) / 8;
     p->starts = mem_try_calloc((size_t)((nbits + 63) / 64), 8);
     if (!p->starts)
@@ -487,13 +508,67 @@ static int check_parts(region *r, uint64_t *span, region_error *err)
     return check_part_layout(r, span, err);
 }
 
+/*
+ * Lazy open: the headers (checked by check_parts) and the root object alone.
+ * Everything else is checked as it is read (region_object).
+ */
+static int check_root_lazy(region *r, region_error *err)
+{
+    const struct region_part *p = &r->parts[0];
+    lx_word root = lx_rd64(p->data + p->hsize);
+    if (lx_is_scalar(root))
+        return fail(err, REGION_ECORRUPT, p->path, p->hsize, "root is a scalar, not an object");
+    if (root < p->base || root - p->base >= p->size)
+        return fail(err, REGION_ECORRUPT, p->path, p->hsize,
+                    "root pointer 0x%" PRIx64 " does not target an object of the file", root);
+    const uint8_t *o;
+    int rc = region_object(r, root, &o, err);
+    if (rc < 0)
+        return rc;
+    r->root = root;
+    return 0;
+}
+
 static int validate_all(region *r, region_error *err)
 {
     int rc = 0;
+    if (r->lazy)
+        return check_root_lazy(r, err);
     for (unsigned k = 0; k < r->nparts && rc == 0; k++)
         rc = validate_part(r, k, err);
     drop_bitmaps(r);
+    if (rc == 0)
+        r->info.validated = true;
     return rc;
+}
+
+int region_object(const region *r, lx_word w, const uint8_t **o, region_error *err)
+{
+    if (lx_is_scalar(w))
+        return fail(err, REGION_ECORRUPT, r->parts[0].path, UINT64_MAX,
+                    "boxed value %" PRIu64 " where an object was expected", lx_unbox(w));
+    for (unsigned k = r->nparts; k-- > 0;) {
+        const struct region_part *p = &r->parts[k];
+        if (w < p->base || w - p->base >= p->size)
+            continue;
+        uint64_t off = w - p->base;
+        if ((off & 7) != 0 || off < (uint64_t)p->hsize + 8)
+            return fail(err, REGION_ECORRUPT, p->path, off,
+                        "pointer 0x%" PRIx64 " is %s", w,
+                        (off & 7) ? "not 8-byte aligned" : "inside the file header");
+        if (p->size - off < 8)
+            return fail(err, REGION_ECORRUPT, p->path, off,
+                        "object at the last %" PRIu64 " bytes of the file is cut", p->size - off);
+        validator v = {r, k, err, true};
+        uint64_t sz;
+        int rc = object_size(&v, off, &sz);
+        if (rc < 0)
+            return rc;
+        *o = p->data + off;
+        return 0;
+    }
+    return fail(err, REGION_ECORRUPT, r->parts[0].path, UINT64_MAX,
+                "pointer 0x%" PRIx64 " is outside the file", w);
 }
 
 /* ---- opening ----------------------------------------------------------- */
@@ -532,10 +607,17 @@ static void finish_open(region *r)
 int region_open_buffers(const uint8_t *const *bufs, const size_t *lens, size_t n,
                         const char *name, region **out, region_error *err)
 {
+    return region_open_buffers_flags(bufs, lens, n, name, 0, out, err);
+}
+
+int region_open_buffers_flags(const uint8_t *const *bufs, const size_t *lens, size_t n,
+                              const char *name, unsigned flags, region **out, region_error *err)
+{
     *out = NULL;
     if (n == 0 || n > REGION_MAX_PARTS)
         return fail(err, -EINVAL, name, UINT64_MAX, "a region has 1 to %d parts", REGION_MAX_PARTS);
     region *r = region_alloc();
+    r->lazy = (flags & REGION_OPEN_LAZY) != 0;
     r->nparts = (unsigned)n;
     for (unsigned k = 0; k < n; k++) {
         char path[512];
@@ -645,6 +727,7 @@ int region_open(const char *path, unsigned flags, region **out, region_error *er
 
     *out = NULL;
     r = region_alloc();
+    r->lazy = (flags & REGION_OPEN_LAZY) != 0;
     r->nparts = 1;
     for (unsigned k = 0; k < REGION_MAX_PARTS; k++) {
         if (k > 0 && !(flags & REGION_OPEN_PARTS))
@@ -779,6 +862,12 @@ const uint8_t *region_last_byte(const region *r)
 lx_word region_word_of(const region *r, const void *addr)
 {
     return (lx_word)((uintptr_t)addr - r->space.delta);
+}
+
+void region_release_pages(const region *r)
+{
+    if (r->map)
+        (void)madvise(r->map, r->map_len, MADV_DONTNEED); /* a hint: failure changes nothing */
 }
 
 uint64_t region_offset_of(const region *r, lx_word w)

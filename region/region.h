@@ -5,12 +5,24 @@
  * .olean.private) when asked for, mapped read-only. region_open maps the file
  * at the base address its header names when it can (MAP_FIXED_NOREPLACE), so
  * pointers are usable as they stand; otherwise anywhere, and lx_space.delta
- * translates. Before the caller sees anything, one linear pass validates every
- * object (see reader.c); a file that fails is unmapped and reported with its
- * path, byte offset and reason. After a successful open, every pointer word
- * reachable from the root designates the start of a validated object at a
- * lower address, so readers may follow pointers without bounds checks — but
- * must still check tags and shapes (lean/ does).
+ * translates.
+ *
+ * Two ways to trust the bytes (docs/DESIGN.md §2, "Validation modes"):
+ *  - eager (default): before the caller sees anything, one linear pass
+ *    validates every object (see reader.c); a file that fails is unmapped and
+ *    reported with its path, byte offset and reason. After a successful open,
+ *    every pointer word reachable from the root designates the start of a
+ *    validated object at a lower address.
+ *  - lazy (REGION_OPEN_LAZY): the open checks the headers and the root
+ *    object only; every later read must go through region_object, which
+ *    checks the one object it hands out (inside a part, aligned, rc 0, a tag
+ *    a region may hold, its extent inside the part, strings terminated, big
+ *    numbers' digits in bounds, and each pointer field of a constructor or
+ *    thunk/task/ref below the object itself). Array elements are not checked
+ *    by region_object (that would make every element read O(n)): a reader
+ *    takes element i with region_below(elem, array) (lean/ does).
+ * Readers (lean/) go through region_object in both modes, so one code path
+ * serves both; they must still check tags and shapes, which lean/ does.
  *
  * Thread safety: an open region is immutable; any number of threads may read it.
  * region_open/region_close may run on any thread.
@@ -32,6 +44,8 @@ enum {
 };
 
 enum region_format { REGION_V0 = 0, REGION_V1 = 1, REGION_V2 = 2 };
+/* "v0" "v1" "v2" ("?" for anything else): the one spelling of a format. */
+const char *region_format_name(enum region_format f);
 
 /* Where and why a file was refused. */
 typedef struct region_error {
@@ -57,6 +71,7 @@ typedef struct region_info {
     unsigned header_size;      /* 24, 56 or 88 (excluding the root slot) */
     unsigned nparts;           /* 1 + number of companion parts */
     bool     mapped_at_base;   /* pointers usable as they stand (delta 0) */
+    bool     validated;        /* every object checked at open (eager); objects is 0 otherwise */
 } region_info;
 
 /* region_open flags */
@@ -64,6 +79,7 @@ enum {
     REGION_OPEN_PARTS    = 1u << 0, /* also map PATH.server and PATH.private if present */
     REGION_OPEN_NO_FIXED = 1u << 1, /* never map at the header's base address */
     REGION_OPEN_WILLNEED = 1u << 2, /* madvise(MADV_WILLNEED) before validating */
+    REGION_OPEN_LAZY     = 1u << 3, /* check headers and root only; objects as read (region_object) */
 };
 
 /*
@@ -85,12 +101,35 @@ __attribute__((warn_unused_result))
 int region_open_buffers(const uint8_t *const *bufs, const size_t *lens, size_t n,
                         const char *name, region **out, region_error *err);
 
+/* region_open_buffers with REGION_OPEN_* flags (only REGION_OPEN_LAZY has a meaning here). */
+__attribute__((warn_unused_result))
+int region_open_buffers_flags(const uint8_t *const *bufs, const size_t *lens, size_t n,
+                              const char *name, unsigned flags, region **out, region_error *err);
+
 void region_close(region *r);                 /* r may be NULL */
 
 const region_info *region_get_info(const region *r);
 const char *region_path(const region *r);     /* path of part 0 (or the name given) */
 lx_space    region_space(const region *r);
 lx_word     region_root(const region *r);     /* the root object (ModuleData) */
+
+/*
+ * The checked accessor: w must designate an object of r that passes the local
+ * checks listed at the top of this file. On success *o is its readable
+ * address and 0 is returned; otherwise REGION_ECORRUPT with err (if not NULL)
+ * naming the part, the offset and what was wrong. Valid for eager and lazy
+ * regions alike (an eagerly validated object always passes). Reads mapped
+ * bytes: call under region_guard_run where the file may shrink.
+ */
+__attribute__((warn_unused_result))
+int region_object(const region *r, lx_word w, const uint8_t **o, region_error *err);
+
+/*
+ * The local rule for a pointer read out of an object at parent: a scalar, or
+ * an address below the parent's. Every walk that keeps to it ends, since
+ * addresses fall strictly at each step.
+ */
+static inline bool region_below(lx_word w, lx_word parent) { return lx_is_scalar(w) || w < parent; }
 
 /* Is addr (a readable address) inside this region's mapped bytes? */
 bool     region_contains(const region *r, const void *addr);
@@ -102,6 +141,16 @@ lx_word  region_word_of(const region *r, const void *addr);
  * (guard.h) tells whether the mapping is still whole.
  */
 const uint8_t *region_last_byte(const region *r);
+/*
+ * Drops this process's page table entries for the region's mapped pages
+ * (madvise MADV_DONTNEED: a read-only file mapping loses nothing, the bytes
+ * stay in the page cache and the next read faults them back in). The pool
+ * calls it once a module is decoded and indexed, so the daemon's resident
+ * set holds what requests read, not everything the load touched. No-op for
+ * regions over buffers.
+ */
+void region_release_pages(const region *r);
+
 /* File offset of an object word within part 0's numbering (for error messages). */
 uint64_t region_offset_of(const region *r, lx_word w);
 

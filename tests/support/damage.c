@@ -60,10 +60,10 @@ static int ws_add(wordset *ws, uint64_t w) /* 1 if new */
     return 1;
 }
 
-size_t region_touch_all(const region *r)
+long region_touch_all(const region *r)
 {
-    lx_space sp = region_space(r);
     wordset seen = {0};
+    bool refused = false;
     size_t cap = 1024, top = 0, visited = 0;
     uint64_t *stack = mem_alloc(cap * sizeof *stack);
     volatile uint64_t sink = 0;
@@ -74,7 +74,11 @@ size_t region_touch_all(const region *r)
         if (lx_is_scalar(w) || !ws_add(&seen, w))
             continue;
         visited++;
-        const uint8_t *o = lx_obj(&sp, w);
+        const uint8_t *o;
+        if (region_object(r, w, &o, NULL) < 0) { /* only a lazily opened region refuses */
+            refused = true;
+            continue;
+        }
         uint8_t tag = lx_tag(o);
         uint64_t nptr = 0, first = 8;
         if (tag <= LX_MAX_CTOR_TAG) {
@@ -106,13 +110,18 @@ size_t region_touch_all(const region *r)
                     abort();
                 stack = grown;
             }
-            stack[top++] = rd64(o + first + 8 * i);
+            lx_word child = rd64(o + first + 8 * i);
+            if (!region_below(child, w)) { /* array elements: the caller's check */
+                refused = true;
+                continue;
+            }
+            stack[top++] = child;
         }
     }
     (void)sink;
     mem_free(stack);
     mem_free(seen.slots);
-    return visited;
+    return refused ? -1 : (long)visited;
 }
 
 /* ---- decoding everything lean/ knows ----------------------------------- */
@@ -280,6 +289,27 @@ static void mutate(uint8_t *m, size_t *len, size_t cap, uint64_t *s)
 
 void damage_one(const uint8_t *img, size_t len, uint64_t seed, damage_stats *st)
 {
+    damage_one_flags(img, len, seed, 0, st);
+}
+
+/* Opens m[0..n) with flags; touches and decodes it if accepted. 1 accepted and read
+   cleanly, 0 accepted and some read refused, <0 the open's error code. */
+static int open_and_read(const uint8_t *m, size_t n, unsigned flags, region_error *err)
+{
+    region *r = NULL;
+    const uint8_t *bufs[1] = {m};
+    int rc = region_open_buffers_flags(bufs, &n, 1, "damaged.olean", flags, &r, err);
+    if (rc < 0)
+        return rc;
+    long touched = region_touch_all(r);
+    int decoded = region_decode_all(r);
+    region_close(r);
+    return touched >= 0 && decoded == 0 ? 1 : 0;
+}
+
+void damage_one_flags(const uint8_t *img, size_t len, uint64_t seed, unsigned flags,
+                      damage_stats *st)
+{
     uint64_t s = seed;
     size_t cap = len + 64, n = len;
     uint8_t *m = mem_alloc(cap);
@@ -287,16 +317,26 @@ void damage_one(const uint8_t *img, size_t len, uint64_t seed, damage_stats *st)
     for (uint64_t k = 1 + below(&s, 3); k > 0; k--)
         mutate(m, &n, cap, &s);
 
-    region *r = NULL;
     region_error err;
-    const uint8_t *bufs[1] = {m};
-    int rc = region_open_buffers(bufs, &n, 1, "damaged.olean", &r, &err);
-    if (rc == 0) {
-        region_touch_all(r);
-        if (region_decode_all(r) == 0)
-            st->decoded++;
-        region_close(r);
+    int rc = open_and_read(m, n, flags, &err);
+    if (rc >= 0) {
         st->accepted++;
+        if (rc == 1)
+            st->decoded++;
+        else
+            st->refused_read++;
+        if (flags & REGION_OPEN_LAZY) {
+            /* A file the eager pass accepts must read the same lazily. */
+            region_error eerr;
+            int eager = open_and_read(m, n, 0, &eerr);
+            if (eager >= 0 && eager != rc) {
+                fprintf(stderr, "damage seed %llu: eager read %d, lazy read %d\n",
+                        (unsigned long long)seed, eager, rc);
+                abort();
+            }
+            if (eager >= 0)
+                st->eager_accepted++;
+        }
     } else {
         if (rc != REGION_ECORRUPT && rc != REGION_EUNSUPPORTED) {
             fprintf(stderr, "damage seed %llu: unexpected code %d\n", (unsigned long long)seed, rc);

@@ -12,7 +12,9 @@
 
 typedef struct damage_stats {
     unsigned long accepted, rejected, unsupported;
-    unsigned long decoded; /* accepted and decoded without any refusal by lean/ */
+    unsigned long decoded;        /* accepted, touched and decoded without any refusal */
+    unsigned long refused_read;   /* accepted, but some object or decoder refused on reading */
+    unsigned long eager_accepted; /* lazy runs: of the accepted, how many the eager pass accepts */
 } damage_stats;
 
 /*
@@ -22,12 +24,23 @@ typedef struct damage_stats {
  * within the image (or none); anything else aborts the test.
  */
 void damage_one(const uint8_t *img, size_t len, uint64_t seed, damage_stats *st);
+/*
+ * The same with region_open flags. With REGION_OPEN_LAZY the open checks
+ * little, so damage shows as refusals when objects are read (refused_read);
+ * a file the eager pass also accepts must then read exactly as it does
+ * eagerly (clean or refused alike), else the test aborts.
+ */
+void damage_one_flags(const uint8_t *img, size_t len, uint64_t seed, unsigned flags,
+                      damage_stats *st);
 
 /*
  * Reads every object reachable from the root of r once (iteratively), so that
- * an unchecked read shows under the sanitizers. Returns the objects visited.
+ * an unchecked read shows under the sanitizers. Each object is taken through
+ * region_object and each pointer read out of it must lie below it
+ * (region_below), as a lazy reader must. Returns the objects visited, or -1
+ * if any was refused (only possible for a lazily opened region).
  */
-size_t region_touch_all(const region *r);
+long region_touch_all(const region *r);
 
 /*
  * Decodes the module as lean/ does for dump: imports, names and hashes, every

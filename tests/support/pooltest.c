@@ -114,6 +114,24 @@ pool *pool_make(const char *dir, size_t capacity, uint64_t max_bytes, enum pool_
     return p;
 }
 
+pool *pool_make_watched(const char *dir, size_t capacity, enum pool_stale_check mode,
+                        uint32_t max_watches)
+{
+    pool_roots *roots;
+    pool_error err;
+    const char *dirs[] = {dir};
+    if (pool_roots_new(dirs, 1, &roots, &err) != 0)
+        die("pool_roots_new", &err);
+    pool_config cfg = {.roots = roots, .capacity = capacity, .stale_check = mode,
+                       .watch = true, .max_watches = max_watches};
+    pool *p;
+    if (pool_new(&cfg, &p, &err) != 0)
+        die("pool_new", &err);
+    if (pool_watch_fd(p) < 0)
+        die("pool_new: no inotify", NULL);
+    return p;
+}
+
 void pool_check_invariants(const pool *p)
 {
     pool_stats s;

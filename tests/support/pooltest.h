@@ -36,6 +36,10 @@ void lib_module(const char *dir, const char *name, const char *imports, const ch
 /* A pool whose single root is dir. */
 pool *pool_make(const char *dir, size_t capacity, uint64_t max_bytes, enum pool_stale_check mode);
 
+/* The same with pool_config.watch set (max_watches: 0 for the kernel's limit). */
+pool *pool_make_watched(const char *dir, size_t capacity, enum pool_stale_check mode,
+                        uint32_t max_watches);
+
 /* Checks the two invariants of pool_stats and resident = idle + in_use; aborts if broken. */
 void pool_check_invariants(const pool *p);
 

@@ -190,7 +190,67 @@ static void test_values(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/*
+ * The checked accessors on a lazily opened image: an Array element that points
+ * above its array (a cycle's way in), a field outside the file, and the good
+ * objects beside them.
+ */
+static void test_checked_accessors_lazy(void **state)
+{
+    (void)state;
+    tb b;
+    tb_init(&b);
+    lx_word n1 = tb_name(&b, "A.b");
+    lx_word elems[2] = {n1, lx_box(0)};
+    lx_word arr = tb_array(&b, 2, elems);
+    lx_word later = tb_name(&b, "C");
+    /* element 1 := a Name built after the array */
+    memcpy(b.buf + (arr - TB_BASE) + 24 + 8, &later, 8);
+    lx_word out_ptr[2] = {lx_box(0), 0x1000}; /* a Name.str whose string is outside (below the file) */
+    lx_word bad_name = tb_ctor(&b, 1, 2, out_ptr, (const uint8_t *)"\0\0\0\0\0\0\0\0", 8);
+    lx_word root_f[2] = {arr, bad_name};
+    lx_word root = tb_ctor(&b, 0, 2, root_f, NULL, 0);
+    memcpy(b.buf + 88, &root, 8);
+    const uint8_t *buf = b.buf;
+    size_t len = b.len;
+    region *r;
+    region_error err;
+    assert_int_equal(region_open_buffers(&buf, &len, 1, "t.olean", &r, &err), REGION_ECORRUPT);
+    assert_int_equal(region_open_buffers_flags(&buf, &len, 1, "t.olean", REGION_OPEN_LAZY, &r, &err), 0);
+    ln_module m;
+    memset(&m, 0, sizeof m);
+    m.r = r;
+    m.sp = region_space(r);
+
+    lx_word w;
+    uint64_t n;
+    const uint8_t *o;
+    assert_int_equal(ln_array_size(&m, arr, "names", &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ln_array_get(&m, arr, 0, "names", &w, &err), 0);
+    assert_true(w == n1);
+    ln_buf t;
+    ln_buf_init(&t, 0);
+    assert_int_equal(ln_name_format(&m, w, &t, &err), 0);
+    assert_string_equal(ln_buf_cstr(&t), "A.b");
+    assert_int_equal(ln_array_get(&m, arr, 1, "names", &w, &err), REGION_ECORRUPT);
+    assert_non_null(strstr(err.reason, "does not lie below its array"));
+    assert_int_equal(ln_array_get(&m, arr, 2, "names", &w, &err), LN_EINVAL);
+    /* the Name is fine, its string component is not */
+    assert_int_equal(ln_obj(&m, bad_name, "Name", &o, &err), 0);
+    ln_buf_reset(&t);
+    assert_int_equal(ln_name_format(&m, bad_name, &t, &err), REGION_ECORRUPT);
+    if (!strstr(err.reason, "Name.str component: pointer") || !strstr(err.reason, "outside the file"))
+        fail_msg("reason: %s", err.reason);
+    assert_int_equal(ln_obj(&m, lx_box(3), "Level", &o, &err), REGION_ECORRUPT);
+    ln_buf_deinit(&t);
+    region_close(r);
+    tb_free(&b);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 TEST_MAIN("test_module",
           cmocka_unit_test(test_eras),
           cmocka_unit_test(test_bad_roots),
-          cmocka_unit_test(test_values))
+          cmocka_unit_test(test_values),
+          cmocka_unit_test(test_checked_accessors_lazy))

@@ -367,14 +367,22 @@ static void test_stale_replacement(void **state)
         pool_const_ref r;
         assert_int_equal(pool_env_lookup(fresh, "R.Base.new", 10, &r), 0);
 
-        /* An environment in use is shared as it is, stale or not. */
+        /* An environment in use that went stale leaves its key: the next acquire
+           imports afresh, and the holder keeps what it mapped until it lets go. */
         lib_module(dir, "R.Base", "", "R.Base.x");
         if (mode == POOL_STALE_SCAN)
             assert_int_equal(pool_scan_files(p, NULL), 0);
         pool_env *again = get(p, "R.Top");
-        assert_ptr_equal(again, fresh);
+        assert_ptr_not_equal(again, fresh);
+        s = stats(p);
+        assert_int_equal(s.stale_in_use, 1);
+        assert_int_equal(s.stale_held, 1);
+        assert_int_equal(s.evicted_stale, 1);
+        assert_int_equal(pool_env_lookup(fresh, "R.Base.new", 10, &r), 0);
+        assert_int_equal(pool_env_lookup(again, "R.Base.new", 10, &r), POOL_ENOCONST);
+        put(p, fresh, false);
+        assert_int_equal(stats(p).stale_held, 0);
         put(p, again, true);
-        put(p, fresh, true);
 
         /* Unrelated idle environments are untouched. */
         uint64_t before = imports_of(p);
@@ -494,7 +502,7 @@ static void test_waiters(void **state)
     assert_int_equal(loaded, 13);
     assert_int_equal(total, 13);
     assert_int_equal(g[0].calls, 0); /* nothing before finish */
-    pool_ticket_finish(p, t);
+    assert_null(pool_ticket_finish(p, t));
     assert_int_equal(g[0].calls, 1);
     assert_int_equal(g[1].calls, 1);
     assert_int_equal(g[2].calls, 0);
@@ -526,7 +534,7 @@ static void test_waiters(void **state)
     assert_int_equal(pool_acquire_begin(p, bad, 1, 0, on_done, &g[1], &env, &t2, &w[1], &err),
                      POOL_WAITING);
     pool_ticket_run(t);
-    pool_ticket_finish(p, t);
+    assert_null(pool_ticket_finish(p, t));
     for (int i = 0; i < 2; i++) {
         assert_int_equal(g[i].calls, 1);
         assert_null(g[i].env);
@@ -574,7 +582,7 @@ static void test_cancel_all_and_restart(void **state)
     assert_ptr_not_equal(t1, t2);
     assert_int_equal(stats(p).importing, 2);
     pool_ticket_run(t1); /* stops at once: cancelled */
-    pool_ticket_finish(p, t1);
+    assert_null(pool_ticket_finish(p, t1));
     assert_int_equal(g1.calls, 0);
     pool_stats s = stats(p);
     assert_int_equal(s.imports_abandoned, 1);
@@ -588,7 +596,7 @@ static void test_cancel_all_and_restart(void **state)
     g2.p = g3.p = p;
     g2.release_at_once = g3.release_at_once = true;
     pool_ticket_run(t2);
-    pool_ticket_finish(p, t2);
+    assert_null(pool_ticket_finish(p, t2));
     assert_int_equal(g2.calls, 1);
     assert_int_equal(g3.calls, 1);
     assert_int_equal(g2.code, 0);
@@ -623,7 +631,7 @@ static void test_sync_acquire_during_async(void **state)
     assert_int_equal(pool_acquire_begin(p, imps, 1, 0, on_done, &g, &env, &t, &w, &err), POOL_STARTED);
     assert_int_equal(pool_acquire(p, imps, 1, 0, &env, &err), -EAGAIN);
     pool_ticket_run(t);
-    pool_ticket_finish(p, t);
+    assert_null(pool_ticket_finish(p, t));
     assert_int_equal(g.calls, 1);
     pool_release(p, g.env, NULL);
     pool_stats s = stats(p);
@@ -733,7 +741,7 @@ static void test_worker_threads(void **state)
         q.n = 0;
         pthread_mutex_unlock(&q.lock);
         for (size_t k = 0; k < ready; k++, finished++)
-            pool_ticket_finish(p, batch[k]);
+            assert_null(pool_ticket_finish(p, batch[k]));
         while (st.nheld > 8 || (st.nheld > 0 && rnd(&rng) % 3 == 0)) {
             size_t k = (size_t)(rnd(&rng) % st.nheld);
             pool_release(p, st.held[k], NULL);
@@ -744,7 +752,7 @@ static void test_worker_threads(void **state)
     for (size_t k = 0; k < nthreads; k++)
         assert_int_equal(pthread_join(threads[k], NULL), 0);
     for (size_t k = 0; k < q.n; k++, finished++)
-        pool_ticket_finish(p, q.done[k]);
+        assert_null(pool_ticket_finish(p, q.done[k]));
     assert_int_equal(finished, nthreads);
     while (st.nheld > 0)
         pool_release(p, st.held[--st.nheld], NULL);
@@ -784,6 +792,9 @@ typedef struct mkey {
 
 typedef struct model {
     mkey     k[NKEY];
+    mkey     d[MAXHELD];    /* detached: found stale in use, held, out of the key table */
+    int      dk[MAXHELD];   /* the key each was built for */
+    int      nd;
     bool     present[NMOD];
     uint32_t ver[NMOD];
     uint64_t size[NMOD];
@@ -802,20 +813,22 @@ static unsigned closure_of(int k)
 
 static uint64_t model_mapped(const model *m, uint64_t *nmods)
 {
-    /* Distinct (module, version) pairs among resident keys. */
+    /* Distinct (module, version) pairs among resident keys and detached environments. */
     uint64_t bytes = 0, n = 0;
     for (int j = 0; j < NMOD; j++) {
-        uint32_t seen[NKEY];
+        uint32_t seen[NKEY + MAXHELD];
         int nseen = 0;
-        for (int k = 0; k < NKEY; k++) {
-            if (!m->k[k].resident || !(closure_of(k) >> j & 1))
+        for (int x = 0; x < NKEY + m->nd; x++) {
+            const mkey *mk = x < NKEY ? &m->k[x] : &m->d[x - NKEY];
+            int k = x < NKEY ? x : m->dk[x - NKEY];
+            if ((x < NKEY && !mk->resident) || !(closure_of(k) >> j & 1))
                 continue;
             bool dup = false;
-            for (int x = 0; x < nseen && !dup; x++)
-                dup = seen[x] == m->k[k].ver[j];
+            for (int y = 0; y < nseen && !dup; y++)
+                dup = seen[y] == mk->ver[j];
             if (!dup) {
-                seen[nseen++] = m->k[k].ver[j];
-                bytes += m->k[k].size[j];
+                seen[nseen++] = mk->ver[j];
+                bytes += mk->size[j];
                 n++;
             }
         }
@@ -902,6 +915,8 @@ static void compare(const pool *p, const model *m, uint64_t step)
     EQ(evicted_capacity, m->s.evicted_capacity);
     EQ(evicted_bytes, m->s.evicted_bytes);
     EQ(evicted_stale, m->s.evicted_stale);
+    EQ(stale_in_use, m->s.stale_in_use);
+    EQ(stale_held, m->nd);
     EQ(drains, m->s.drains);
     EQ(drained, m->s.drained);
     EQ(resident, resident);
@@ -988,9 +1003,16 @@ static void test_model(void **state)
                 imps[n] = mod_names[keys[k][n]];
             mkey *mk = &m.k[k];
             bool hit = false;
-            if (mk->resident && mk->users == 0 && model_stale(&m, k)) {
-                model_drop(&m, k);
-                m.s.evicted_stale++;
+            if (mk->resident && model_stale(&m, k)) {
+                if (mk->users == 0) {
+                    model_drop(&m, k);
+                    m.s.evicted_stale++;
+                } else { /* detached: the holders keep it, the key imports afresh */
+                    m.d[m.nd] = *mk;
+                    m.dk[m.nd++] = k;
+                    model_drop(&m, k);
+                    m.s.stale_in_use++;
+                }
             }
             if (mk->resident)
                 hit = true;
@@ -1040,12 +1062,24 @@ static void test_model(void **state)
                 continue;
             int h = (int)(rnd(&rng) % (uint64_t)nheld);
             int k = held[h].k;
+            pool_env *env = held[h].env;
             bool kept;
-            pool_release(p, held[h].env, &kept);
+            pool_release(p, env, &kept);
             held[h] = held[--nheld];
             mkey *mk = &m.k[k];
             bool stays = true;
-            if (--mk->users == 0) {
+            if (!(mk->resident && mk->env == env)) { /* a detached one */
+                int d = 0;
+                while (d < m.nd && m.d[d].env != env)
+                    d++;
+                assert_true(d < m.nd);
+                if (--m.d[d].users == 0) {
+                    stays = false;
+                    m.d[d] = m.d[m.nd - 1];
+                    m.dk[d] = m.dk[m.nd - 1];
+                    m.nd--;
+                }
+            } else if (--mk->users == 0) {
                 mk->stamp = ++m.clock;
                 stays = model_enforce(&m, k);
             }
@@ -1102,7 +1136,7 @@ static void test_model(void **state)
     /* Every kind of event happened. */
     assert_true(s.reused > 1000 && s.imports_performed > 1000 && s.import_failures > 100);
     assert_true(s.evicted_capacity > 100 && s.evicted_bytes > 100 && s.evicted_stale > 100);
-    assert_true(s.released_dropped > 100 && s.drained > 100);
+    assert_true(s.released_dropped > 100 && s.drained > 100 && s.stale_in_use > 100);
 
     while (nheld > 0)
         pool_release(p, held[--nheld].env, NULL);

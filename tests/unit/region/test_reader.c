@@ -332,6 +332,182 @@ static void test_rejects_bad_objects(void **state)
     expect_corrupt(b.buf, b.len, 88, "root pointer");
 }
 
+/* ---- lazy open and the checked accessor -------------------------------- */
+
+static int open_lazy(const uint8_t *buf, size_t len, region **r, region_error *err)
+{
+    return region_open_buffers_flags(&buf, &len, 1, "test.olean", REGION_OPEN_LAZY, r, err);
+}
+
+static void expect_refused(const region *r, lx_word w, uint64_t offset, const char *reason_part)
+{
+    region_error err;
+    const uint8_t *o = NULL;
+    assert_int_equal(region_object(r, w, &o, &err), REGION_ECORRUPT);
+    assert_int_equal(err.code, REGION_ECORRUPT);
+    if (offset != UINT64_MAX)
+        assert_int_equal(err.offset, offset);
+    if (!strstr(err.reason, reason_part))
+        fail_msg("reason '%s' lacks '%s'", err.reason, reason_part);
+    assert_string_equal(err.path, "test.olean");
+}
+
+static void test_lazy_open_checks_root_only(void **state)
+{
+    (void)state;
+    builder b;
+    b_init(&b, 0x100000000);
+    uint64_t s = b_string(&b, "hello");                 /* 96 */
+    uint64_t fwd = b.base + 4000;                        /* a forward reference */
+    uint64_t ptrs[2] = {s, fwd};
+    uint64_t bad = b_ctor(&b, 0, 2, ptrs, 0);            /* 136: slot 1 at 152 */
+    ptrs[0] = s;
+    ptrs[1] = bad;
+    uint64_t root = b_ctor(&b, 0, 2, ptrs, 0);           /* 160 */
+    b_root(&b, root);
+
+    region *r;
+    region_error err;
+    /* Eagerly the forward pointer is refused at open ... */
+    assert_int_equal(open_buf(b.buf, b.len, &r, &err), REGION_ECORRUPT);
+    assert_int_equal(err.offset, 152);
+    /* ... lazily only when its object is read. */
+    assert_int_equal(open_lazy(b.buf, b.len, &r, &err), 0);
+    assert_false(region_get_info(r)->validated);
+    assert_int_equal(region_get_info(r)->objects, 0);
+    const uint8_t *o = NULL;
+    assert_int_equal(region_object(r, region_root(r), &o, &err), 0);
+    assert_int_equal(lx_ctor_num_objs(o), 2);
+    assert_int_equal(region_object(r, lx_ctor_get(o, 0), &o, &err), 0);
+    assert_string_equal(lx_string_data(o), "hello");
+    expect_refused(r, bad, 152, "does not lie below");
+    region_close(r);
+
+    /* An eagerly validated region passes every check of the accessor too. */
+    b_init(&b, 0x100000000);
+    s = b_string(&b, "hello");
+    ptrs[0] = lx_box(0);
+    ptrs[1] = s;
+    b_root(&b, b_ctor(&b, 1, 2, ptrs, 8));
+    assert_int_equal(open_buf(b.buf, b.len, &r, &err), 0);
+    assert_true(region_get_info(r)->validated);
+    assert_int_equal(region_object(r, region_root(r), &o, &err), 0);
+    assert_int_equal(region_object(r, s, &o, &err), 0);
+    region_close(r);
+
+    /* A root the lazy open refuses: its own field points up at itself. */
+    b_init(&b, 0x100000000);
+    ptrs[0] = b.base + b.len;
+    b_root(&b, b_ctor(&b, 0, 1, ptrs, 0));
+    assert_int_equal(open_lazy(b.buf, b.len, &r, &err), REGION_ECORRUPT);
+    assert_int_equal(err.offset, 104);
+    assert_non_null(strstr(err.reason, "does not lie below"));
+    /* A root outside the file, or a scalar one. */
+    b_root(&b, b.base + 8192);
+    assert_int_equal(open_lazy(b.buf, b.len, &r, &err), REGION_ECORRUPT);
+    b_root(&b, lx_box(1));
+    assert_int_equal(open_lazy(b.buf, b.len, &r, &err), REGION_ECORRUPT);
+    assert_int_equal(mem_live_total(), 0);
+}
+
+static void test_region_object_refusals(void **state)
+{
+    (void)state;
+    builder b;
+    b_init(&b, 0x100000000);
+    uint64_t ptrs[1] = {lx_box(1)};
+    uint64_t c1 = b_ctor(&b, 0, 1, ptrs, 0);             /* 96, 16 bytes */
+    uint64_t s = b_string(&b, "abcdef");                 /* 112, 40 bytes */
+    uint64_t c2 = b_ctor(&b, 0, 1, ptrs, 0);             /* 152 */
+    uint64_t c3 = b_ctor(&b, 0, 1, ptrs, 0);             /* 168 */
+    uint64_t c4 = b_ctor(&b, 0, 1, ptrs, 0);             /* 184 */
+    uint64_t s2 = b_string(&b, "xyz");                   /* 200 */
+    uint64_t ptrs2[3] = {c1, s, c2};
+    uint64_t root = b_ctor(&b, 0, 3, ptrs2, 0);
+    b_root(&b, root);
+    wr32(b.buf + (c2 - b.base), 7);                      /* rc 7 */
+    b.buf[c3 - b.base + 7] = LX_TAG_CLOSURE;             /* a closure */
+    b.buf[c4 - b.base + 6] = 200;                        /* 200 pointer fields in 16 bytes */
+    b.buf[s2 - b.base + 32 + 3] = 'w';                   /* no NUL */
+
+    region *r;
+    region_error err;
+    assert_int_equal(open_lazy(b.buf, b.len, &r, &err), 0);
+    const uint8_t *o;
+    assert_int_equal(region_object(r, c1, &o, &err), 0);
+    assert_int_equal(region_object(r, s, &o, &err), 0);
+    expect_refused(r, lx_box(5), UINT64_MAX, "boxed value");
+    expect_refused(r, c1 + 4, 100, "not 8-byte aligned");
+    expect_refused(r, b.base + 8, 8, "inside the file header");
+    expect_refused(r, b.base + 88, 88, "inside the file header");
+    expect_refused(r, b.base + b.len, UINT64_MAX, "outside the file");
+    expect_refused(r, 0, UINT64_MAX, "outside the file");
+    expect_refused(r, c2, c2 - b.base, "reference count 7");
+    expect_refused(r, c3, c3 - b.base + 7, "closure");
+    expect_refused(r, c4, c4 - b.base + 4, "does not fit 200 pointer fields");
+    expect_refused(r, s2, s2 - b.base + 32 + 3, "not NUL-terminated");
+    /* Into the middle of the string: its bytes "abcdef\0" are no sane header. */
+    expect_refused(r, s + 32, UINT64_MAX, "");
+    region_close(r);
+
+    /* A constructor whose size runs past the end of the file. */
+    b_init(&b, 0x100000000);
+    ptrs[0] = lx_box(1);
+    uint64_t big = b_ctor(&b, 0, 1, ptrs, 0);
+    uint64_t ptrs3[1] = {big};
+    b_root(&b, b_ctor(&b, 0, 1, ptrs3, 0));
+    b.buf[big - b.base + 4] = 0;
+    b.buf[big - b.base + 5] = 0x10;                      /* 4096 bytes */
+    assert_int_equal(open_lazy(b.buf, b.len, &r, &err), 0);
+    expect_refused(r, big, big - b.base + 4, "runs past the end of the file");
+    region_close(r);
+    assert_int_equal(mem_live_total(), 0);
+}
+
+/*
+ * What a crafted file can do under lazy: a pointer into the middle of a
+ * string whose bytes form a sane object reads as that object. It stays inside
+ * the file, and its own fields must point below it.
+ */
+static void test_lazy_accepts_overlapping_objects(void **state)
+{
+    (void)state;
+    builder b;
+    b_init(&b, 0x100000000);
+    /* A string whose data (at offset 96 + 32 = 128) holds a fake constructor
+       header with one field pointing to box(0) and 8 scalar bytes. */
+    uint64_t s = b_string(&b, "0123456789abcdef01234567");
+    uint8_t *d = b.buf + (s - b.base) + 32;
+    wr32(d, 0);
+    d[4] = 24;
+    d[5] = 0;
+    d[6] = 1;
+    d[7] = 0;
+    wr64(d + 8, lx_box(0));
+    memset(d + 16, 'z', 8);
+    uint64_t ptrs[1] = {s + 32};
+    b_root(&b, b_ctor(&b, 0, 1, ptrs, 0));
+    region *r;
+    region_error err;
+    assert_int_equal(open_buf(b.buf, b.len, &r, &err), REGION_ECORRUPT); /* eager refuses */
+    assert_int_equal(open_lazy(b.buf, b.len, &r, &err), 0);
+    const uint8_t *o;
+    assert_int_equal(region_object(r, s + 32, &o, &err), 0);
+    assert_int_equal(lx_ctor_num_objs(o), 1);
+    assert_true(region_contains(r, o + lx_cs_sz(o) - 1));
+    region_close(r);
+    assert_int_equal(mem_live_total(), 0);
+}
+
+static void test_region_below(void **state)
+{
+    (void)state;
+    assert_true(region_below(lx_box(7), 0x1000));
+    assert_true(region_below(0x0ff8, 0x1000));
+    assert_false(region_below(0x1000, 0x1000));
+    assert_false(region_below(0x2000, 0x1000));
+}
+
 static void test_rejects_bad_headers(void **state)
 {
     (void)state;
@@ -486,6 +662,10 @@ TEST_MAIN("test_reader",
           cmocka_unit_test(test_rejects_bad_pointers),
           cmocka_unit_test(test_rejects_bad_objects),
           cmocka_unit_test(test_rejects_bad_headers),
+          cmocka_unit_test(test_lazy_open_checks_root_only),
+          cmocka_unit_test(test_region_object_refusals),
+          cmocka_unit_test(test_lazy_accepts_overlapping_objects),
+          cmocka_unit_test(test_region_below),
           cmocka_unit_test(test_multipart_in_memory),
           cmocka_unit_test(test_multipart_files),
           cmocka_unit_test(test_missing_and_special_files))

@@ -1,0 +1,102 @@
+"""tests/integration/lib/fresh_loop.py — the zero-delay rebuild loop of issue 9.
+
+    python3 fresh_loop.py SOCKET LIBDIR VA VB MODE ROUNDS
+
+Each round replaces LIBDIR/R.olean with the other of two versions of module R
+(VA declares R.va, VB declares R.vb; the same size, so only the events and the
+identity tell them apart), then at once — no sleep, no retry — opens [R] and
+asks for the new version's constant and for the old one's. A stale answer is
+any of: env.open a hit, the new name not found, the old name found. MODE:
+
+    rename    write R.olean.tmp, rename it over R.olean (what lake does)
+    inplace   truncate R.olean and write the new bytes into the same inode
+    recreate  unlink R.olean, create it afresh
+
+Prints one line "MODE: ROUNDS rounds, N stale answers, ..." and exits 1 if N > 0.
+"""
+import os
+import sys
+import time
+
+from rpc import Conn, error_code, stats
+
+path, libdir, va, vb, mode, rounds = sys.argv[1:7]
+rounds = int(rounds)
+target = os.path.join(libdir, "R.olean")
+versions = [(open(va, "rb").read(), "R.va"), (open(vb, "rb").read(), "R.vb")]
+assert len(versions[0][0]) == len(versions[1][0]), "the two versions should have one size"
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def replace(data):
+    if mode == "rename":
+        tmp = target + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        write_all(fd, data)
+        os.close(fd)
+        os.rename(tmp, target)
+    elif mode == "inplace":
+        fd = os.open(target, os.O_WRONLY | os.O_TRUNC)
+        write_all(fd, data)
+        os.close(fd)
+    elif mode == "recreate":
+        os.unlink(target)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        write_all(fd, data)
+        os.close(fd)
+    else:
+        raise SystemExit("unknown mode " + mode)
+
+
+c = Conn(path)
+before = stats(path)["pool"]
+# Start from version 0 served.
+replace(versions[0][0])
+h = c.call("env.open", {"imports": ["R"]})["result"]["env"]
+c.call("env.close", {"env": h})
+stale = hits = errors = 0
+t0 = time.monotonic()
+for i in range(rounds):
+    data, new = versions[(i + 1) % 2]
+    old = versions[i % 2][1]
+    replace(data)
+    m = c.call("env.open", {"imports": ["R"]})
+    if "result" not in m:
+        errors += 1
+        stale += 1
+        print("round %d: env.open failed: %s" % (i, m), file=sys.stderr)
+        continue
+    r = m["result"]
+    bad = False
+    if r["hit"]:
+        hits += 1
+        bad = True
+    h = r["env"]
+    got_new = c.call("decl.get", {"env": h, "name": new})
+    got_old = c.call("decl.get", {"env": h, "name": old})
+    if "result" not in got_new or got_new["result"]["name"] != new:
+        bad = True
+    if "error" not in got_old or error_code(got_old) != -32004:
+        bad = True
+    if bad:
+        stale += 1
+        if stale <= 5:
+            print("round %d: stale answer: open=%s new=%s old=%s" % (i, r, got_new, got_old), file=sys.stderr)
+    c.call("env.close", {"env": h})
+elapsed = time.monotonic() - t0
+after = stats(path)["pool"]
+c.close()
+d = {k: after[k] - before[k] for k in after if isinstance(after[k], int) and k in before}
+marks = ", ".join("%s=%d" % (k, d[k]) for k in ("stale_marks_event", "stale_marks_scan", "stale_marks_fault",
+                                                "evicted_stale", "stale_in_use", "imports_restarted") if k in d)
+print("%s: %d rounds, %d stale answers (%d hits, %d errors), %.1f s, %.0f rounds/s; %s" %
+      (mode, rounds, stale, hits, errors, elapsed, rounds / elapsed if elapsed else 0, marks))
+assert after["acquired"] == after["imports_performed"] + after["reused"], after
+assert after["releases"] == after["released_to_pool"] + after["released_dropped"], after
+sys.exit(1 if stale else 0)
