@@ -6,8 +6,9 @@
 #   make SANITIZE=address,undefined check     the same under sanitizers (build-san/)
 #   make valgrind        unit tests and dump over the samples under valgrind
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
+#   make demo | bench | bench-memory | install | uninstall | clean | deps
+#   make bench-open BENCH_OPEN_DIR=DIR   cold open of DIR's Gen, lazy vs eager, RSS
 #   make stress          the suite and the demo STRESS_N times (default 10), then tests/stress/*.sh
-#   make demo | bench | bench-memory | install | uninstall | clean
 #   make deps            install every Debian package of DEB_PKGS (demo and check
 #                        check theirs first); make print-deps lists them
 #
@@ -113,8 +114,8 @@ export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 export ENVPOOL_SANITIZE = $(SANITIZE)
 
-.PHONY: all check run-check valgrind run-valgrind stress run-stress fuzz demo run-demo bench bench-pool \
-        bench-memory install uninstall clean deps deps-build deps-all print-deps examples
+.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-open bench-memory install uninstall clean deps examples
+.PHONY: run-check run-valgrind stress run-stress run-demo deps-build deps-all print-deps
 .SUFFIXES:
 # Keep intermediate objects (test .o files) so that rebuilds stay incremental.
 .SECONDARY:
@@ -154,6 +155,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(CMOCKA_LIBS) $(ALL_LIBS)
 bench-pool: $(BUILD)/bench/bench_pool
 	$(Q)$(BUILD)/bench/bench_pool $(BENCH_POOL_ARGS)
+# Cold open lazy vs eager at real weight: make bench-open BENCH_OPEN_DIR=build/bench-lib/lean
+bench-open: $(BUILD)/bench/bench_open
+	$(Q)$(BUILD)/bench/bench_open --dir $(BENCH_OPEN_DIR) $(BENCH_OPEN_ARGS)
 
 # The example library (examples/*.lean.txt) packed into build/examples/ once pack exists.
 EXAMPLE_SRC = $(wildcard examples/*.txt)
@@ -206,7 +210,7 @@ fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do n=$${f#build-fuzz/fuzz_}; \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
-	  extra=; case $$n in region|lazy) extra=$(SAMPLES);; esac; \
+	  extra=; case $$n in region|lazy|entries) extra=$(SAMPLES);; esac; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$dict build-fuzz/corpus-$$n tests/fuzz/corpus/$$n $$extra || exit 1; done
 
 # Memory of envpoold with environments open (README "Scaling out"); BENCH_SCALE=mathlib for more.

@@ -24,6 +24,10 @@
  * dotted tail of the path (A/B/C.olean: C, B.C, A.B.C, …) whose Lean base
  * address is the file's, else the file's stem.
  *
+ * Both views end with the module's extension entries (cli/dump_ext.c): a
+ * malformed entry of a known extension is one stderr line and exit status 1,
+ * and costs only itself.
+ *
  * Each file's output is built in memory and written only when the whole file
  * decoded, so a damaged file prints nothing on stdout but one line on stderr
  * (path, offset, reason) and makes the exit status 1; later files still run.
@@ -34,6 +38,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/dump_internal.h"
 #include "lean/lean.h"
 #include "lean/pack.h"
 #include "protocol/decl_json.h"
@@ -79,7 +84,7 @@ static int append_json(const char *text, size_t n, void *b)
 
 /* The file's object; its constants through decl_json's dump view. */
 static int dump_json(ln_buf *b, const char *path, const region *r, const ln_module *m,
-                     const dump_opts *o, region_error *err)
+                     const dump_opts *o, size_t *bad, region_error *err)
 {
     const region_info *in = region_get_info(r);
     ln_buf scratch;
@@ -108,7 +113,7 @@ static int dump_json(ln_buf *b, const char *path, const region *r, const ln_modu
         else if (!(rc = ln_module_const(m, i, &c, err)))
             rc = decl_json(m, &c, &dj, &scratch, co, err);
     }
-    if (rc)
+    if (rc || (rc = dump__ext_json(root, path, m, &scratch, bad, err)))
         goto out;
     rc = json_dump_callback(root, append_json, b, JSON_COMPACT) ? -ENOMEM : ln_buf_puts(b, "\n");
 out:
@@ -130,7 +135,7 @@ static int type_text(const ln_module *m, const ln_const *c, ln_buf *tbuf, region
 }
 
 static int dump_text(ln_buf *b, const char *path, const region *r, const ln_module *m,
-                     const dump_opts *o, region_error *err)
+                     const dump_opts *o, size_t *bad, region_error *err)
 {
     const region_info *in = region_get_info(r);
     ln_buf tbuf;
@@ -186,6 +191,8 @@ static int dump_text(ln_buf *b, const char *path, const region *r, const ln_modu
     }
     if (!rc)
         rc = ln_buf_puts(b, first ? "\n" : ")\n");
+    if (!rc)
+        rc = dump__ext_text(b, path, m, bad, err);
 out:
     ln_buf_deinit(&tbuf);
     return rc;
@@ -248,6 +255,7 @@ static int dump_one(const char *path, const dump_opts *o)
     ln_module m;
     ln_buf out;
     char msg[1024];
+    size_t bad = 0; /* malformed extension entries: reported on stderr, the rest still printed */
     memset(&err, 0, sizeof err);
     err.offset = UINT64_MAX;
     /* Whole-file text: only the file size and the per-type cap bound it. */
@@ -256,9 +264,9 @@ static int dump_one(const char *path, const dump_opts *o)
     if (!rc)
         rc = ln_module_open(r, &m, &err);
     if (!rc)
-        rc = o->json   ? dump_json(&out, path, r, &m, o, &err)
+        rc = o->json   ? dump_json(&out, path, r, &m, o, &bad, &err)
              : o->text ? dump_module_text(&out, path, r, &m, o, &err)
-                       : dump_text(&out, path, r, &m, o, &err);
+                       : dump_text(&out, path, r, &m, o, &bad, &err);
     if (rc) {
         if (err.code == 0) { /* allocation failure or a limit, not the file */
             snprintf(err.path, sizeof err.path, "%s", path);
@@ -271,7 +279,7 @@ static int dump_one(const char *path, const dump_opts *o)
     }
     ln_buf_deinit(&out);
     region_close(r);
-    return rc ? CLI_FAIL : CLI_OK;
+    return rc || bad ? CLI_FAIL : CLI_OK;
 }
 
 int cmd_dump(int argc, char **argv)

@@ -194,6 +194,8 @@ LN_WUR int ln_name_hash_compute(const ln_module *m, lx_word name, uint64_t *hash
  */
 LN_WUR int ln_name_eq_text(const ln_module *m, lx_word name, const char *text, size_t len,
                            bool *equal, region_error *err);
+/* Are two stored names equal (component by component; equal words are equal at once)? */
+LN_WUR int ln_name_eq(const ln_module *m, lx_word a, lx_word b, bool *equal, region_error *err);
 /* 2023+ Name hash of dotted text (same parsing as ln_name_eq_text). 0 or LN_EINVAL. */
 LN_WUR int ln_name_hash_text(const char *text, size_t len, uint64_t *hash);
 
@@ -347,5 +349,117 @@ LN_WUR int ln_rec_rule_view(const ln_module *m, lx_word w, ln_rec_rule *out, reg
 
 /* Appends "name.{u, v}" (no braces when there are no level params). */
 LN_WUR int ln_const_format_header(const ln_module *m, const ln_const *c, ln_buf *out, region_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Extension entries (lean/ext.c; names and shapes: docs/extension-entries.md) */
+
+/*
+ * The extensions whose entries are decoded. Every other extension is
+ * LN_EXT_OTHER: listed (name, entry count), never an error.
+ */
+enum ln_ext_kind {
+    LN_EXT_OTHER = 0,
+    LN_EXT_DOC,               /* docStringExt: decl, text */
+    LN_EXT_INHERIT_DOC,       /* inheritDocStringExt: decl, name2 = where the doc comes from */
+    LN_EXT_MODULE_DOC,        /* moduleDocExt: text, range */
+    LN_EXT_RANGE,             /* declRangeExt: decl, range, selection */
+    LN_EXT_NAMESPACE,         /* namespacesExt: decl = the namespace */
+    LN_EXT_PROTECTED,         /* protectedExt: decl */
+    LN_EXT_NONCOMPUTABLE,     /* noncomputableExt: decl */
+    LN_EXT_ALIAS,             /* aliasExtension: decl = alias, name2 = target */
+    LN_EXT_REDUCIBILITY,      /* reducibilityAttrs / reducibilityCore / reducibilityExtra: decl, value */
+    LN_EXT_INLINE,            /* inlineAttrs: decl, value = enum ln_inline_kind */
+    LN_EXT_EXTERN,            /* externAttr: decl, text = symbol or pattern of the first entry (0: none) */
+    LN_EXT_IMPLEMENTED_BY,    /* implementedByAttr: decl, name2 = the implementation */
+    LN_EXT_CLASS,             /* classExtension: decl = the class */
+    LN_EXT_INSTANCE,          /* instanceExtension: decl (0 for a nameless local), priority, value = attrKind */
+    LN_EXT_SIMP,              /* simpExtension: decl (0 when no declaration), priority, post, inverse */
+    LN_EXT_STRUCTURE,         /* structureExt: decl = the structure, fields / parents */
+    LN_EXT_DEPRECATED,        /* deprecatedAttr: decl, name2 = newName (0), text, text2 = since */
+    LN_EXT_NKINDS
+};
+
+/* "doc", "inherit_doc", "module_doc", "range", "namespace", "protected", ... ("other") */
+const char *ln_ext_kind_name(enum ln_ext_kind k);
+
+enum ln_reducibility { LN_REDUCIBLE = 0, LN_SEMIREDUCIBLE, LN_IRREDUCIBLE, LN_IMPLICIT_REDUCIBLE,
+                       LN_INSTANCE_REDUCIBLE };
+/* "reducible" "semireducible" "irreducible" "implicit_reducible" "instance_reducible" (NULL: unknown) */
+const char *ln_reducibility_name(unsigned status);
+enum ln_inline_kind { LN_INLINE = 0, LN_NOINLINE, LN_MACRO_INLINE, LN_INLINE_IF_REDUCE, LN_ALWAYS_INLINE };
+/* "inline" "noinline" "macro_inline" "inline_if_reduce" "always_inline" (NULL: unknown) */
+const char *ln_inline_name(unsigned kind);
+
+/* One extension of ModuleData.entries. */
+typedef struct ln_ext {
+    enum ln_ext_kind kind;
+    lx_word  name;     /* the extension's Name */
+    lx_word  entries;  /* Array EnvExtensionEntry */
+    uint64_t n;        /* number of entries */
+} ln_ext;
+
+/* entries[i] (i < m->nentries): its name, kind and entry array. 0, REGION_ECORRUPT, LN_EINVAL. */
+LN_WUR int ln_ext_get(const ln_module *m, uint64_t i, ln_ext *out, region_error *err);
+/* The kind of an extension name (a `_private.….0.` prefix is ignored). Never fails: OTHER. */
+enum ln_ext_kind ln_ext_classify(const ln_module *m, lx_word name);
+
+/* A source position as Lean stores it: line from 1, column from 0 in codepoints. */
+typedef struct ln_pos {
+    uint64_t line, column;
+    uint64_t column_utf16;  /* the same column in UTF-16 code units */
+} ln_pos;
+
+typedef struct ln_range {
+    ln_pos start, end;
+} ln_range;
+
+/* One decoded entry; which fields mean something depends on kind (see enum ln_ext_kind). */
+typedef struct ln_ext_entry {
+    enum ln_ext_kind kind;
+    lx_word  decl;         /* Name, or 0 */
+    lx_word  name2;        /* Name, or 0 */
+    lx_word  text;         /* String, or 0 */
+    lx_word  text2;        /* String, or 0 */
+    ln_range range;        /* RANGE, MODULE_DOC */
+    ln_range selection;    /* RANGE */
+    uint32_t value;        /* REDUCIBILITY status, INLINE kind, INSTANCE attrKind */
+    uint64_t priority;     /* INSTANCE, SIMP */
+    bool     post;         /* SIMP: post-lemma (false: `↓`) */
+    bool     inverse;      /* SIMP: `←` (only where Origin stores it) */
+    bool     scoped;       /* a scoped entry of a ScopedEnvExtension */
+    lx_word  scope;        /* its namespace (Name), or 0 */
+    lx_word  inst_val;     /* INSTANCE: the Expr */
+    /* STRUCTURE */
+    lx_word  field_names;  /* Array Name, in declaration order */
+    lx_word  field_info;   /* Array StructureFieldInfo, sorted by name */
+    lx_word  parent_info;  /* Array StructureParentInfo, or 0 (older shape) */
+    uint64_t nfields, nparents;
+} ln_ext_entry;
+
+/*
+ * Decodes entry j of x. A malformed entry is REGION_ECORRUPT with the
+ * offset of the offending object and what was expected; it says nothing
+ * about the other entries, which stay decodable. OTHER extensions: LN_EINVAL.
+ */
+LN_WUR int ln_ext_entry_get(const ln_module *m, const ln_ext *x, uint64_t j, ln_ext_entry *out,
+                            region_error *err);
+
+typedef struct ln_struct_field {
+    lx_word name;        /* field name (one component) */
+    lx_word proj;        /* projection function */
+    lx_word subobject;   /* parent structure Name if the field is a subobject, else 0 */
+    uint8_t binder_info; /* enum ln_binder_info */
+} ln_struct_field;
+
+/* Field i (< e->nfields) of a STRUCTURE entry, in declaration order. */
+LN_WUR int ln_ext_struct_field(const ln_module *m, const ln_ext_entry *e, uint64_t i,
+                               ln_struct_field *out, region_error *err);
+/*
+ * Direct parents of a STRUCTURE entry: parentInfo's structName where stored
+ * (e->parent_info), else the subobject fields' structures. *n gets the count
+ * when names is NULL; otherwise names[0..max) are filled and *n = how many.
+ */
+LN_WUR int ln_ext_struct_parents(const ln_module *m, const ln_ext_entry *e, lx_word *names,
+                                 size_t max, size_t *n, region_error *err);
 
 #endif

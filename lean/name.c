@@ -518,3 +518,49 @@ out:
         mem_free(cs);
     return rc;
 }
+
+/* ---- equality of two stored names ---- */
+
+int ln_name_eq(const ln_module *m, lx_word a, lx_word b, bool *equal, region_error *err)
+{
+    /* Max sharing makes equal names one object within a file: the common case is a word compare. */
+    for (;;) {
+        if (a == b) {
+            *equal = true;
+            return 0;
+        }
+        if (is_anon(a) || is_anon(b)) {
+            *equal = false;
+            return 0;
+        }
+        comp ca, cb;
+        lx_word pa, pb;
+        int rc;
+        if ((rc = name_step(m, a, &ca, &pa, err)) || (rc = name_step(m, b, &cb, &pb, err)))
+            return rc;
+        if (ca.kind != cb.kind) {
+            *equal = false;
+            return 0;
+        }
+        if (ca.kind == NAME_STR) {
+            const char *sa, *sb;
+            size_t la, lb;
+            str_of(m, &ca, &sa, &la);
+            str_of(m, &cb, &sb, &lb);
+            if (la != lb || memcmp(sa, sb, la) != 0) {
+                *equal = false;
+                return 0;
+            }
+        } else {
+            uint64_t va, vb;
+            if ((rc = ln_nat_u64(m, ca.field, &va, err)) || (rc = ln_nat_u64(m, cb.field, &vb, err)))
+                return rc;
+            if (va != vb) {
+                *equal = false;
+                return 0;
+            }
+        }
+        a = pa;
+        b = pb;
+    }
+}

@@ -143,6 +143,24 @@ static json_t *buf_text(const render *r)
     return decl_json_text(ln_buf_cstr(r->b), r->b->len);
 }
 
+static json_t *pos_json(const ln_pos *p)
+{
+    return json_pack("{s:I,s:I,s:I}", "line", (json_int_t)p->line, "column", (json_int_t)p->column,
+                     "column_utf16", (json_int_t)p->column_utf16);
+}
+
+json_t *decl_json_range(const ln_range *range, const ln_range *selection)
+{
+    json_t *o = json_pack("{s:o,s:o}", "start", pos_json(&range->start), "end", pos_json(&range->end));
+    if (o && selection &&
+        json_object_set_new(o, "selection", json_pack("{s:o,s:o}", "start", pos_json(&selection->start), "end",
+                                                      pos_json(&selection->end))) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 int decl_json_name(const ln_module *m, lx_word name, ln_buf *scratch, json_t **out, region_error *err)
 {
     decl_json_opts o = {0};

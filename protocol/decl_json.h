@@ -50,6 +50,13 @@ int decl_json(const ln_module *m, const ln_const *c, const decl_json_opts *o, ln
  */
 json_t *decl_json_text(const char *s, size_t n);
 
+/*
+ * A source range as Lean stores it: {"start": P, "end": P} plus, when
+ * selection is not NULL, "selection": {"start": P, "end": P}; each P is
+ * {"line" (from 1), "column" (from 0, codepoints), "column_utf16"}. New; NULL on ENOMEM.
+ */
+json_t *decl_json_range(const ln_range *range, const ln_range *selection);
+
 /* A Name as a JSON string (formatted through scratch; a cut name is not an error). 0 or an error. */
 int decl_json_name(const ln_module *m, lx_word name, ln_buf *scratch, json_t **out, region_error *err);
 

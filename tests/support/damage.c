@@ -126,6 +126,63 @@ long region_touch_all(const region *r)
 
 /* ---- decoding everything lean/ knows ----------------------------------- */
 
+/* A refusal must say what and where: a reason, and an offset inside the file or none. */
+static void check_refusal(const ln_module *m, const region_error *err)
+{
+    uint64_t size = region_get_info(m->r)->size;
+    if (!err->reason[0] || (err->offset != UINT64_MAX && err->offset >= size)) {
+        fprintf(stderr, "entry refusal without a reason or with offset %llu of %llu: '%s'\n",
+                (unsigned long long)err->offset, (unsigned long long)size, err->reason);
+        abort();
+    }
+}
+
+int region_decode_entries(const ln_module *m, region_error *err)
+{
+    int bad = 0;
+    ln_buf b;
+    ln_buf_init(&b, 64 * 1024);
+    for (uint64_t i = 0; i < m->nentries; i++) {
+        ln_ext x;
+        if (ln_ext_get(m, i, &x, err) < 0) {
+            check_refusal(m, err);
+            bad = -1;
+            continue;
+        }
+        for (uint64_t j = 0; x.kind != LN_EXT_OTHER && j < x.n; j++) {
+            ln_ext_entry e;
+            region_error eerr;
+            if (ln_ext_entry_get(m, &x, j, &e, &eerr) < 0) {
+                check_refusal(m, &eerr);
+                bad = -1;
+                continue;
+            }
+            lx_word words[4] = {e.decl, e.name2, e.text, e.text2};
+            for (int k = 0; k < 4; k++) {
+                const char *d;
+                size_t n;
+                ln_buf_reset(&b);
+                if (words[k] && (k < 2 ? ln_name_format(m, words[k], &b, &eerr)
+                                       : ln_string(m, words[k], &d, &n, &eerr)) < 0)
+                    bad = -1;
+            }
+            for (uint64_t f = 0; x.kind == LN_EXT_STRUCTURE && f < e.nfields; f++) {
+                ln_struct_field sf;
+                if (ln_ext_struct_field(m, &e, f, &sf, &eerr) < 0) {
+                    check_refusal(m, &eerr);
+                    bad = -1;
+                }
+            }
+            lx_word ps[8];
+            size_t np;
+            if (x.kind == LN_EXT_STRUCTURE && ln_ext_struct_parents(m, &e, ps, 8, &np, &eerr) < 0)
+                bad = -1;
+        }
+    }
+    ln_buf_deinit(&b);
+    return bad;
+}
+
 int region_decode_all(const region *r)
 {
     ln_module m;
@@ -171,6 +228,8 @@ int region_decode_all(const region *r)
                 bad = -1;
         }
     }
+    if (region_decode_entries(&m, &err) < 0)
+        bad = -1;
     /* the module as text (envpool dump --text), a walk of its own */
     ln_buf t;
     ln_buf_init(&t, 1 << 20);
@@ -185,7 +244,8 @@ int region_decode_all(const region *r)
 
 static size_t header_size(const uint8_t *img, size_t len)
 {
-    if (len >= 6 && memcmp(img, "olean", 5) == 0)
+    /* "oleanfile!!!!!!!" (v0) also starts with "olean": v1/v2 have their version byte at 5 */
+    if (len >= 6 && memcmp(img, "olean", 5) == 0 && img[5] != 'f')
         return img[5] == 2 ? 88 : 56;
     return 24;
 }
@@ -285,6 +345,135 @@ static void mutate(uint8_t *m, size_t *len, size_t cap, uint64_t *s)
         wr64(m + pos8, base + pos8);
         break;
     }
+}
+
+/*
+ * The objects reachable from ModuleData.entries (up to max), by a walk of the
+ * clean image: where entry damage is aimed.
+ */
+static size_t entry_objects(const region *r, uint64_t *out, size_t max)
+{
+    ln_module m;
+    region_error err;
+    if (ln_module_open(r, &m, &err) < 0)
+        return 0;
+    lx_space sp = region_space(r);
+    wordset seen = {0};
+    size_t cap = 256, top = 0, n = 0;
+    uint64_t *stack = mem_alloc(cap * sizeof *stack);
+    stack[top++] = m.entries;
+    while (top && n < max) {
+        lx_word w = stack[--top];
+        if (lx_is_scalar(w) || !ws_add(&seen, w))
+            continue;
+        out[n++] = w;
+        const uint8_t *o = lx_obj(&sp, w);
+        uint64_t nptr = 0, first = 8;
+        if (lx_tag(o) <= LX_MAX_CTOR_TAG) {
+            nptr = lx_ctor_num_objs(o);
+        } else if (lx_tag(o) == LX_TAG_ARRAY) {
+            nptr = lx_array_size(o);
+            first = 24;
+        }
+        for (uint64_t i = 0; i < nptr; i++) {
+            if (top == cap) {
+                cap *= 2;
+                uint64_t *grown = mem_try_realloc(stack, cap * sizeof *stack);
+                if (!grown)
+                    abort();
+                stack = grown;
+            }
+            stack[top++] = rd64(o + first + 8 * i);
+        }
+    }
+    mem_free(stack);
+    mem_free(seen.slots);
+    return n;
+}
+
+size_t damage_entry_targets(const uint8_t *img, size_t len, uint64_t **targets)
+{
+    enum { MAX_TARGETS = 4096 };
+    region *clean = NULL;
+    region_error err;
+    const uint8_t *cb[1] = {img};
+    if (region_open_buffers(cb, &len, 1, "clean.olean", &clean, &err) < 0)
+        abort(); /* the caller passes real, valid samples */
+    uint64_t *t = mem_alloc(MAX_TARGETS * sizeof *t);
+    size_t n = entry_objects(clean, t, MAX_TARGETS);
+    /* as file offsets, so damage needs no region */
+    for (size_t i = 0; i < n; i++)
+        t[i] = region_offset_of(clean, t[i]);
+    region_close(clean);
+    *targets = t;
+    return n;
+}
+
+void damage_entry_one(const uint8_t *img, size_t len, const uint64_t *targets, size_t nt, uint64_t seed,
+                      damage_stats *st)
+{
+    uint64_t s = seed;
+    region_error err;
+    uint8_t *m = mem_alloc(len);
+    memcpy(m, img, len);
+    size_t hs = header_size(img, len);
+    uint64_t base = rd64(img + hs - 8);
+    if (nt > 1) {
+        size_t off = (size_t)targets[1 + below(&s, nt - 1)]; /* not the entries array itself */
+        const uint8_t *o = img + off;
+        size_t osz = 8;
+        unsigned nptr = lx_tag(o) <= LX_MAX_CTOR_TAG ? lx_ctor_num_objs(o) : 0;
+        if (lx_tag(o) <= LX_MAX_CTOR_TAG)
+            osz = lx_cs_sz(o);
+        switch (below(&s, 6)) {
+        case 0: case 1: { /* a field pointing at another, earlier object: valid region, wrong shape */
+            size_t other = (size_t)targets[below(&s, nt)];
+            if (nptr && other < off)
+                wr64(m + off + 8 + 8 * below(&s, nptr), base + other);
+            break;
+        }
+        case 2: /* a field replaced by a boxed value */
+            if (nptr)
+                wr64(m + off + 8 + 8 * below(&s, nptr), (next(&s) % 64) * 2 + 1);
+            break;
+        case 3: /* the constructor tag */
+            m[off + 7] = (uint8_t)below(&s, 8);
+            break;
+        case 4: /* a scalar byte (enum values, flags) */
+            if (osz > 8 + 8 * (size_t)nptr)
+                m[off + 8 + 8 * nptr + below(&s, osz - 8 - 8 * nptr)] = (uint8_t)next(&s);
+            break;
+        default: /* the pointer count */
+            m[off + 6] = (uint8_t)below(&s, 6);
+            break;
+        }
+    }
+
+    region *r = NULL;
+    const uint8_t *bufs[1] = {m};
+    int rc = region_open_buffers(bufs, &len, 1, "damaged.olean", &r, &err);
+    if (rc == 0) {
+        ln_module lm;
+        if (ln_module_open(r, &lm, &err) == 0 && region_decode_entries(&lm, &err) == 0)
+            st->decoded++;
+        region_close(r);
+        st->accepted++;
+    } else {
+        if (rc != REGION_ECORRUPT || !err.reason[0]) {
+            fprintf(stderr, "entry damage seed %llu: unexpected refusal %d '%s'\n", (unsigned long long)seed, rc,
+                    err.reason);
+            abort();
+        }
+        st->rejected++;
+    }
+    /* The same bytes opened lazily (the daemon's default): every read is checked as it happens. */
+    if (region_open_buffers_flags(bufs, &len, 1, "damaged.olean", REGION_OPEN_LAZY, &r, &err) == 0) {
+        ln_module lm;
+        if (ln_module_open(r, &lm, &err) == 0)
+            (void)region_decode_entries(&lm, &err);
+        region_close(r);
+    }
+    mem_free(m);
 }
 
 void damage_one(const uint8_t *img, size_t len, uint64_t seed, damage_stats *st)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lean/lean.h"
 #include "region/region.h"
 
 typedef struct damage_stats {
@@ -49,5 +50,25 @@ long region_touch_all(const region *r);
  * damaged input; a crash is not).
  */
 int region_decode_all(const region *r);
+
+/*
+ * Decodes every entry of every extension lean/ knows (names, strings,
+ * structure fields and parents). A refusal must carry a reason and an offset
+ * inside the file (or none), else the test aborts. 0 if all decoded.
+ */
+int region_decode_entries(const ln_module *m, region_error *err);
+
+/*
+ * Entry damage: one mutation aimed at an object reachable from
+ * ModuleData.entries of img (a field pointed at another earlier entry object,
+ * a field boxed, the tag, a scalar byte, the pointer count), then the region
+ * is opened and, when valid, its entries decoded (region_decode_entries);
+ * then opened lazily (REGION_OPEN_LAZY) and its entries decoded again.
+ * targets: from damage_entry_targets.
+ */
+void damage_entry_one(const uint8_t *img, size_t len, const uint64_t *targets, size_t ntargets,
+                      uint64_t seed, damage_stats *st);
+/* The file offsets of the objects reachable from img's entries (new array, mem_free; at most 4096). */
+size_t damage_entry_targets(const uint8_t *img, size_t len, uint64_t **targets);
 
 #endif

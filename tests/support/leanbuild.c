@@ -344,9 +344,20 @@ lx_word tb_import(tb *b, const char *module, uint8_t f0, uint8_t f1, uint8_t f2)
 lx_word tb_module(tb *b, enum ln_era era, size_t nimports, const lx_word *imports,
                   size_t nconsts, const lx_word *consts, const lx_word *names)
 {
+    return tb_module_entries(b, era, nimports, imports, nconsts, consts, names, tb_array(b, 0, NULL));
+}
+
+lx_word tb_ext(tb *b, const char *name, size_t n, const lx_word *entries)
+{
+    lx_word p[2] = {tb_name(b, name), tb_array(b, n, entries)};
+    return tb_ctor(b, 0, 2, p, NULL, 0);
+}
+
+lx_word tb_module_entries(tb *b, enum ln_era era, size_t nimports, const lx_word *imports,
+                          size_t nconsts, const lx_word *consts, const lx_word *names, lx_word ents)
+{
     lx_word imp = tb_array(b, nimports, imports);
     lx_word cs = tb_array(b, nconsts, consts);
-    lx_word ents = tb_array(b, 0, NULL);
     if (era == LN_ERA_2022) {
         lx_word p[3] = {imp, cs, ents};
         return tb_ctor(b, 0, 3, p, NULL, 0);

@@ -69,5 +69,10 @@ lx_word  tb_cval(tb *b, const char *name, size_t nlp, const char *const *lps, lx
 lx_word  tb_module(tb *b, enum ln_era era, size_t nimports, const lx_word *imports,
                    size_t nconsts, const lx_word *consts, const lx_word *names);
 lx_word  tb_import(tb *b, const char *module, uint8_t f0, uint8_t f1, uint8_t f2);
+/* The same with ModuleData.entries given: an Array of tb_ext pairs. */
+lx_word  tb_module_entries(tb *b, enum ln_era era, size_t nimports, const lx_word *imports,
+                           size_t nconsts, const lx_word *consts, const lx_word *names, lx_word entries);
+/* One extension of ModuleData.entries: c0[Name, Array entries]. */
+lx_word  tb_ext(tb *b, const char *name, size_t n, const lx_word *entries);
 
 #endif
