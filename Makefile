@@ -56,7 +56,7 @@ PROJECT_CFLAGS  += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
 endif
 endif
 
-HAVE_SYSTEMD := $(shell $(PKG_CONFIG) --exists libsystemd && echo 1)
+HAVE_SYSTEMD := $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1)
 DEP_PKGS      = libuv jansson
 ifeq ($(HAVE_SYSTEMD),1)
 DEP_PKGS     += libsystemd
