@@ -154,32 +154,15 @@ static void set_reducibility(rec *r, uint32_t status)
         r->attrs |= 1u << bits[status];
 }
 
-/*
- * The class of an instance: the head constant of its constant's type after
- * the ∀ binders (an instance's type is `∀ args, C a₁ … aₙ`). 0 if it is not
- * of that form. Bounded: a type deeper than 100,000 nodes is given up.
- */
+/* The class of an instance constant (ln_instance_class of its type), or 0. */
 static lx_word class_of(const ln_module *lm, lx_word info)
 {
     ln_const c;
-    ln_expr x;
+    lx_word cls = 0;
     region_error ignore;
-    if (ln_const_decode(lm, info, &c, &ignore))
+    if (ln_const_decode(lm, info, &c, &ignore) || ln_instance_class(lm, c.type, &cls, &ignore))
         return 0;
-    lx_word t = c.type;
-    for (int steps = 0; steps < 100000; steps++) {
-        if (ln_expr_view(lm, t, &x, &ignore))
-            return 0;
-        if (x.kind == LN_FORALL)
-            t = x.c;
-        else if (x.kind == LN_APP)
-            t = x.a;
-        else if (x.kind == LN_MDATA)
-            t = x.b;
-        else
-            return x.kind == LN_CONST ? x.a : 0;
-    }
-    return 0;
+    return cls;
 }
 
 /*
