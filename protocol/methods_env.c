@@ -890,9 +890,12 @@ static int with_env(env_methods *em, rpc_call *call, json_t *params, enum env_op
         run_op(em, op, &o);
         return 0;
     }
-    if ((rc = rpc_param_strings(call, params, "imports", true, RPC_MAX_IMPORTS, &imports)))
+    bool partial = false;
+    if ((rc = rpc_param_strings(call, params, "imports", true, RPC_MAX_IMPORTS, &imports)) ||
+        (json_object_get(params, "partial") && (rc = rpc_param_bool(call, params, "partial", false, &partial))))
         return rc;
-    return acquire_then(em, call, params, imports, 0, op);
+    /* "partial" with "imports": the same key as env.open with partial (only where the method accepts it) */
+    return acquire_then(em, call, params, imports, partial ? POOL_PARTIAL : 0, op);
 }
 
 static int m_env_open(rpc_call *call, json_t *params, void *udata)
@@ -1025,13 +1028,13 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
     const rpc_method methods[] = {
         {"env.open", m_env_open, em, "imports,partial"},
         {"env.close", m_env_close, em, "env"},
-        {"decl.get", m_decl_get, em, "env,imports,name,value"},
+        {"decl.get", m_decl_get, em, "env,imports,name,value,partial"},
         {"decl.search", m_decl_search, em, "env,imports,query,mode,kinds,limit,cursor"},
         {"module.list", m_module_list, em, "env,imports"},
-        {"module.doc", m_module_doc, em, "env,imports,module,limit,cursor"},
-        {"instance.list", m_instance_list, em, "env,imports,class,limit,cursor"},
-        {"attr.list", m_attr_list, em, "env,imports,attr,limit,cursor"},
-        {"decl.children", m_decl_children, em, "env,imports,namespace,limit,cursor"},
+        {"module.doc", m_module_doc, em, "env,imports,module,limit,cursor,partial"},
+        {"instance.list", m_instance_list, em, "env,imports,class,limit,cursor,partial"},
+        {"attr.list", m_attr_list, em, "env,imports,attr,limit,cursor,partial"},
+        {"decl.children", m_decl_children, em, "env,imports,namespace,limit,cursor,partial"},
         {"pool.drain", m_pool_drain, em, NULL},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
