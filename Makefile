@@ -7,6 +7,10 @@
 #   make valgrind        unit tests and dump over the samples under valgrind
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
 #   make demo | bench | bench-memory | install | uninstall | clean | deps
+#   make bench-open BENCH_OPEN_DIR=DIR   cold open of DIR's Gen, lazy vs eager, RSS
+#   make stress          the suite and the demo STRESS_N times (default 10), then tests/stress/*.sh
+#   make deps            install every Debian package of DEB_PKGS (demo and check
+#                        check theirs first); make print-deps lists them
 #
 # Sources are found by wildcard: a new .c in a library folder joins libenvpool.a,
 # a new tests/unit/<dir>/test_<name>.c becomes its own cmocka binary.
@@ -37,6 +41,21 @@ PROJECT_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-fra
 PROJECT_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
+# Hardening, on by default (HARDEN=0 leaves it out): stack canaries, a
+# position-independent executable, the GOT read-only after relocation, and
+# glibc's checked string/memory calls at level 3 (sizes known at run time too;
+# gcc 12 and glibc 2.36 of Debian 12 support it). _FORTIFY_SOURCE is left to
+# the sanitizers in a SANITIZE build (its checked calls would hide accesses from
+# ASan) and needs an optimizing OPT.
+HARDEN ?= 1
+ifeq ($(HARDEN),1)
+PROJECT_CFLAGS  += -fstack-protector-strong -fPIE
+PROJECT_LDFLAGS += -pie -Wl,-z,relro,-z,now
+ifeq ($(SANITIZE)$(filter -O0,$(OPT)),)
+PROJECT_CFLAGS  += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
+endif
+endif
+
 HAVE_SYSTEMD := $(shell $(PKG_CONFIG) --exists libsystemd && echo 1)
 DEP_PKGS      = libuv jansson
 ifeq ($(HAVE_SYSTEMD),1)
@@ -51,6 +70,18 @@ CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS  = $(PROJECT_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(PROJECT_LDFLAGS) $(LDFLAGS)
 ALL_LIBS    = $(DEP_LIBS) -lm $(LIBS)
+
+# Everything built depends on $(BUILD)/flags, the compile and link command lines:
+# it is rewritten when they change (another OPT, CFLAGS, HARDEN, WERROR, a new
+# library version), which makes every object and binary out of date.
+FLAGS_STAMP = $(BUILD)/flags
+FLAGS_LINE  = $(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) ; $(ALL_LDFLAGS) $(ALL_LIBS) $(CMOCKA_LIBS)
+ifneq ($(filter-out clean deps deps-build deps-all print-deps,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_LINE))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(FLAGS_LINE))
+endif
+endif
 
 ifeq ($(V),1)
 Q =
@@ -83,18 +114,22 @@ export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 export ENVPOOL_SANITIZE = $(SANITIZE)
 
-.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-memory install uninstall clean deps examples
+.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-open bench-memory install uninstall clean deps examples
+.PHONY: run-check run-valgrind stress run-stress run-demo deps-build deps-all print-deps
 .SUFFIXES:
 # Keep intermediate objects (test .o files) so that rebuilds stay incremental.
 .SECONDARY:
 
 all: $(BINS) examples
 
-$(BUILD)/obj/%.o: %.c
+$(FLAGS_STAMP):
+	@mkdir -p $(dir $@) && touch $@
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: tests/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
 
@@ -120,6 +155,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(CMOCKA_LIBS) $(ALL_LIBS)
 bench-pool: $(BUILD)/bench/bench_pool
 	$(Q)$(BUILD)/bench/bench_pool $(BENCH_POOL_ARGS)
+# Cold open lazy vs eager at real weight: make bench-open BENCH_OPEN_DIR=build/bench-lib/lean
+bench-open: $(BUILD)/bench/bench_open
+	$(Q)$(BUILD)/bench/bench_open --dir $(BENCH_OPEN_DIR) $(BENCH_OPEN_ARGS)
 
 # The example library (examples/*.lean.txt) packed into build/examples/ once pack exists.
 EXAMPLE_SRC = $(wildcard examples/*.txt)
@@ -133,11 +171,30 @@ $(BUILD)/examples/.stamp: $(EXAMPLE_SRC) $(BUILD)/envpool
 # one unit binary, one test (name or binary:name) or one script; V=1 shows
 # the output of passing tests too.
 RUN_TESTS = tests/run-tests.sh $(if $(T),--only '$(T)')
-check: all $(UNIT_BINS)
+# make demo, check and valgrind first see to the build dependencies (deps-*,
+# below), then build and run in a second make: pkg-config's answers are read
+# when the Makefile is parsed, so a make that just installed them must start over.
+check: DEPS_FOR = check
+check: deps-all
+	+$(Q)$(MAKE) --no-print-directory run-check
+run-check: all $(UNIT_BINS)
 	$(Q)$(RUN_TESTS) $(UNIT_BINS) $(INTEG_SCRIPTS)
 
-valgrind: all $(UNIT_BINS)
+valgrind: DEPS_FOR = valgrind
+valgrind: deps-all
+	+$(Q)$(MAKE) --no-print-directory run-valgrind
+run-valgrind: all $(UNIT_BINS)
 	$(Q)VALGRIND=1 ENVPOOL_DAMAGE_ROUNDS=2000 $(RUN_TESTS) $(UNIT_BINS) $(INTEG_SCRIPTS)
+
+# make stress: the suite and the demo STRESS_N times in a row (default 10), then
+# each tests/stress/*.sh (long loops of one kind; they read STRESS_N too);
+# STRESS_LOAD=K runs K CPU burners meanwhile.
+STRESS_N ?= 10
+stress: DEPS_FOR = stress
+stress: deps-all
+	+$(Q)$(MAKE) --no-print-directory run-stress
+run-stress: all $(UNIT_BINS)
+	$(Q)STRESS_N=$(STRESS_N) tests/run-stress.sh $(if $(T),--only '$(T)') $(UNIT_BINS) $(INTEG_SCRIPTS)
 
 # libFuzzer targets: tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/.
 FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
@@ -165,7 +222,10 @@ $(BUILD)/bench/minimal-server: bench/minimal_server.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
 
-demo: all
+demo: DEPS_FOR = demo
+demo: deps-build
+	+$(Q)$(MAKE) --no-print-directory run-demo
+run-demo: all
 	$(Q)tests/demo.sh
 
 # BENCH_SCALE=mathlib for the Mathlib-shaped library; BENCH_QUICK=1 for fewer requests.
@@ -190,13 +250,26 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
-# Debian package names of what the build needs.
-DEB_PKGS = build-essential pkg-config libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
-           valgrind clang libclang-rt-14-dev python3 procps redis-server prometheus
+# What envpool needs, as Debian/Ubuntu package names: the one list (make deps,
+# the check before make demo / check / valgrind, .ci/run). DEB_PKGS_BUILD builds
+# envpool and runs the demo; DEB_PKGS is everything, with what the tests, the
+# fuzzers and make bench use: a new test tool goes there.
+DEB_PKGS_BUILD = build-essential pkg-config libuv1-dev libjansson-dev libsystemd-dev
+DEB_PKGS       = $(DEB_PKGS_BUILD) libcmocka-dev python3 procps valgrind clang libclang-rt-14-dev \
+                 redis-server prometheus
+# Without dpkg, the libraries are looked for with pkg-config instead.
+PC_MODULES_BUILD = libuv jansson
+PC_MODULES       = $(PC_MODULES_BUILD) cmocka
+
+# build-aux/deps.sh installs what is missing when root on Debian/Ubuntu, else stops
+# with one line naming the apt-get command.
 deps:
-	@missing=; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	else echo "all build dependencies are installed"; fi
+	$(Q)DEPS_QUIET=0 DEPS_PKG_CONFIG_MODULES='$(PC_MODULES)' build-aux/deps.sh deps $(DEB_PKGS)
+deps-build:
+	$(Q)DEPS_PKG_CONFIG_MODULES='$(PC_MODULES_BUILD)' build-aux/deps.sh $(DEPS_FOR) $(DEB_PKGS_BUILD)
+deps-all:
+	$(Q)DEPS_PKG_CONFIG_MODULES='$(PC_MODULES)' build-aux/deps.sh $(DEPS_FOR) $(DEB_PKGS)
+print-deps:
+	@echo $(DEB_PKGS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

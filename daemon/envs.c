@@ -29,6 +29,8 @@
 
 #define ENVS_TICK_MS 100
 #define ENVS_SCAN_MS 1000
+/* How often the mapped pages leave the daemon's page tables (pool_release_pages). */
+#define ENVS_RELEASE_MS 10000
 
 struct envs {
     pool        *pool;
@@ -41,6 +43,7 @@ struct envs {
     bool         watching;      /* watch is initialised */
     bool         watch_warned;  /* the first watch fallback was logged */
     bool         scanning;      /* a scan is queued or running */
+    uint64_t     scans;         /* scans run (worker thread, one at a time) */
     size_t       scan_changed;  /* written by the worker, read in scan_done */
     int          scan_rc;
     const char  *roots[CONFIG_MAX_SEARCH + 1]; /* real paths (borrowed from the pool), NULL-terminated */
@@ -112,6 +115,8 @@ static void scan_work(void *arg)
     envs *e = arg;
     e->scan_changed = 0;
     e->scan_rc = pool_scan_files(e->pool, &e->scan_changed);
+    if (++e->scans % (ENVS_RELEASE_MS / ENVS_SCAN_MS) == 0)
+        (void)pool_release_pages(e->pool);
 }
 
 static void scan_done(void *arg)

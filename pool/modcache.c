@@ -427,6 +427,22 @@ int pool__modcache_scan(pool_modcache *mc, size_t *changed)
     return 0;
 }
 
+size_t pool__modcache_release_pages(pool_modcache *mc)
+{
+    /* Under the lock: a module in the table stays mapped while it is held, and
+       one madvise per module is cheap (7,600 modules: a few ms). */
+    size_t n = 0;
+    pthread_mutex_lock(&mc->lock);
+    for (size_t i = 0; i < mc->nbuckets; i++)
+        for (pool_module *m = mc->buckets[i]; m; m = m->next)
+            if (m->state == MOD_READY) {
+                region_release_pages(m->r);
+                n++;
+            }
+    pthread_mutex_unlock(&mc->lock);
+    return n;
+}
+
 void pool__modcache_stats(pool_modcache *mc, pool_modcache_stats *out)
 {
     pthread_mutex_lock(&mc->lock);

@@ -856,6 +856,11 @@ int pool_scan_files(pool *p, size_t *changed)
     return pool__modcache_scan(p->mc, changed);
 }
 
+size_t pool_release_pages(pool *p)
+{
+    return pool__modcache_release_pages(p->mc);
+}
+
 int pool_watch_fd(const pool *p)
 {
     return p->watch ? pool__watch_fd(p->watch) : -1;

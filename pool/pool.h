@@ -518,6 +518,16 @@ int    pool_watch_first_error(const pool *p);
 POOL_WUR int pool_scan_files(pool *p, size_t *changed);
 
 /*
+ * Any thread: drops this process's page table entries for every mapped module
+ * (region_release_pages). The bytes stay in the page cache; later reads fault
+ * them back in. Reads of the files may run meanwhile. Every read faults in a
+ * 64 KiB window (the kernel's fault-around), so a daemon serving random
+ * lookups would otherwise grow its resident set towards the mapped bytes;
+ * the daemon calls this every ENVS_RELEASE_MS. Returns the modules released.
+ */
+size_t pool_release_pages(pool *p);
+
+/*
  * Every pool counter, once: X(name, type, help) with type `counter` (never
  * goes down; Prometheus envpool_pool_<name>_total) or `gauge` (a level now;
  * envpool_pool_<name>). This one list generates pool_stats' fields, the

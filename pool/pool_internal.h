@@ -114,6 +114,8 @@ bool pool__module_check(pool_module *m);
 void pool__module_mark_stale(pool_module *m, enum pool__stale_cause cause);
 /* Stats every mapped module (pool_scan_files). */
 int  pool__modcache_scan(pool_modcache *mc, size_t *changed);
+/* region_release_pages on every loaded module; returns how many. Any thread. */
+size_t pool__modcache_release_pages(pool_modcache *mc);
 /* Bumped whenever a module is marked stale. */
 uint64_t pool__modcache_generation(pool_modcache *mc);
 /*

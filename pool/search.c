@@ -80,8 +80,16 @@ static int index_fill(void *arg)
     size_t k = 0, n = s->n;
     uint64_t cursor = 0;
     pool_const_ref ref;
+    uint32_t last = 0;
     while (pool_env_next(e, &cursor, &ref) == 1 && k < n) {
         const ln_module *lm = &e->mods[ref.module].m->lm;
+        /* Modules come in order: once one is printed, the pages it touched
+           (every name and ConstantInfo) leave our page tables, so the resident
+           set never holds more than about one module's share of them. */
+        if (ref.module != last) {
+            region_release_pages(e->mods[last].m->r);
+            last = ref.module;
+        }
         region_error ignore;
         ln_buf_reset(&j->name);
         if (ln_name_format(lm, ref.name, &j->name, &ignore) != 0 && j->name.len == 0 &&
@@ -111,6 +119,8 @@ static int index_fill(void *arg)
         k++;
     }
     s->n = (uint32_t)k;
+    if (e->nmods > 0)
+        region_release_pages(e->mods[last].m->r);
     return 0;
 }
 

@@ -17,7 +17,7 @@ else
     LIBDIR=$TMP/lib
     mkdir -p "$LIBDIR"
 fi
-trap 'cleanup; rm -rf "$LIBDIR"' EXIT INT TERM
+test_cleanup() { rm -rf "$LIBDIR"; }
 mkdir -p "$TMP/src" "$TMP/va" "$TMP/vb" "$LIBDIR/Sub" "$LIBDIR/Other"
 
 printf 'module R\naxiom R.va : Prop\n' >"$TMP/src/Ra.txt"

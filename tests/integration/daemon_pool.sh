@@ -225,8 +225,13 @@ if m["result"]["load_ms"] > 400 and not m["result"]["hit"]:
     assert progress, "no $/progress during a %.0f ms import" % m["result"]["load_ms"]
 z.close()
 c.close()
-time.sleep(0.2)
-p = snap()
+# The daemon sees the closes when its loop gets to them: wait for that (bounded), not for a time.
+deadline = time.monotonic() + 30
+while True:
+    p = snap()
+    if p["in_use"] == 0 or time.monotonic() > deadline:
+        break
+    time.sleep(0.02)
 assert p["in_use"] == 0, p
 PY
 stop_daemon 0

@@ -13,9 +13,12 @@ DPID=
 export ENVPOOL_CHECK_LEAKS=1
 export PYTHONPATH="$LIB${PYTHONPATH:+:$PYTHONPATH}"
 
-# A daemon still running at exit (after a failed check) is killed and reaped.
+# A daemon still running at exit (after a failed check) is killed and reaped;
+# then the script's own test_cleanup runs, if it defines one (more helpers,
+# directories outside $TMP). Neither can change the script's exit status.
 cleanup_hook() {
     if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then kill -KILL "$DPID"; wait "$DPID"; fi 2>/dev/null
+    if command -v test_cleanup >/dev/null 2>&1; then test_cleanup; fi
 }
 
 fail() {

@@ -218,8 +218,40 @@ static void test_threads_map_once(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* A lazily loaded module reads the same after its pages left the page tables. */
+static void test_release_pages(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    lib_module(dir, "Rp.A", "", "Rp.A.x,Rp.A.y");
+    char *pa = path_of(dir, "Rp/A.olean");
+    pool_modcache *mc = pool__modcache_new(REGION_OPEN_LAZY);
+    pool_module *m;
+    pool_error err;
+    assert_int_equal(pool__modcache_get(mc, pa, "Rp.A", NULL, &m, &err), 0);
+    assert_false(region_get_info(m->r)->validated);
+    ln_buf b;
+    ln_buf_init(&b, 0);
+    for (int round = 0; round < 2; round++) {
+        lx_word name;
+        assert_int_equal(ln_module_const_name(&m->lm, 1, &name, NULL), 0);
+        ln_buf_reset(&b);
+        assert_int_equal(ln_name_format(&m->lm, name, &b, NULL), 0);
+        assert_string_equal(ln_buf_cstr(&b), "Rp.A.y");
+        assert_int_equal(pool__modcache_release_pages(mc), 1);
+    }
+    ln_buf_deinit(&b);
+    pool__module_unref(m);
+    assert_int_equal(pool__modcache_release_pages(mc), 0);
+    pool__modcache_unref(mc);
+    mem_free(pa);
+    tmpdir_remove(dir);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 TEST_MAIN("test_modcache",
           cmocka_unit_test(test_sharing_and_counters),
           cmocka_unit_test(test_staleness),
           cmocka_unit_test(test_corrupt_not_cached),
-          cmocka_unit_test(test_threads_map_once))
+          cmocka_unit_test(test_threads_map_once),
+          cmocka_unit_test(test_release_pages))
