@@ -35,5 +35,9 @@ int cmd_stats(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_doc(int argc, char **argv);        /* module.doc */
+int cmd_instances(int argc, char **argv);  /* instance.list */
+int cmd_children(int argc, char **argv);   /* decl.children */
+int cmd_attr(int argc, char **argv);       /* attr.list */
 
 #endif

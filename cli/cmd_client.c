@@ -36,12 +36,13 @@ typedef struct copts {
     const char *mode;
     const char *kinds;
     const char *cursor;
+    const char *module;
     long        limit;
 } copts;
 
 enum {
     O_SOCKET = 300, O_IMPORTS, O_JSON, O_PROM, O_PARTIAL, O_VALUE, O_MODE, O_KINDS, O_CURSOR,
-    O_LIMIT, O_HELP,
+    O_LIMIT, O_HELP, O_MODULE,
 };
 
 static const struct option all_options[] = {
@@ -50,7 +51,8 @@ static const struct option all_options[] = {
     {"partial", no_argument, NULL, O_PARTIAL},       {"value", no_argument, NULL, O_VALUE},
     {"mode", required_argument, NULL, O_MODE},       {"kinds", required_argument, NULL, O_KINDS},
     {"cursor", required_argument, NULL, O_CURSOR},   {"limit", required_argument, NULL, O_LIMIT},
-    {"help", no_argument, NULL, O_HELP},             {NULL, 0, NULL, 0},
+    {"help", no_argument, NULL, O_HELP},             {"module", required_argument, NULL, O_MODULE},
+    {NULL, 0, NULL, 0},
 };
 
 static const char common_help[] =
@@ -95,6 +97,7 @@ static int parse_opts(copts *o, const char *cmd, int argc, char **argv, const in
         case O_MODE: o->mode = optarg; break;
         case O_KINDS: o->kinds = optarg; break;
         case O_CURSOR: o->cursor = optarg; break;
+        case O_MODULE: o->module = optarg; break;
         case O_LIMIT: {
             char *end;
             o->limit = strtol(optarg, &end, 10);
@@ -287,6 +290,67 @@ static int require_imports(const copts *o)
 
 /* ---- get ---------------------------------------------------------------- */
 
+/* "FILE:LINE:COL" (COL from 1, as editors and terminals link it; Lean stores it from 0),
+   with the module name in place of the file when the source was not found. */
+static void print_location(const json_t *r)
+{
+    const json_t *start = json_object_get(json_object_get(r, "range"), "start");
+    if (!start)
+        return;
+    const char *file = json_string_value(json_object_get(r, "source"));
+    printf("  at: %s:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT "\n", file ? file : jstr(r, "module"),
+           json_integer_value(json_object_get(start, "line")), json_integer_value(json_object_get(start, "column")) + 1);
+}
+
+/* What the extension entries say: doc, location, attributes with their details, structure fields and parents. */
+static void show_decl_info(const json_t *r)
+{
+    const char *doc = json_string_value(json_object_get(r, "doc"));
+    if (doc) {
+        printf("  doc: ");
+        for (const char *p = doc; *p; p++) {
+            putchar(*p);
+            if (*p == '\n' && p[1])
+                fputs("       ", stdout);
+        }
+        if (!*doc || doc[strlen(doc) - 1] != '\n')
+            putchar('\n');
+    }
+    print_location(r);
+    const json_t *attrs = json_object_get(r, "attrs"), *info = json_object_get(r, "attr_info");
+    if (json_array_size(attrs) > 0) {
+        printf("  attrs: ");
+        size_t i;
+        json_t *a;
+        json_array_foreach(attrs, i, a) {
+            const char *name = json_string_value(a);
+            printf("%s%s", i ? ", " : "", name ? name : "?");
+            const json_t *d = name ? json_object_get(info, name) : NULL;
+            if (d) {
+                printf(" (");
+                print_value(d);
+                printf(")");
+            }
+        }
+        putchar('\n');
+    }
+    const json_t *fields = json_object_get(r, "fields");
+    if (json_is_array(fields)) {
+        size_t i;
+        json_t *f;
+        printf("  fields:%s\n", json_array_size(fields) ? "" : " (none)");
+        json_array_foreach(fields, i, f) {
+            printf("    %s : %s", jstr(f, "name"), json_is_string(json_object_get(f, "type")) ? jstr(f, "type") : "?");
+            if (json_is_string(json_object_get(f, "default")))
+                printf(" := %s", jstr(f, "default"));
+            putchar('\n');
+        }
+    }
+    const json_t *parents = json_object_get(r, "parents");
+    if (json_is_array(parents) && json_array_size(parents) > 0)
+        print_field("parents", parents);
+}
+
 static int show_decl(const copts *o, const json_t *r)
 {
     (void)o;
@@ -300,12 +364,18 @@ static int show_decl(const copts *o, const json_t *r)
         printf("}");
     }
     printf(" : %s\n", jstr(r, "type"));
+    show_decl_info(r);
     const char *key;
     json_t *v;
+    static const char *const shown[] = {"kind", "name", "type", "level_params", "value", "value_truncated",
+                                        "value_limit", "type_truncated", "doc", "range", "source", "attrs",
+                                        "attr_info", "parents", NULL};
     json_object_foreach((json_t *)r, key, v) {
-        if (!strcmp(key, "kind") || !strcmp(key, "name") || !strcmp(key, "type") ||
-            !strcmp(key, "level_params") || !strcmp(key, "value") || !strcmp(key, "value_truncated") ||
-            !strcmp(key, "value_limit") || !strcmp(key, "type_truncated"))
+        bool skip = false;
+        for (size_t k = 0; shown[k] && !skip; k++)
+            skip = !strcmp(key, shown[k]);
+        /* "fields": a constructor's count is printed as the others; a structure's list by show_decl_info */
+        if (skip || (!strcmp(key, "fields") && !json_is_integer(v)))
             continue;
         print_field(key, v);
     }
@@ -322,12 +392,14 @@ static int show_decl(const copts *o, const json_t *r)
 
 int cmd_get(int argc, char **argv)
 {
-    static const int acc[] = {O_IMPORTS, O_VALUE, 0};
+    static const int acc[] = {O_IMPORTS, O_VALUE, O_PARTIAL, 0};
     copts o;
     int rc = parse_opts(&o, "get", argc, argv, acc,
-                        "usage: envpool get --imports A,B,... [--value] NAME\n\n"
-                        "Print a declaration: kind, name, universe parameters, type, module and the\n"
-                        "kind-specific fields. --value also prints the definition's value.\n\n");
+                        "usage: envpool get --imports A,B,... [--partial] [--value] NAME\n\n"
+                        "Print a declaration: kind, name, universe parameters, type, its docstring,\n"
+                        "where it is (FILE:LINE:COL, or MODULE:LINE:COL when the .lean file was not\n"
+                        "found), its attributes, module and the kind-specific fields. --value also\n"
+                        "prints the definition's value; --partial skips modules that are not found.\n\n");
     if (rc >= 0)
         return rc;
     if (optind != argc - 1) {
@@ -339,7 +411,129 @@ int cmd_get(int argc, char **argv)
     json_t *params = json_pack("{s:o,s:s}", "imports", split_imports(o.imports), "name", argv[optind]);
     if (o.value)
         json_object_set_new(params, "value", json_true());
+    if (o.partial)
+        json_object_set_new(params, "partial", json_true());
     return call_and_show(&o, "decl.get", params, show_decl);
+}
+
+/* ---- doc / instances / children / attr ---------------------------------- */
+
+static int show_module_docs(const copts *o, const json_t *r)
+{
+    (void)o;
+    const json_t *items = json_object_get(r, "items");
+    size_t i;
+    json_t *v;
+    json_array_foreach(items, i, v) {
+        const json_t *start = json_object_get(json_object_get(v, "range"), "start");
+        printf("%s%s:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT "\n%s\n", i ? "\n" : "", jstr(v, "module"),
+               json_integer_value(json_object_get(start, "line")),
+               json_integer_value(json_object_get(start, "column")) + 1, jstr(v, "doc"));
+    }
+    if (json_array_size(items) == 0)
+        printf("no module docs\n");
+    const char *next = json_string_value(json_object_get(r, "next_cursor"));
+    if (next)
+        printf("(more: --cursor %s)\n", next);
+    return CLI_OK;
+}
+
+/* A page of {"name", "kind"|"priority", "module"} items, one per line. */
+static int show_items(const copts *o, const json_t *r)
+{
+    (void)o;
+    const json_t *items = json_object_get(r, "items");
+    size_t width = 0, i;
+    json_t *v;
+    json_array_foreach(items, i, v) {
+        size_t l = strlen(jstr(v, "name"));
+        if (l > width)
+            width = l;
+    }
+    if (width > 60)
+        width = 60;
+    json_array_foreach(items, i, v) {
+        if (json_is_integer(json_object_get(v, "priority")))
+            printf("%-*s  priority %-6" JSON_INTEGER_FORMAT " %s\n", (int)width, jstr(v, "name"),
+                   json_integer_value(json_object_get(v, "priority")), jstr(v, "module"));
+        else
+            printf("%-*s  %-11s %s\n", (int)width, jstr(v, "name"), jstr(v, "kind"), jstr(v, "module"));
+    }
+    if (json_array_size(items) == 0)
+        printf("none\n");
+    const char *next = json_string_value(json_object_get(r, "next_cursor"));
+    if (next)
+        printf("(more: --cursor %s)\n", next);
+    return CLI_OK;
+}
+
+/* The paged commands: method, the one positional argument's param name (NULL: none), usage. */
+static int paged_command(int argc, char **argv, const char *cmd, const char *method, const char *arg_param,
+                         const char *usage, int (*show)(const copts *, const json_t *))
+{
+    static const int acc[] = {O_IMPORTS, O_PARTIAL, O_LIMIT, O_CURSOR, O_MODULE, 0};
+    copts o;
+    int rc = parse_opts(&o, cmd, argc, argv, acc, usage);
+    if (rc >= 0)
+        return rc;
+    if (optind != argc - (arg_param ? 1 : 0)) {
+        fprintf(stderr, "envpool %s: wrong arguments (see 'envpool %s --help')\n", cmd, cmd);
+        return CLI_USAGE;
+    }
+    if (o.module && strcmp(cmd, "doc") != 0) {
+        fprintf(stderr, "envpool %s: --module is for 'envpool doc'\n", cmd);
+        return CLI_USAGE;
+    }
+    if ((rc = require_imports(&o)))
+        return rc;
+    json_t *params = json_pack("{s:o}", "imports", split_imports(o.imports));
+    if (arg_param)
+        json_object_set_new(params, arg_param, json_string(argv[optind]));
+    if (o.module)
+        json_object_set_new(params, "module", json_string(o.module));
+    if (o.partial)
+        json_object_set_new(params, "partial", json_true());
+    if (o.limit > 0)
+        json_object_set_new(params, "limit", json_integer(o.limit));
+    if (o.cursor)
+        json_object_set_new(params, "cursor", json_string(o.cursor));
+    return call_and_show(&o, method, params, show);
+}
+
+int cmd_doc(int argc, char **argv)
+{
+    return paged_command(argc, argv, "doc", "module.doc", NULL,
+                         "usage: envpool doc --imports A,B,... [--module M] [--partial] [--limit N] [--cursor C]\n\n"
+                         "Print the module docstrings (/-! ... -/) of the environment's modules, or of\n"
+                         "module M, each after its MODULE:LINE:COL.\n\n",
+                         show_module_docs);
+}
+
+int cmd_instances(int argc, char **argv)
+{
+    return paged_command(argc, argv, "instances", "instance.list", "class",
+                         "usage: envpool instances --imports A,B,... [--partial] [--limit N] [--cursor C] CLASS\n\n"
+                         "List the instances of CLASS in the environment with their priorities, in the\n"
+                         "order Lean tries them (higher priority first, then the later declared).\n\n",
+                         show_items);
+}
+
+int cmd_children(int argc, char **argv)
+{
+    return paged_command(argc, argv, "children", "decl.children", "namespace",
+                         "usage: envpool children --imports A,B,... [--partial] [--limit N] [--cursor C] NAMESPACE\n\n"
+                         "List what is directly inside NAMESPACE (\"\" for the root): declarations and\n"
+                         "sub-namespaces, in name order.\n\n",
+                         show_items);
+}
+
+int cmd_attr(int argc, char **argv)
+{
+    return paged_command(argc, argv, "attr", "attr.list", "attr",
+                         "usage: envpool attr --imports A,B,... [--partial] [--limit N] [--cursor C] ATTR\n\n"
+                         "List every declaration with attribute ATTR (simp, instance, class, reducible,\n"
+                         "irreducible, inline, deprecated, protected, extern, implemented_by, ...).\n\n",
+                         show_items);
 }
 
 /* ---- search ------------------------------------------------------------- */

@@ -693,3 +693,26 @@ int ln_ext_struct_parents(const ln_module *m, const ln_ext_entry *e, lx_word *na
     *n = names && k > max ? max : k;
     return 0;
 }
+
+int ln_instance_class(const ln_module *m, lx_word type, lx_word *cls, region_error *err)
+{
+    *cls = 0;
+    for (int steps = 0; steps < 100000; steps++) {
+        ln_expr x;
+        int rc = ln_expr_view(m, type, &x, err);
+        if (rc)
+            return rc;
+        if (x.kind == LN_FORALL)
+            type = x.c;
+        else if (x.kind == LN_APP)
+            type = x.a;
+        else if (x.kind == LN_MDATA)
+            type = x.b;
+        else {
+            if (x.kind == LN_CONST)
+                *cls = x.a;
+            return 0;
+        }
+    }
+    return 0;
+}

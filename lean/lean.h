@@ -451,6 +451,13 @@ typedef struct ln_struct_field {
     uint8_t binder_info; /* enum ln_binder_info */
 } ln_struct_field;
 
+/*
+ * The class of an instance whose type is `type`: the head constant after its
+ * ∀ binders (through applications and mdata), *cls = its Name, or 0 when the
+ * type has no constant head. Bounded (100,000 nodes).
+ */
+LN_WUR int ln_instance_class(const ln_module *m, lx_word type, lx_word *cls, region_error *err);
+
 /* Field i (< e->nfields) of a STRUCTURE entry, in declaration order. */
 LN_WUR int ln_ext_struct_field(const ln_module *m, const ln_ext_entry *e, uint64_t i,
                                ln_struct_field *out, region_error *err);

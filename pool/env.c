@@ -53,6 +53,8 @@ static void env_free(pool_env *e)
         mem_free(e->missing[i]);
     pool__search_index_free(atomic_load(&e->search));
     pthread_mutex_destroy(&e->search_lock);
+    pool__declinfo_free(atomic_load(&e->declinfo));
+    pthread_mutex_destroy(&e->declinfo_lock);
     mem_free(e->missing);
     mem_free(e->mods);
     mem_free(e->base);
@@ -251,6 +253,50 @@ int pool_env_lookup(const pool_env *e, const char *name, size_t len, pool_const_
         }
         if (equal) {
             ref_fill(e, k, idx, nw, out);
+            return 0;
+        }
+    }
+}
+
+int pool__env_find_word(const pool_env *e, size_t k, lx_word name, uint64_t *ord)
+{
+    const ln_module *lm = &e->mods[k].m->lm;
+    uint64_t h;
+    region_error ignore;
+    if (lx_is_scalar(name) || !e->table)
+        return POOL_ENOCONST;
+    int rc = lm->era == LN_ERA_2022 ? ln_name_hash_compute(lm, name, &h, &ignore)
+                                    : ln_name_hash_stored(lm, name, &h, &ignore);
+    if (rc)
+        return POOL_ENOCONST;
+    char text[1024];
+    bool have_text = false;
+    uint64_t tag = h >> 32;
+    for (uint64_t i = h & e->mask;; i = (i + 1) & e->mask) {
+        uint64_t s = e->table[i];
+        if (s == 0)
+            return POOL_ENOCONST;
+        if ((s >> 32) != tag)
+            continue;
+        uint64_t cand = (s & 0xffffffffu) - 1;
+        size_t ck = pool__env_module_of(e, cand);
+        const pool_module *m = e->mods[ck].m;
+        lx_word nw = const_name_word(m, cand - e->base[ck]);
+        bool equal = false;
+        if (ck == k) { /* same module: usually the very same object (max sharing) */
+            if (ln_name_eq(lm, nw, name, &equal, &ignore))
+                equal = false;
+        } else {
+            if (!have_text) {
+                if (ln_name_to_cstr(lm, name, text, sizeof text, NULL, &ignore))
+                    return POOL_ENOCONST;
+                have_text = true;
+            }
+            if (ln_name_eq_text(&m->lm, nw, text, strlen(text), &equal, &ignore))
+                equal = false;
+        }
+        if (equal) {
+            *ord = cand;
             return 0;
         }
     }
@@ -608,6 +654,8 @@ int pool__env_build(const pool_roots *roots, pool_modcache *mc, const char *cons
     atomic_init(&e->refs, 1);
     atomic_init(&e->search, NULL);
     pthread_mutex_init(&e->search_lock, NULL);
+    atomic_init(&e->declinfo, NULL);
+    pthread_mutex_init(&e->declinfo_lock, NULL);
     e->key = mem_strdup(display_key);
     pool__modcache_ref(mc);
     e->mc = mc;

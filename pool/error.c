@@ -59,6 +59,7 @@ const char *pool_strerror(int code)
     case POOL_ECYCLE:         return "import cycle";
     case POOL_ELIMIT:         return "too many modules or constants";
     case POOL_EINVAL:         return "invalid argument";
+    case POOL_EAGAIN:         return "declaration info not built yet";
     case REGION_ECORRUPT:     return "corrupt region";
     case REGION_EUNSUPPORTED: return "unsupported format";
     case REGION_ESTALE:       return "file changed or vanished";

@@ -61,6 +61,7 @@ enum {
     POOL_ECYCLE     = -1206, /* import cycle: module imports itself through imported_by */
     POOL_ELIMIT     = -1207, /* more modules or constants than an index can number */
     POOL_EINVAL     = -1208, /* bad argument (empty import list, limit out of range, bad cursor) */
+    POOL_EAGAIN     = -1209, /* the environment's entry maps are not built yet (pool_env_declinfo_build) */
 };
 
 /* What went wrong, with everything a client needs to act on it. Caller storage. */
@@ -230,6 +231,121 @@ typedef struct pool_search_item {
 POOL_WUR int pool_env_search(const pool_env *e, const pool_search_query *q,
                              pool_search_item *items, size_t *n, uint64_t *next_cursor,
                              pool_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* What the extension entries say about declarations (pool/declinfo.c).      */
+
+/*
+ * Built once per environment, on the first call of pool_env_declinfo_build
+ * (a worker's job: it decodes every module's extension entries, O(entries)),
+ * then read by any thread without locks. Until then pool_env_declinfo_ready
+ * is false and the readers below return POOL_EAGAIN.
+ */
+enum pool_attr {
+    POOL_ATTR_SIMP = 0, POOL_ATTR_INSTANCE, POOL_ATTR_CLASS,
+    POOL_ATTR_REDUCIBLE, POOL_ATTR_SEMIREDUCIBLE, POOL_ATTR_IRREDUCIBLE,
+    POOL_ATTR_IMPLICIT_REDUCIBLE, POOL_ATTR_INSTANCE_REDUCIBLE,
+    POOL_ATTR_INLINE, POOL_ATTR_NOINLINE, POOL_ATTR_MACRO_INLINE, POOL_ATTR_INLINE_IF_REDUCE,
+    POOL_ATTR_ALWAYS_INLINE,
+    POOL_ATTR_DEPRECATED, POOL_ATTR_PROTECTED, POOL_ATTR_NONCOMPUTABLE, POOL_ATTR_EXTERN,
+    POOL_ATTR_IMPLEMENTED_BY,
+    POOL_ATTR_COUNT
+};
+/* "simp" "instance" "class" "reducible" … "implemented_by" (Lean's attribute spelling). */
+const char *pool_attr_name(enum pool_attr a);
+/* The attribute named s (len bytes). 0, or POOL_EINVAL. */
+POOL_WUR int pool_attr_parse(const char *s, size_t len, enum pool_attr *out);
+
+/* Any thread, never blocks: has pool_env_declinfo_build finished for e? */
+bool pool_env_declinfo_ready(const pool_env *e);
+/*
+ * Decodes the extension entries of every module of e (at most once per
+ * environment: concurrent callers wait for the first). Reads the mapped files
+ * under region_guard_run (REGION_ESTALE if one was truncated). A malformed
+ * entry is skipped and counted (pool_env_declinfo_stats), never an error.
+ * 0, -ENOMEM, REGION_ESTALE. Worker threads (never the loop: O(entries)).
+ */
+POOL_WUR int pool_env_declinfo_build(const pool_env *e, pool_error *err);
+
+typedef struct pool_declinfo_stats {
+    uint64_t entries;      /* decoded entries of known extensions */
+    uint64_t bad_entries;  /* malformed ones, skipped */
+    uint64_t bytes;        /* heap bytes of the per-environment maps */
+    uint64_t build_ns;
+} pool_declinfo_stats;
+void pool_env_declinfo_stats(const pool_env *e, pool_declinfo_stats *out); /* zeros before the build */
+
+/* One extension entry: module (pool_env_module order), extension index in its ModuleData.entries, entry index. */
+typedef struct pool_entry_ref {
+    uint32_t module, ext;
+    uint64_t index;
+} pool_entry_ref;
+
+/* What the entries say about one constant. A ref with module UINT32_MAX is absent. */
+typedef struct pool_decl_info {
+    uint32_t       attrs;        /* bit (1u << enum pool_attr) */
+    pool_entry_ref doc;          /* docStringExt (or, one level, the inherit_doc target's) */
+    pool_entry_ref range;        /* declRangeExt */
+    pool_entry_ref instance, simp, deprecated, ext_extern, implemented_by, structure;
+    const char    *source;       /* the module's .lean file if found (borrowed), else NULL */
+} pool_decl_info;
+
+/*
+ * The info of the constant ref (from pool_env_lookup & co.). 0 (absent
+ * parts marked as above), POOL_EAGAIN before the build. Any thread; O(1)
+ * plus a short chain walk. The entries named are decoded again by the caller
+ * (ln_ext_get + ln_ext_entry_get on pool_env_ln_module(e, ref.module)).
+ */
+POOL_WUR int pool_env_decl_info(const pool_env *e, const pool_const_ref *ref, pool_decl_info *out);
+
+/*
+ * The docstring of a constant as stored (borrowed bytes in the mapped file,
+ * valid while e is; may contain any UTF-8): 1 and (*text, *len), 0 when it has
+ * none, POOL_EAGAIN before pool_env_declinfo_build, REGION_ECORRUPT if its
+ * entry does not decode. Any thread. (For decl.find and other callers that
+ * want `doc` next to search results.)
+ */
+POOL_WUR int pool_env_decl_doc(const pool_env *e, const pool_const_ref *ref, const char **text, size_t *len);
+
+struct ln_ext_entry; /* lean/lean.h */
+/* Decodes an entry named by a ref (module, ext, index) of e. 0 or a lean/ error. */
+POOL_WUR int pool_env_entry(const pool_env *e, const pool_entry_ref *r, struct ln_ext_entry *out,
+                            region_error *err);
+
+/*
+ * Paged lists (cursor: 0 = first page, else a next_cursor; *next_cursor 0 at
+ * the end; limit 1..POOL_SEARCH_MAX_LIMIT). POOL_EAGAIN before the build,
+ * POOL_EINVAL for a bad limit or cursor.
+ *
+ * pool_env_attr_list: every constant with attribute a, in import order.
+ * pool_env_instances: the instances of the class named (dotted text), in the
+ * order Lean tries them (higher priority first; among equal priorities the
+ * one declared later first); refs[i] the instance constant, entries[i] its
+ * instance entry. pool_env_module_docs: the module docs of module `module`
+ * (SIZE_MAX: of every module, in import order), in source order.
+ */
+POOL_WUR int pool_env_attr_list(const pool_env *e, enum pool_attr a, uint32_t limit, uint64_t cursor,
+                                pool_const_ref *refs, size_t *n, uint64_t *next_cursor);
+POOL_WUR int pool_env_instances(const pool_env *e, const char *cls, size_t len, uint32_t limit,
+                                uint64_t cursor, pool_const_ref *refs, pool_entry_ref *entries, size_t *n,
+                                uint64_t *next_cursor);
+POOL_WUR int pool_env_module_docs(const pool_env *e, size_t module, uint32_t limit, uint64_t cursor,
+                                  pool_entry_ref *entries, size_t *n, uint64_t *next_cursor);
+
+/*
+ * decl.children: one page of what is directly inside namespace ns (dotted
+ * text, "" for the root): declarations (is_namespace false, item.ref and
+ * item.name the constant) and sub-namespaces (is_namespace true, item.name /
+ * item.name_len the namespace, not NUL-terminated at name_len; item.ref
+ * unset), merged in name order. Uses the search structures (built on first
+ * use, like pool_env_search). Any thread; POOL_EINVAL, -ENOMEM, REGION_ESTALE.
+ */
+typedef struct pool_child {
+    bool             is_namespace;
+    pool_search_item item;
+} pool_child;
+POOL_WUR int pool_env_children(const pool_env *e, const char *ns, size_t len, uint32_t limit, uint64_t cursor,
+                               pool_child *items, size_t *n, uint64_t *next_cursor, pool_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* The pool (pool/pool.c).                                                   */

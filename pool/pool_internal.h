@@ -193,6 +193,7 @@ int pool__env_build(const pool_roots *roots, pool_modcache *mc, const char *cons
                     pool_env **out, pool_error *err);
 
 struct pool_search_index; /* search.c */
+struct pool_declinfo;     /* declinfo.c */
 
 typedef struct pool_env_mod {
     pool_module *m;     /* a reference */
@@ -222,6 +223,8 @@ struct pool_env {
     uint64_t        serial;       /* pool_env_serial */
     pthread_mutex_t search_lock;  /* guards building `search` */
     _Atomic(struct pool_search_index *) search; /* built by the first search */
+    pthread_mutex_t declinfo_lock; /* guards building `declinfo` */
+    _Atomic(struct pool_declinfo *) declinfo;   /* built by pool_env_declinfo_build */
     void           *slot;         /* the pool's entry; loop thread only (not part of the value) */
 };
 
@@ -232,6 +235,15 @@ bool   pool__env_is_shadowed(const pool_env *e, uint64_t ord);
 void   pool__env_ref_of(const pool_env *e, uint64_t ord, pool_const_ref *out);
 
 void pool__search_index_free(struct pool_search_index *s);
+void pool__declinfo_free(struct pool_declinfo *d);
+
+/*
+ * The ordinal of the constant named by the Name word `name` of module k's
+ * space: the env's hash table probed with its stored hash (computed for 2022
+ * files), a candidate of module k compared as a Name (usually the same object),
+ * one of another module by text. 0, or POOL_ENOCONST.
+ */
+int pool__env_find_word(const pool_env *e, size_t k, lx_word name, uint64_t *ord);
 
 /* The pool's entry for e: loop thread only (NULL outside a pool). */
 void *pool__env_slot(const pool_env *e);

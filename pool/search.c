@@ -338,3 +338,101 @@ int pool_env_search(const pool_env *e, const pool_search_query *q, pool_search_i
     *n = got;
     return 0;
 }
+
+/* ---- namespace children --------------------------------------------------- */
+
+/* Length of the first dotted component of s[0..n) (a «…» span may hold dots). */
+static size_t first_component(const char *s, size_t n)
+{
+    bool quoted = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!quoted && s[i] == '.')
+            return i;
+        if (i + 1 < n && (unsigned char)s[i] == 0xc2 && ((unsigned char)s[i + 1] == 0xab || (unsigned char)s[i + 1] == 0xbb))
+            quoted = (unsigned char)s[i + 1] == 0xab; /* « opens, » closes */
+    }
+    return n;
+}
+
+int pool_env_children(const pool_env *e, const char *ns, size_t len, uint32_t limit, uint64_t cursor,
+                      pool_child *items, size_t *n, uint64_t *next_cursor, pool_error *err)
+{
+    *n = 0;
+    *next_cursor = 0;
+    if (limit == 0 || limit > POOL_SEARCH_MAX_LIMIT)
+        return pool__fail(err, POOL_EINVAL, NULL, NULL, "limit %u is not within 1..%d", limit,
+                          POOL_SEARCH_MAX_LIMIT);
+    if (len > 4096)
+        return pool__fail(err, POOL_EINVAL, NULL, NULL, "namespace longer than 4096 bytes");
+    struct pool_search_index *s;
+    int rc = index_get(e, &s);
+    if (rc)
+        return pool__fail(err, rc, NULL, NULL, "%s", rc == REGION_ESTALE ? "a module file was truncated"
+                                                                          : "cannot build the search structures");
+    /* Names directly inside ns start with "ns." (or anything, at the root). */
+    char pre[4098];
+    size_t plen = 0;
+    if (len) {
+        memcpy(pre, ns, len);
+        pre[len] = '.';
+        plen = len + 1;
+    }
+    uint32_t start = lower_bound(s, pre, plen), pos = start;
+    if (cursor) {
+        if (cursor - 1 < start || cursor - 1 > s->n)
+            return pool__fail(err, POOL_EINVAL, NULL, NULL, "cursor %llu is not a position of this listing",
+                              (unsigned long long)cursor);
+        pos = (uint32_t)(cursor - 1);
+    }
+    while (pos < s->n && *n < limit) {
+        uint32_t ent = s->sorted[pos];
+        const char *name = s->text + s->off[ent];
+        size_t nlen = s->len[ent];
+        if (nlen < plen || memcmp(name, pre, plen) != 0)
+            break; /* past the namespace */
+        size_t c = first_component(name + plen, nlen - plen);
+        if (plen + c == nlen) { /* a declaration directly inside */
+            pool_child *it = &items[(*n)++];
+            it->is_namespace = false;
+            fill_item(e, s, ent, 0, &it->item);
+            pos++;
+            continue;
+        }
+        /* a sub-namespace: listed once, then everything under it is skipped */
+        pool_child *it = &items[(*n)++];
+        it->is_namespace = true;
+        memset(&it->item, 0, sizeof it->item);
+        it->item.name = name;
+        it->item.name_len = plen + c;
+        char sub[4098 + 256];
+        size_t sl = plen + c + 1;
+        if (sl > sizeof sub) {
+            pos++;
+            continue;
+        }
+        memcpy(sub, name, plen + c);
+        sub[plen + c] = '.';
+        uint32_t after = pos + 1;
+        /* first position not starting with "sub." (sorted: they are contiguous) */
+        uint32_t lo2 = after, hi2 = s->n;
+        while (lo2 < hi2) {
+            uint32_t mid = lo2 + (hi2 - lo2) / 2;
+            uint32_t me = s->sorted[mid];
+            const char *mn = s->text + s->off[me];
+            if (s->len[me] >= sl && memcmp(mn, sub, sl) == 0)
+                lo2 = mid + 1;
+            else if (memcmp(mn, sub, s->len[me] < sl ? s->len[me] : sl) < 0 ||
+                     (memcmp(mn, sub, s->len[me] < sl ? s->len[me] : sl) == 0 && s->len[me] < sl))
+                lo2 = mid + 1;
+            else
+                hi2 = mid;
+        }
+        pos = lo2 > after ? lo2 : after;
+    }
+    if (pos < s->n && *n == limit) {
+        uint32_t ent = s->sorted[pos];
+        if (s->len[ent] >= plen && memcmp(s->text + s->off[ent], pre, plen) == 0)
+            *next_cursor = (uint64_t)pos + 1;
+    }
+    return 0;
+}

@@ -24,6 +24,7 @@ enum decl_value {
     V_INDUCT, V_CIDX, V_NUM_FIELDS, V_NUM_MOTIVES, V_NUM_MINORS, V_K, V_RULES,
     V_SAFETY, V_HINTS, V_QUOT_KIND, V_IS_UNSAFE,
     V_VALUE, V_VALUE_TRUNCATED, V_VALUE_LIMIT,
+    V_DOC, V_RANGE, V_SOURCE, V_ATTRS, V_ATTR_INFO, V_STRUCT_FIELDS, V_PARENTS,
 };
 
 #define K(kind) (1u << (kind))
@@ -70,6 +71,14 @@ static const decl_field fields[] = {
     {K(LN_DEF), {"hints", "hints"}, V_HINTS},
     {K(LN_QUOT), {"quot_kind", NULL}, V_QUOT_KIND},
     {K(LN_AXIOM) | K(LN_OPAQUE), {"is_unsafe", "is_unsafe"}, V_IS_UNSAFE},
+
+    {ALL, {"doc", NULL}, V_DOC},
+    {ALL, {"range", NULL}, V_RANGE},
+    {ALL, {"source", NULL}, V_SOURCE},
+    {ALL, {"attrs", NULL}, V_ATTRS},
+    {ALL, {"attr_info", NULL}, V_ATTR_INFO},
+    {K(LN_INDUCT), {"fields", NULL}, V_STRUCT_FIELDS},
+    {K(LN_INDUCT), {"parents", NULL}, V_PARENTS},
 
     {ALL, {"value", NULL}, V_VALUE},
     {ALL, {"value_truncated", NULL}, V_VALUE_TRUNCATED},
@@ -192,6 +201,171 @@ static int name_list(render *r, lx_word list, bool of_rules, json_t **out)
     return rc;
 }
 
+/* ---- what the extension entries say (RPC view) ---- */
+
+static bool present(const pool_entry_ref *r) { return r->module != UINT32_MAX; }
+
+/* The entry r of the environment, and the module its words live in. */
+static int entry_of(render *r, const pool_entry_ref *er, ln_ext_entry *e, const ln_module **em)
+{
+    *em = pool_env_ln_module(r->o->env, er->module);
+    return pool_env_entry(r->o->env, er, e, r->err);
+}
+
+static json_t *opt_name(const ln_module *m, lx_word w, ln_buf *b)
+{
+    json_t *v = NULL;
+    region_error ignore;
+    if (!w || decl_json_name(m, w, b, &v, &ignore) < 0)
+        return json_null();
+    return v;
+}
+
+static json_t *opt_string(const ln_module *m, lx_word w)
+{
+    const char *d;
+    size_t n;
+    region_error ignore;
+    if (!w || ln_string(m, w, &d, &n, &ignore))
+        return json_null();
+    return decl_json_text(d, n);
+}
+
+json_t *decl_json_instance_class(const ln_module *m, const ln_const *c, ln_buf *scratch)
+{
+    lx_word cls = 0;
+    region_error ignore;
+    if (ln_instance_class(m, c->type, &cls, &ignore) || !cls)
+        return json_null();
+    return opt_name(m, cls, scratch);
+}
+
+static int attr_info(render *r, json_t **out)
+{
+    const pool_decl_info *in = r->o->info;
+    json_t *o = json_object();
+    *out = o;
+    ln_ext_entry e;
+    const ln_module *em;
+    int rc;
+    if (present(&in->instance) && !(rc = entry_of(r, &in->instance, &e, &em)))
+        json_object_set_new(o, "instance", json_pack("{s:o,s:I}", "class",
+                                                     decl_json_instance_class(r->m, r->c, r->b), "priority",
+                                                     (json_int_t)e.priority));
+    if (present(&in->simp) && !(rc = entry_of(r, &in->simp, &e, &em)))
+        json_object_set_new(o, "simp", json_pack("{s:I,s:b,s:b}", "priority", (json_int_t)e.priority, "post",
+                                                 e.post, "inverse", e.inverse));
+    if (present(&in->deprecated) && !(rc = entry_of(r, &in->deprecated, &e, &em)))
+        json_object_set_new(o, "deprecated", json_pack("{s:o,s:o,s:o}", "new_name", opt_name(em, e.name2, r->b),
+                                                       "text", opt_string(em, e.text), "since",
+                                                       opt_string(em, e.text2)));
+    if (present(&in->ext_extern) && !(rc = entry_of(r, &in->ext_extern, &e, &em)))
+        json_object_set_new(o, "extern", json_pack("{s:o}", "symbol", opt_string(em, e.text)));
+    if (present(&in->implemented_by) && !(rc = entry_of(r, &in->implemented_by, &e, &em)))
+        json_object_set_new(o, "implemented_by", json_pack("{s:o}", "impl", opt_name(em, e.name2, r->b)));
+    return 0; /* a detail whose entry does not decode is left out: it costs only itself */
+}
+
+static const char *const binder_names[] = {"default", "implicit", "strict_implicit", "inst_implicit"};
+
+/* The text of a constant's type (or value) after its first `hide` binders, from its own module. */
+static json_t *const_text(render *r, lx_word name, const ln_module *nm, uint64_t hide, bool value)
+{
+    char text[1024];
+    region_error ignore;
+    pool_const_ref ref;
+    ln_const pc;
+    if (ln_name_to_cstr(nm, name, text, sizeof text, NULL, &ignore) ||
+        pool_env_lookup(r->o->env, text, strlen(text), &ref))
+        return json_null();
+    const ln_module *pm = pool_env_ln_module(r->o->env, ref.module);
+    if (ln_const_decode(pm, ref.info, &pc, &ignore) || (value && !pc.value))
+        return json_null();
+    ln_print_opts po = {.hide = hide};
+    ln_buf_reset(r->b);
+    r->b->limit = r->o->type_limit ? r->o->type_limit : LN_BUF_DEFAULT_LIMIT;
+    int rc = ln_expr_format_opts(pm, value ? pc.value : pc.type, &po, r->b, &ignore);
+    return rc && rc != LN_ETOOBIG ? json_null() : buf_text(r);
+}
+
+static int struct_fields(render *r, bool parents, json_t **out)
+{
+    const pool_decl_info *in = r->o->info;
+    ln_ext_entry e;
+    const ln_module *em;
+    if (!in || !present(&in->structure) || entry_of(r, &in->structure, &e, &em)) {
+        *out = json_null(); /* not a structure (or its entry does not decode) */
+        return 0;
+    }
+    json_t *arr = json_array();
+    *out = arr;
+    region_error ignore;
+    if (parents) {
+        lx_word ps[64];
+        size_t n = 0;
+        if (ln_ext_struct_parents(em, &e, ps, 64, &n, &ignore) == 0)
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(arr, opt_name(em, ps[i], r->b));
+        return 0;
+    }
+    for (uint64_t i = 0; i < e.nfields; i++) {
+        ln_struct_field f;
+        if (ln_ext_struct_field(em, &e, i, &f, &ignore))
+            continue;
+        /* the projection's type after the structure's parameters and `self`; the default value
+           is the body of the `<projFn>._default` definition, when there is one */
+        json_t *type = const_text(r, f.proj, em, r->c->num_params + 1, false);
+        json_t *def = json_null();
+        char dn[1100];
+        if (ln_name_to_cstr(em, f.proj, dn, 1024, NULL, &ignore) == 0) {
+            pool_const_ref dref;
+            strcat(dn, "._default");
+            if (pool_env_lookup(r->o->env, dn, strlen(dn), &dref) == 0) {
+                json_decref(def);
+                def = const_text(r, dref.name, pool_env_ln_module(r->o->env, dref.module), r->c->num_params,
+                                 true);
+            }
+        }
+        json_array_append_new(arr, json_pack("{s:o,s:o,s:o,s:o,s:s,s:o}", "name", opt_name(em, f.name, r->b),
+                                             "proj", opt_name(em, f.proj, r->b), "type", type, "default", def,
+                                             "binder", binder_names[f.binder_info & 3], "subobject",
+                                             opt_name(em, f.subobject, r->b)));
+    }
+    return 0;
+}
+
+static int ext_value(render *r, enum decl_value v, json_t **out)
+{
+    const pool_decl_info *in = r->o->info;
+    ln_ext_entry e;
+    const ln_module *em;
+    switch (v) {
+    case V_DOC:
+        *out = in && present(&in->doc) && !entry_of(r, &in->doc, &e, &em) ? opt_string(em, e.text) : json_null();
+        return 0;
+    case V_RANGE:
+        *out = in && present(&in->range) && !entry_of(r, &in->range, &e, &em) ? decl_json_range(&e.range, &e.selection)
+                                                                             : json_null();
+        return 0;
+    case V_SOURCE: *out = in && in->source ? decl_json_text(in->source, strlen(in->source)) : json_null(); return 0;
+    case V_ATTRS:
+        *out = json_array();
+        for (unsigned a = 0; in && a < POOL_ATTR_COUNT; a++)
+            if (in->attrs & (1u << a))
+                json_array_append_new(*out, json_string(pool_attr_name((enum pool_attr)a)));
+        return 0;
+    case V_ATTR_INFO:
+        if (!in) {
+            *out = json_object();
+            return 0;
+        }
+        return attr_info(r, out);
+    case V_STRUCT_FIELDS: return struct_fields(r, false, out);
+    case V_PARENTS: return struct_fields(r, true, out);
+    default: return 0;
+    }
+}
+
 #define JU(v) json_integer((json_int_t)(v))
 
 /* *out: the field's value (new), or NULL when it does not apply to this declaration. */
@@ -276,6 +450,8 @@ static int field_value(render *r, enum decl_value v, json_t **out)
         if (o->want_value && c->value)
             *out = JU(o->value_limit);
         return 0;
+    case V_DOC: case V_RANGE: case V_SOURCE: case V_ATTRS: case V_ATTR_INFO: case V_STRUCT_FIELDS: case V_PARENTS:
+        return ext_value(r, v, out);
     }
     return 0;
 }

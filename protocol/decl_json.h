@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "lean/lean.h"
+#include "pool/pool.h"
 
 /* Which view: decl.get's result (docs/protocol.md) or a constant of dump --json (DESIGN.md §2). */
 enum decl_json_view { DECL_JSON_RPC = 0, DECL_JSON_DUMP = 1 };
@@ -30,6 +31,14 @@ typedef struct decl_json_opts {
     size_t      type_limit;
     bool        want_value;  /* RPC view: "value", "value_truncated", "value_limit" */
     size_t      value_limit;
+    /*
+     * RPC view: what the environment's extension entries say (pool_env_decl_info
+     * of this constant in env; both borrowed): "doc", "range", "source",
+     * "attrs", "attr_info", and for inductives "fields" / "parents". NULL
+     * info: those keys are null / [] / {} (nothing is made up).
+     */
+    const pool_env       *env;
+    const pool_decl_info *info;
 } decl_json_opts;
 
 /*
@@ -56,6 +65,12 @@ json_t *decl_json_text(const char *s, size_t n);
  * {"line" (from 1), "column" (from 0, codepoints), "column_utf16"}. New; NULL on ENOMEM.
  */
 json_t *decl_json_range(const ln_range *range, const ln_range *selection);
+
+/*
+ * The class of an instance constant c of module m as a JSON string (the head
+ * constant of its type after the ∀ binders), or null. New.
+ */
+json_t *decl_json_instance_class(const ln_module *m, const ln_const *c, ln_buf *scratch);
 
 /* A Name as a JSON string (formatted through scratch; a cut name is not an error). 0 or an error. */
 int decl_json_name(const ln_module *m, lx_word name, ln_buf *scratch, json_t **out, region_error *err);

@@ -1,6 +1,7 @@
 /*
  * protocol/methods_env.c — the methods served from the pool: env.open,
- * env.close, decl.get, decl.search, module.list, pool.drain.
+ * env.close, decl.get, decl.search, module.list, pool.drain, and (answered by
+ * methods_info.c) module.doc, instance.list, attr.list, decl.children.
  *
  * An environment comes either from a handle the session opened (`env`) or
  * from an import list (`imports`, acquired for the one request and released
@@ -32,7 +33,7 @@
 #include "region/guard.h"
 #include "util/mem.h"
 
-enum env_op { OP_OPEN, OP_GET, OP_SEARCH, OP_MODULES };
+enum env_op { OP_OPEN, OP_GET, OP_SEARCH, OP_MODULES, OP_MODULE_DOC, OP_INSTANCES, OP_ATTRS, OP_CHILDREN };
 
 typedef struct env_wait env_wait;
 
@@ -315,9 +316,11 @@ static int get_run(void *arg)
         return rc;
     pool_module_info mi;
     pool_env_module(j->env, ref.module, &mi);
+    pool_decl_info info;
+    bool have_info = pool_env_decl_info(j->env, &ref, &info) == 0; /* built before op_get runs */
     decl_json_opts o = {.view = DECL_JSON_RPC, .module = mi.name, .name_limit = RPC_TYPE_LIMIT,
                         .type_limit = RPC_TYPE_LIMIT, .want_value = j->want_value,
-                        .value_limit = RPC_VALUE_LIMIT};
+                        .value_limit = RPC_VALUE_LIMIT, .env = j->env, .info = have_info ? &info : NULL};
     return decl_json(m, &c, &o, j->b, j->out, &j->re);
 }
 
@@ -640,13 +643,86 @@ static void op_modules(op_ctx *o)
     rpc_call_result(o->call, json_pack("{s:s,s:o}", "key", pool_env_key(o->env), "modules", arr));
 }
 
+/*
+ * decl.get shows what the extension entries say, so the environment's
+ * declaration info must exist first. Building it decodes every entry of every
+ * module (O(entries)), which never runs on the loop: the first decl.get of an
+ * environment builds it on a worker and is answered from there; later ones
+ * find it ready (pool_env_declinfo_ready, an atomic load) and stay on the loop.
+ */
+typedef struct info_job {
+    env_methods *em;
+    rpc_call    *call;    /* NULL once cancelled */
+    json_t      *params;  /* new reference */
+    pool_env    *env;     /* own reference */
+    bool         hit;
+    uint64_t     start_us;
+    int          rc;
+    pool_error   err;
+} info_job;
+
+static void info_work(void *arg)
+{
+    info_job *j = arg;
+    j->rc = pool_env_declinfo_build(j->env, &j->err);
+}
+
+static void info_done(void *arg)
+{
+    info_job *j = arg;
+    j->em->searches--;
+    if (j->rc == REGION_ESTALE)
+        (void)pool_env_find_shrunk(j->env);
+    if (j->call && j->rc < 0) {
+        reply_pool_error(j->call, j->rc, &j->err);
+    } else if (j->call) {
+        op_ctx o = {j->call, j->params, j->env, j->hit, j->start_us, false};
+        op_get(j->em, &o);
+    }
+    pool_env_unref(j->env);
+    json_decref(j->params);
+    mem_free(j);
+}
+
+static void info_cancel(rpc_call *call, void *arg)
+{
+    (void)call;
+    info_job *j = arg;
+    j->call = NULL; /* the worker finishes; info_done frees */
+}
+
+static void op_get_when_ready(env_methods *em, op_ctx *o)
+{
+    if (pool_env_declinfo_ready(o->env)) {
+        op_get(em, o);
+        return;
+    }
+    info_job *j = mem_calloc(1, sizeof *j);
+    j->em = em;
+    j->call = o->call;
+    j->params = json_incref(o->params);
+    j->env = pool_env_ref(o->env);
+    j->hit = o->hit;
+    j->start_us = o->start_us;
+    em->searches++;
+    rpc_call_set_cancel(o->call, info_cancel, j);
+    if (em->host.queue_work(em->host.ctx, info_work, info_done, j) < 0) {
+        info_work(j);
+        info_done(j);
+    }
+}
+
 static void run_op(env_methods *em, enum env_op op, op_ctx *o)
 {
     switch (op) {
     case OP_OPEN: op_open(em, o); return; /* keeps the use */
-    case OP_GET: op_get(em, o); break;
+    case OP_GET: op_get_when_ready(em, o); break;
     case OP_SEARCH: op_search(em, o); break;
     case OP_MODULES: op_modules(o); break;
+    case OP_MODULE_DOC: info_start(&em->host, &em->searches, INFO_MODULE_DOC, o->call, o->params, o->env); break;
+    case OP_INSTANCES: info_start(&em->host, &em->searches, INFO_INSTANCES, o->call, o->params, o->env); break;
+    case OP_ATTRS: info_start(&em->host, &em->searches, INFO_ATTRS, o->call, o->params, o->env); break;
+    case OP_CHILDREN: info_start(&em->host, &em->searches, INFO_CHILDREN, o->call, o->params, o->env); break;
     }
     if (o->temporary)
         pool_release(em->host.pool, o->env, NULL);
@@ -814,9 +890,12 @@ static int with_env(env_methods *em, rpc_call *call, json_t *params, enum env_op
         run_op(em, op, &o);
         return 0;
     }
-    if ((rc = rpc_param_strings(call, params, "imports", true, RPC_MAX_IMPORTS, &imports)))
+    bool partial = false;
+    if ((rc = rpc_param_strings(call, params, "imports", true, RPC_MAX_IMPORTS, &imports)) ||
+        (json_object_get(params, "partial") && (rc = rpc_param_bool(call, params, "partial", false, &partial))))
         return rc;
-    return acquire_then(em, call, params, imports, 0, op);
+    /* "partial" with "imports": the same key as env.open with partial (only where the method accepts it) */
+    return acquire_then(em, call, params, imports, partial ? POOL_PARTIAL : 0, op);
 }
 
 static int m_env_open(rpc_call *call, json_t *params, void *udata)
@@ -902,6 +981,30 @@ static int m_decl_search(rpc_call *call, json_t *params, void *udata)
     return with_env(udata, call, params, OP_SEARCH);
 }
 
+static int m_module_doc(rpc_call *call, json_t *params, void *udata)
+{
+    int rc = info_check_params(INFO_MODULE_DOC, call, params);
+    return rc ? rc : with_env(udata, call, params, OP_MODULE_DOC);
+}
+
+static int m_instance_list(rpc_call *call, json_t *params, void *udata)
+{
+    int rc = info_check_params(INFO_INSTANCES, call, params);
+    return rc ? rc : with_env(udata, call, params, OP_INSTANCES);
+}
+
+static int m_attr_list(rpc_call *call, json_t *params, void *udata)
+{
+    int rc = info_check_params(INFO_ATTRS, call, params);
+    return rc ? rc : with_env(udata, call, params, OP_ATTRS);
+}
+
+static int m_decl_children(rpc_call *call, json_t *params, void *udata)
+{
+    int rc = info_check_params(INFO_CHILDREN, call, params);
+    return rc ? rc : with_env(udata, call, params, OP_CHILDREN);
+}
+
 static int m_module_list(rpc_call *call, json_t *params, void *udata)
 {
     return with_env(udata, call, params, OP_MODULES);
@@ -925,9 +1028,13 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
     const rpc_method methods[] = {
         {"env.open", m_env_open, em, "imports,partial"},
         {"env.close", m_env_close, em, "env"},
-        {"decl.get", m_decl_get, em, "env,imports,name,value"},
+        {"decl.get", m_decl_get, em, "env,imports,name,value,partial"},
         {"decl.search", m_decl_search, em, "env,imports,query,mode,kinds,limit,cursor"},
         {"module.list", m_module_list, em, "env,imports"},
+        {"module.doc", m_module_doc, em, "env,imports,module,limit,cursor,partial"},
+        {"instance.list", m_instance_list, em, "env,imports,class,limit,cursor,partial"},
+        {"attr.list", m_attr_list, em, "env,imports,attr,limit,cursor,partial"},
+        {"decl.children", m_decl_children, em, "env,imports,namespace,limit,cursor,partial"},
         {"pool.drain", m_pool_drain, em, NULL},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)

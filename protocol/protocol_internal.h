@@ -1,5 +1,5 @@
 /*
- * protocol/protocol_internal.h — shared between rpc.c and methods.c only.
+ * protocol/protocol_internal.h — shared between the files of protocol/ only.
  */
 #ifndef ENVPOOL_PROTOCOL_INTERNAL_H
 #define ENVPOOL_PROTOCOL_INTERNAL_H
@@ -65,5 +65,19 @@ bool replycache_get(replycache *c, uint64_t serial, const char *name, size_t len
  */
 void replycache_put(replycache *c, uint64_t serial, const char *name, size_t len,
                     const char *text, size_t text_len, const uint8_t *probe);
+
+/* ---- methods_info.c: the lists made from extension entries ---- */
+
+enum info_op { INFO_MODULE_DOC, INFO_INSTANCES, INFO_ATTRS, INFO_CHILDREN };
+
+/* The params of op (limit, cursor and its own): 0, or -EINVAL with the call answered -32602. Loop thread. */
+int info_check_params(enum info_op op, rpc_call *call, json_t *params);
+/*
+ * Answers call (params borrowed, env borrowed: the job takes its own
+ * reference) from a worker job queued with host->queue_work; *pending counts
+ * the job until its done callback. Loop thread.
+ */
+void info_start(const env_host *host, size_t *pending, enum info_op op, rpc_call *call, json_t *params,
+                pool_env *env);
 
 #endif

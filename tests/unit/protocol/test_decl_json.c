@@ -109,36 +109,37 @@ static void test_rpc_view(void **state)
            "{\"name\":\"Le\",\"kind\":\"inductive\",\"module\":\"T\",\"level_params\":[],"
            "\"type\":\"Nat \xe2\x86\x92 Nat \xe2\x86\x92 Prop\",\"params\":1,\"indices\":1,"
            "\"ctors\":[\"Le.refl\",\"Le.step\"],\"is_rec\":true,\"is_reflexive\":false,\"num_nested\":0,"
-           "\"is_unsafe\":false}");
+           "\"is_unsafe\":false,\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{},\"fields\":null,\"parents\":null}");
     expect(f, "Le.step", &rpc,
            "{\"name\":\"Le.step\",\"kind\":\"ctor\",\"module\":\"T\",\"level_params\":[],"
            "\"type\":\"\xe2\x88\x80 {n : Nat} (m : Nat), Le n m \xe2\x86\x92 Le n (Nat.succ m)\",\"induct\":\"Le\","
-           "\"cidx\":1,\"params\":1,\"fields\":2,\"is_unsafe\":false}");
+           "\"cidx\":1,\"params\":1,\"fields\":2,\"is_unsafe\":false,\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{}}");
     char *rec = render(f, "Nat.rec", &rpc);
     assert_non_null(strstr(rec, "\"params\":0,\"indices\":0,\"motives\":1,\"minors\":2,\"k\":false,"
                                 "\"is_unsafe\":false,\"rules\":[{\"ctor\":\"Nat.zero\",\"fields\":0},"
-                                "{\"ctor\":\"Nat.succ\",\"fields\":1}]}"));
+                                "{\"ctor\":\"Nat.succ\",\"fields\":1}],\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{}}"));
     mem_free(rec);
     expect(f, "ax", &rpc,
            "{\"name\":\"ax\",\"kind\":\"axiom\",\"module\":\"T\",\"level_params\":[\"u\"],"
-           "\"type\":\"\xe2\x88\x80 (\xce\xb1 : Sort u), \xce\xb1\",\"is_unsafe\":false}");
+           "\"type\":\"\xe2\x88\x80 (\xce\xb1 : Sort u), \xce\xb1\",\"is_unsafe\":false,\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{}}");
     expect(f, "one", &rpc,
            "{\"name\":\"one\",\"kind\":\"def\",\"module\":\"T\",\"level_params\":[],\"type\":\"Nat\","
-           "\"safety\":\"safe\",\"hints\":{\"regular\":1}}");
+           "\"safety\":\"safe\",\"hints\":{\"regular\":1},\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{}}");
     expect(f, "one", &rpc_value,
            "{\"name\":\"one\",\"kind\":\"def\",\"module\":\"T\",\"level_params\":[],\"type\":\"Nat\","
-           "\"safety\":\"safe\",\"hints\":{\"regular\":1},\"value\":\"Nat.succ Nat.zero\","
+           "\"safety\":\"safe\",\"hints\":{\"regular\":1},\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{},\"value\":\"Nat.succ Nat.zero\","
            "\"value_truncated\":false,\"value_limit\":1024}");
     expect(f, "Nat.zero", &rpc_value,
            "{\"name\":\"Nat.zero\",\"kind\":\"ctor\",\"module\":\"T\",\"level_params\":[],\"type\":\"Nat\","
-           "\"induct\":\"Nat\",\"cidx\":0,\"params\":0,\"fields\":0,\"is_unsafe\":false,\"value\":null}");
+           "\"induct\":\"Nat\",\"cidx\":0,\"params\":0,\"fields\":0,\"is_unsafe\":false,\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{},\"value\":null}");
     expect(f, "t", &rpc,
            "{\"name\":\"t\",\"kind\":\"theorem\",\"module\":\"T\",\"level_params\":[],"
-           "\"type\":\"\xe2\x88\x80 (n : Nat), Le n n\"}");
+           "\"type\":\"\xe2\x88\x80 (n : Nat), Le n n\",\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{}}");
     decl_json_opts no_module = rpc;
     no_module.module = NULL;
     expect(f, "secret", &no_module,
-           "{\"name\":\"secret\",\"kind\":\"opaque\",\"level_params\":[],\"type\":\"Nat\",\"is_unsafe\":false}");
+           "{\"name\":\"secret\",\"kind\":\"opaque\",\"level_params\":[],\"type\":\"Nat\",\"is_unsafe\":false,"
+           "\"doc\":null,\"range\":null,\"source\":null,\"attrs\":[],\"attr_info\":{}}");
 }
 
 static void test_dump_view(void **state)
