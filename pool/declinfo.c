@@ -348,7 +348,8 @@ static int build_fill(void *arg)
         for (unsigned a = 0; a < POOL_ATTR_COUNT; a++)
             if ((d->recs[o].attrs >> a) & 1)
                 d->attr_ords[fill[a]++] = (uint32_t)o;
-    qsort(d->insts, d->ninsts, sizeof *d->insts, cmp_inst);
+    if (d->ninsts)   /* qsort's base must not be NULL, even for zero elements */
+        qsort(d->insts, d->ninsts, sizeof *d->insts, cmp_inst);
     return 0;
 }
 

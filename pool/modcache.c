@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 
 #include "region/guard.h"
+#include "pool/find_internal.h"
 #include "util/mem.h"
 
 enum { MOD_LOADING = 0, MOD_READY = 1 };
@@ -47,6 +48,8 @@ struct pool_modcache {
     /* counters, under lock */
     uint64_t        mapped_bytes, modules_mapped, hits, loads;
     atomic_uint_fast64_t generation;
+    /* decl.find indexes: built on workers, so atomics rather than the lock */
+    atomic_uint_fast64_t find_builds, find_bytes, find_build_ns, find_cancelled;
     atomic_uint_fast64_t stale_by[3];  /* marks by enum pool__stale_cause */
     pool_watch     *watch;       /* owned; NULL when not watching */
 };
@@ -83,6 +86,10 @@ pool_modcache *pool__modcache_new(unsigned region_flags)
     pthread_cond_init(&mc->loaded, NULL);
     atomic_init(&mc->refs, 1);
     atomic_init(&mc->generation, 0);
+    atomic_init(&mc->find_builds, 0);
+    atomic_init(&mc->find_bytes, 0);
+    atomic_init(&mc->find_build_ns, 0);
+    atomic_init(&mc->find_cancelled, 0);
     for (size_t i = 0; i < 3; i++)
         atomic_init(&mc->stale_by[i], 0);
     mc->region_flags = region_flags | REGION_OPEN_PARTS;
@@ -147,6 +154,13 @@ static void table_remove(pool_modcache *mc, pool_module *m)
 
 static void module_free(pool_module *m)
 {
+    for (int part = 0; part < 2; part++) {
+        find_modidx *x = atomic_load_explicit(&m->find[part], memory_order_acquire);
+        if (x)
+            atomic_fetch_sub(&m->mc->find_bytes, x->bytes);
+        find__modidx_free(x);
+    }
+    pthread_mutex_destroy(&m->find_lock);
     if (m->watch)
         pool__watch_remove(m->mc->watch, m->watch);
     region_close(m->r);
@@ -290,6 +304,9 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
     m->mc = mc;
     m->refs = 1;
     m->state = MOD_LOADING;
+    pthread_mutex_init(&m->find_lock, NULL);
+    atomic_init(&m->find[0], NULL);
+    atomic_init(&m->find[1], NULL);
     atomic_init(&m->stale_gen, 0);
     if (mc->count + 1 > mc->nbuckets)
         table_grow(mc);
@@ -454,4 +471,38 @@ void pool__modcache_stats(pool_modcache *mc, pool_modcache_stats *out)
     out->stale_event = atomic_load(&mc->stale_by[POOL__STALE_EVENT]);
     out->stale_scan = atomic_load(&mc->stale_by[POOL__STALE_SCAN]);
     out->stale_fault = atomic_load(&mc->stale_by[POOL__STALE_FAULT]);
+    out->find_builds = atomic_load(&mc->find_builds);
+    out->find_bytes = atomic_load(&mc->find_bytes);
+    out->find_build_ns = atomic_load(&mc->find_build_ns);
+    out->find_cancelled = atomic_load(&mc->find_cancelled);
+}
+
+void pool__modcache_find_cancelled(pool_modcache *mc)
+{
+    atomic_fetch_add(&mc->find_cancelled, 1);
+}
+
+const struct find_modidx *pool__module_find_ready(const pool_module *m, int part)
+{
+    return atomic_load_explicit(&((pool_module *)m)->find[part & 1], memory_order_acquire);
+}
+
+int pool__module_find_index(pool_module *m, int part, const struct find_modidx **out, pool_error *err)
+{
+    part &= 1;
+    find_modidx *x = atomic_load_explicit(&m->find[part], memory_order_acquire);
+    int rc = 0;
+    if (!x) {
+        pthread_mutex_lock(&m->find_lock);
+        x = atomic_load_explicit(&m->find[part], memory_order_relaxed);
+        if (!x && (rc = find__modidx_build(m, (enum find_part)part, &x, err)) == 0) {
+            atomic_fetch_add(&m->mc->find_builds, 1);
+            atomic_fetch_add(&m->mc->find_bytes, x->bytes);
+            atomic_fetch_add(&m->mc->find_build_ns, x->build_ns);
+            atomic_store_explicit(&m->find[part], x, memory_order_release);
+        }
+        pthread_mutex_unlock(&m->find_lock);
+    }
+    *out = x;
+    return rc;
 }

@@ -894,6 +894,9 @@ void pool_stats_get(const pool *p, pool_stats *out)
     out->mapped_bytes = mc.mapped_bytes;
     out->modules_mapped = mc.modules_mapped;
     out->module_cache_hits = mc.hits;
+    out->find_index_builds = mc.find_builds;
+    out->find_index_bytes = mc.find_bytes;
+    out->find_index_cancelled = mc.find_cancelled;
     out->stale_held = p->ndetached;
     out->stale_marks_event = mc.stale_event;
     out->stale_marks_scan = mc.stale_scan;

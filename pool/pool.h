@@ -35,6 +35,7 @@
 #ifndef ENVPOOL_POOL_POOL_H
 #define ENVPOOL_POOL_POOL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -346,6 +347,128 @@ typedef struct pool_child {
 } pool_child;
 POOL_WUR int pool_env_children(const pool_env *e, const char *ns, size_t len, uint32_t limit, uint64_t cursor,
                                pool_child *items, size_t *n, uint64_t *next_cursor, pool_error *err);
+/* Type-pattern search and dependencies (pool/find*.c, pool/deps.c).          */
+
+/*
+ * Progress and cancellation of work that builds decl.find's module indexes:
+ * the worker stores loaded/total (modules indexed / modules of the
+ * environment), another thread may set cancel; the work then stops between
+ * modules with POOL_ECANCELLED. Zero-initialise.
+ */
+typedef struct pool_find_ctl {
+    _Atomic uint32_t loaded, total;
+    _Atomic bool     cancel;
+} pool_find_ctl;
+
+enum pool_find_part { POOL_FIND_TYPES = 0, POOL_FIND_VALUES = 1 };
+
+/*
+ * Builds the decl.find index of `part` for every module of e that lacks one
+ * (shared with every environment mapping the module; freed with it). ctl may
+ * be NULL. 0, POOL_ECANCELLED, -ENOMEM, REGION_ESTALE (a file shrank under
+ * its mapping; runs guarded). Any thread.
+ */
+POOL_WUR int pool_env_find_prepare(const pool_env *e, enum pool_find_part part, pool_find_ctl *ctl,
+                                   pool_error *err);
+
+enum { POOL_FIND_MAX_LIMIT = 1000, POOL_FIND_MAX_CANDIDATES = 16 };
+
+typedef struct pool_find_query {
+    const char *text;      /* borrowed, len bytes: the query (docs/protocol.md) */
+    size_t      len;
+    uint32_t    kinds;     /* bit (1u << enum ln_const_kind) per kind wanted; 0 = all */
+    bool        internal;  /* also declarations with internal names */
+    uint32_t    limit;     /* 1..POOL_FIND_MAX_LIMIT */
+    const char *cursor;    /* NULL for the first page, else a next_cursor (NUL-terminated) */
+} pool_find_query;
+
+typedef struct pool_find_item {
+    pool_const_ref ref;
+    uint8_t        kind;      /* enum ln_const_kind (0xff if undecodable) */
+    uint32_t       extra;     /* constants in its type besides the query's (the rank) */
+    const char    *name;      /* borrowed dotted name, valid while e is */
+    size_t         name_len;
+} pool_find_item;
+
+/* Why a query failed, for the client (with POOL_EINVAL). Caller storage. */
+enum pool_find_fail {
+    POOL_FIND_SYNTAX = 1,    /* col, message */
+    POOL_FIND_UNKNOWN,       /* name: no such constant; candidates: names ending in it */
+    POOL_FIND_AMBIGUOUS,     /* name: several constants it may mean; candidates */
+    POOL_FIND_TOO_GENERAL,   /* nothing to narrow the search with */
+    POOL_FIND_BAD_CURSOR,
+};
+
+typedef struct pool_find_result {
+    pool_find_item *items;   /* new (mem_free), n of them */
+    size_t          n;
+    uint64_t        count;       /* every match (all pages) */
+    uint64_t        narrowed;    /* declarations the index and name filters left before patterns */
+    uint64_t        over_budget; /* candidates given up on (matching work bound) */
+    char            next_cursor[48]; /* "" on the last page */
+    char            header[1024];    /* Loogle's summary ("Found N declarations mentioning ...") */
+    /* on POOL_EINVAL: */
+    int             fail;            /* enum pool_find_fail */
+    uint32_t        col;             /* 1-based column of the mistake (0: none) */
+    char            message[256];
+    char            name[256];
+    size_t          ncandidates;
+    char            candidates[POOL_FIND_MAX_CANDIDATES][256];
+} pool_find_result;
+
+/*
+ * decl.find: the declarations of e matching every filter of the query, in
+ * order of fewer extra constants, then name; one page of them. Builds the
+ * type indexes first (through ctl, which may be NULL). 0 and *res (items
+ * new); POOL_EINVAL with res->fail and the details (err->reason a one-line
+ * text); POOL_ECANCELLED; -ENOMEM; REGION_ESTALE. Any thread.
+ */
+POOL_WUR int pool_env_find(const pool_env *e, const pool_find_query *q, pool_find_ctl *ctl,
+                           pool_find_result *res, pool_error *err);
+void pool_find_result_deinit(pool_find_result *res);
+
+enum pool_dep_in { POOL_DEP_TYPE = 1, POOL_DEP_VALUE = 2, POOL_DEP_BOTH = 3 };
+
+typedef struct pool_dep_query {
+    const char *name;       /* borrowed dotted name, len bytes */
+    size_t      len;
+    unsigned    in;         /* enum pool_dep_in */
+    uint32_t    depth;      /* 1 = direct only; more = transitive up to this many steps */
+    uint32_t    max;        /* most declarations collected (transitive), 1..POOL_DEP_MAX */
+    uint32_t    limit;      /* page size, 1..POOL_FIND_MAX_LIMIT */
+    uint64_t    cursor;     /* 0 first page, else a next_cursor */
+} pool_dep_query;
+
+enum { POOL_DEP_MAX = 1000000, POOL_DEP_MAX_DEPTH = 1000 };
+
+typedef struct pool_dep_item {
+    const char    *name;     /* borrowed from the result's arena, NUL-terminated */
+    size_t         name_len;
+    bool           found;    /* the environment has it (ref, kind valid) */
+    pool_const_ref ref;
+    uint8_t        kind;
+    uint32_t       depth;    /* steps from the queried declaration (1 = direct) */
+} pool_dep_item;
+
+typedef struct pool_dep_result {
+    pool_dep_item *items;    /* new (mem_free) */
+    size_t         n;
+    uint64_t       count;    /* collected in all (all pages) */
+    bool           truncated;/* max reached before the walk ended */
+    uint64_t       next_cursor; /* 0 on the last page */
+    char          *arena;    /* new: names of constants the environment lacks */
+} pool_dep_result;
+
+/*
+ * decl.uses (used_by false): the constants q->name's type and/or value refer
+ * to; decl.used_by (true): the declarations of e whose type and/or value
+ * refer to it (from the indexes, built through ctl). Breadth first, by depth
+ * then name. 0 and *res; POOL_ENOCONST; POOL_EINVAL (bad limits or cursor);
+ * POOL_ECANCELLED; -ENOMEM; REGION_ESTALE. Any thread.
+ */
+POOL_WUR int pool_env_deps(const pool_env *e, const pool_dep_query *q, bool used_by, pool_find_ctl *ctl,
+                           pool_dep_result *res, pool_error *err);
+void pool_dep_result_deinit(pool_dep_result *res);
 
 /* ------------------------------------------------------------------------ */
 /* The pool (pool/pool.c).                                                   */
@@ -563,6 +686,9 @@ size_t pool_release_pages(pool *p);
     X(module_cache_hits, counter, "Module mappings shared instead of mapped again.")              \
     X(importing, gauge, "Imports running now.")                                                   \
     X(imports_abandoned, counter, "Imports whose every waiter cancelled.")                        \
+    X(find_index_builds, counter, "decl.find module indexes built (types or values).")            \
+    X(find_index_bytes, gauge, "Heap bytes of decl.find module indexes alive.")                    \
+    X(find_index_cancelled, counter, "Index preparations abandoned because the request went.")                        \
     X(stale_in_use, counter, "Environments in use found stale: their key went to a fresh import.") \
     X(stale_held, gauge, "Stale environments still held (not counted in resident).")              \
     X(imports_restarted, counter, "Imports redone for requests that came after a file changed.")   \

@@ -70,6 +70,9 @@ typedef struct pool_module {
     size_t       nimports;     /* imports followed (runtime-only imports of old eras skipped) */
     uint32_t    *import_off;   /* [nimports] offsets into import_text */
     char        *import_text;  /* NUL-terminated dotted names, one after another */
+    /* --- decl.find's indexes (find_index.c), built lazily under find_lock --- */
+    pthread_mutex_t find_lock;
+    _Atomic(struct find_modidx *) find[2];  /* enum find_part: types, values */
     /* --- owned by the cache (under its mutex) --- */
     pool_modcache      *mc;
     struct pool_module *next;  /* hash chain */
@@ -127,8 +130,22 @@ pool_watch *pool__modcache_watch(pool_modcache *mc);  /* borrowed; NULL when not
 
 typedef struct pool_modcache_stats {
     uint64_t mapped_bytes, modules_mapped, hits, loads;
+    uint64_t find_builds, find_bytes, find_build_ns, find_cancelled;  /* decl.find indexes */
     uint64_t stale_event, stale_scan, stale_fault;  /* marks by cause */
 } pool_modcache_stats;
+/* Counts one index preparation abandoned by its request. Any thread. */
+void pool__modcache_find_cancelled(pool_modcache *mc);
+
+struct find_modidx;
+/*
+ * Any thread. Module m's decl.find index of part (0 types, 1 values),
+ * built on the calling thread by the first caller (others wait on the
+ * module's lock, then share it). Freed with the module. 0 and *out
+ * (borrowed, valid while m is), or the build's error.
+ */
+int pool__module_find_index(pool_module *m, int part, const struct find_modidx **out, pool_error *err);
+/* The index if it is built already (NULL otherwise). */
+const struct find_modidx *pool__module_find_ready(const pool_module *m, int part);
 void pool__modcache_stats(pool_modcache *mc, pool_modcache_stats *out);
 
 /* ---- directory watches (watch.c) ------------------------------------------ */
@@ -244,6 +261,21 @@ void pool__declinfo_free(struct pool_declinfo *d);
  * one of another module by text. 0, or POOL_ENOCONST.
  */
 int pool__env_find_word(const pool_env *e, size_t k, lx_word name, uint64_t *ord);
+
+/* The environment's name table (search.c), built by its first user. 0 or its build error. */
+int pool__search_get(const pool_env *e, const struct pool_search_index **out);
+uint32_t pool__search_count(const struct pool_search_index *s);   /* visible constants */
+typedef struct pool_search_entry {
+    uint64_t    ord;    /* ordinal */
+    const char *name;   /* dotted, NUL-terminated */
+    size_t      len;
+    uint32_t    rank;   /* position in bytewise name order */
+    uint8_t     kind;   /* enum ln_const_kind, 0xff if undecodable */
+} pool_search_entry;
+/* Entries are numbered 0..count-1 in ordinal order. */
+void pool__search_entry(const struct pool_search_index *s, uint32_t entry, pool_search_entry *out);
+/* The entry of a visible ordinal (binary search); false if shadowed or out of range. */
+bool pool__search_entry_of(const struct pool_search_index *s, uint64_t ord, uint32_t *entry);
 
 /* The pool's entry for e: loop thread only (NULL outside a pool). */
 void *pool__env_slot(const pool_env *e);

@@ -33,6 +33,7 @@ struct pool_search_index {
     uint32_t *off;     /* [n] offset of entry e's name in text */
     uint32_t *len;     /* [n] its length */
     uint8_t  *kind;    /* [n] enum ln_const_kind, or KIND_UNKNOWN if undecodable */
+    uint32_t *rank;    /* [n] position of entry e in name order (inverse of sorted) */
     char     *text;    /* NUL-terminated names */
 };
 
@@ -45,6 +46,7 @@ void pool__search_index_free(struct pool_search_index *s)
     mem_free(s->off);
     mem_free(s->len);
     mem_free(s->kind);
+    mem_free(s->rank);
     mem_free(s->text);
     mem_free(s);
 }
@@ -137,11 +139,14 @@ static int index_build(const pool_env *e, struct pool_search_index **out)
     s->off = mem_try_array(n ? n : 1, sizeof *s->off);
     s->len = mem_try_array(n ? n : 1, sizeof *s->len);
     s->kind = mem_try_alloc(n ? n : 1);
-    if (!s->sorted || !s->ord || !s->off || !s->len || !s->kind)
+    s->rank = mem_try_array(n ? n : 1, sizeof *s->rank);
+    if (!s->sorted || !s->ord || !s->off || !s->len || !s->kind || !s->rank)
         goto out;
     if ((rc = region_guard_run(index_fill, &j)) != 0)
         goto out;
     qsort_r(s->sorted, s->n, sizeof *s->sorted, cmp_names, s);
+    for (uint32_t pos = 0; pos < s->n; pos++)
+        s->rank[s->sorted[pos]] = pos;
 out:
     ln_buf_deinit(&j.name);
     if (rc) {
@@ -169,6 +174,42 @@ static int index_get(const pool_env *e, struct pool_search_index **out)
     pthread_mutex_unlock(&me->search_lock);
     *out = s;
     return rc;
+}
+
+int pool__search_get(const pool_env *e, const struct pool_search_index **out)
+{
+    struct pool_search_index *s;
+    int rc = index_get(e, &s);
+    *out = s;
+    return rc;
+}
+
+uint32_t pool__search_count(const struct pool_search_index *s) { return s->n; }
+
+bool pool__search_entry_of(const struct pool_search_index *s, uint64_t ord, uint32_t *entry)
+{
+    uint32_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->ord[mid] < ord)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->n && s->ord[lo] == ord) {
+        *entry = lo;
+        return true;
+    }
+    return false;
+}
+
+void pool__search_entry(const struct pool_search_index *s, uint32_t entry, pool_search_entry *out)
+{
+    out->ord = s->ord[entry];
+    out->name = s->text + s->off[entry];
+    out->len = s->len[entry];
+    out->rank = s->rank[entry];
+    out->kind = s->kind[entry];
 }
 
 static bool kind_ok(const pool_search_query *q, uint8_t kind)

@@ -33,7 +33,8 @@
 #include "region/guard.h"
 #include "util/mem.h"
 
-enum env_op { OP_OPEN, OP_GET, OP_SEARCH, OP_MODULES, OP_MODULE_DOC, OP_INSTANCES, OP_ATTRS, OP_CHILDREN };
+enum env_op { OP_OPEN, OP_GET, OP_SEARCH, OP_MODULES, OP_MODULE_DOC, OP_INSTANCES, OP_ATTRS, OP_CHILDREN,
+              OP_FIND, OP_USES, OP_USED_BY };
 
 typedef struct env_wait env_wait;
 
@@ -45,6 +46,7 @@ struct env_methods {
     size_t      tickets;   /* queued imports not finished yet */
     replycache *cache;     /* rendered decl.get results (loop thread) */
     size_t      searches;  /* searches queued on workers and not finished */
+    find_jobs  *finds;     /* decl.find / uses / used_by on workers */
 };
 
 /*
@@ -723,6 +725,9 @@ static void run_op(env_methods *em, enum env_op op, op_ctx *o)
     case OP_INSTANCES: info_start(&em->host, &em->searches, INFO_INSTANCES, o->call, o->params, o->env); break;
     case OP_ATTRS: info_start(&em->host, &em->searches, INFO_ATTRS, o->call, o->params, o->env); break;
     case OP_CHILDREN: info_start(&em->host, &em->searches, INFO_CHILDREN, o->call, o->params, o->env); break;
+    case OP_FIND: rpc__find_start(em->finds, FIND_OP_FIND, o->call, o->params, o->env); break;
+    case OP_USES: rpc__find_start(em->finds, FIND_OP_USES, o->call, o->params, o->env); break;
+    case OP_USED_BY: rpc__find_start(em->finds, FIND_OP_USED_BY, o->call, o->params, o->env); break;
     }
     if (o->temporary)
         pool_release(em->host.pool, o->env, NULL);
@@ -1005,6 +1010,24 @@ static int m_decl_children(rpc_call *call, json_t *params, void *udata)
     return rc ? rc : with_env(udata, call, params, OP_CHILDREN);
 }
 
+static int m_decl_find(rpc_call *call, json_t *params, void *udata)
+{
+    int rc = rpc__find_check(call, params, FIND_OP_FIND);
+    return rc ? rc : with_env(udata, call, params, OP_FIND);
+}
+
+static int m_decl_uses(rpc_call *call, json_t *params, void *udata)
+{
+    int rc = rpc__find_check(call, params, FIND_OP_USES);
+    return rc ? rc : with_env(udata, call, params, OP_USES);
+}
+
+static int m_decl_used_by(rpc_call *call, json_t *params, void *udata)
+{
+    int rc = rpc__find_check(call, params, FIND_OP_USED_BY);
+    return rc ? rc : with_env(udata, call, params, OP_USED_BY);
+}
+
 static int m_module_list(rpc_call *call, json_t *params, void *udata)
 {
     return with_env(udata, call, params, OP_MODULES);
@@ -1024,6 +1047,7 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
     env_methods *em = mem_calloc(1, sizeof *em);
     em->srv = srv;
     em->host = *host;
+    em->finds = rpc__find_jobs_new(host);
     em->cache = replycache_new(host->reply_cache_bytes, &rpc_server_stats(srv)->reply_cache);
     const rpc_method methods[] = {
         {"env.open", m_env_open, em, "imports,partial"},
@@ -1035,6 +1059,9 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
         {"instance.list", m_instance_list, em, "env,imports,class,limit,cursor,partial"},
         {"attr.list", m_attr_list, em, "env,imports,attr,limit,cursor,partial"},
         {"decl.children", m_decl_children, em, "env,imports,namespace,limit,cursor,partial"},
+        {"decl.find", m_decl_find, em, "env,imports,query,limit,cursor,internal,kinds"},
+        {"decl.uses", m_decl_uses, em, "env,imports,name,in,transitive,depth,max,limit,cursor"},
+        {"decl.used_by", m_decl_used_by, em, "env,imports,name,in,transitive,depth,max,limit,cursor"},
         {"pool.drain", m_pool_drain, em, NULL},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
@@ -1049,23 +1076,25 @@ void env_methods_free(env_methods *em)
 {
     if (!em)
         return;
-    if (em->waiting || em->tickets || em->searches) {
+    if (em->waiting || em->tickets || em->searches || rpc__find_jobs_pending(em->finds)) {
         fprintf(stderr, "env_methods_free: %zu calls waiting, %zu imports and %zu searches unfinished\n",
                 em->nwaiting, em->tickets, em->searches);
         abort();
     }
     replycache_free(em->cache);
+    rpc__find_jobs_free(em->finds);
     mem_free(em);
 }
 
 size_t env_methods_waiting(const env_methods *em)
 {
-    return em->nwaiting;
+    return em->nwaiting + rpc__find_jobs_pending(em->finds);
 }
 
 void env_methods_tick(env_methods *em)
 {
     uint64_t now = rpc__now_us();
+    rpc__find_jobs_tick(em->finds, now);
     for (env_wait *w = em->waiting; w; w = w->next) {
         if (now - w->last_progress_us < RPC_PROGRESS_US)
             continue;

@@ -392,7 +392,7 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host);
 void env_methods_free(env_methods *em);
 /* Sends $/progress for every call that has waited RPC_PROGRESS_US since its last one. Loop thread. */
 void env_methods_tick(env_methods *em);
-/* Calls waiting for an import. */
+/* Calls waiting for an import, and decl.find / uses / used_by jobs running. */
 size_t env_methods_waiting(const env_methods *em);
 /* rpc_server_info.pool_stats adapter: ctx is the struct pool. */
 int env_pool_stats(void *ctx, pool_stats *out);

@@ -5,6 +5,7 @@
 #define ENVPOOL_PROTOCOL_INTERNAL_H
 
 #include "protocol/protocol.h"
+#include "pool/pool.h"
 
 /* The host information given to rpc_server_new (borrowed). */
 const rpc_server_info *rpc__server_info(const rpc_server *srv);
@@ -79,5 +80,19 @@ int info_check_params(enum info_op op, rpc_call *call, json_t *params);
  */
 void info_start(const env_host *host, size_t *pending, enum info_op op, rpc_call *call, json_t *params,
                 pool_env *env);
+/*
+ * decl.find, decl.uses, decl.used_by (methods_find.c): jobs on the host's
+ * workers with $/progress and cancellation. Loop thread.
+ */
+typedef struct find_jobs find_jobs;
+enum { FIND_OP_FIND = 0, FIND_OP_USES = 1, FIND_OP_USED_BY = 2 };
+find_jobs *rpc__find_jobs_new(const env_host *host);
+void       rpc__find_jobs_free(find_jobs *fj);  /* aborts if a job is unfinished */
+size_t     rpc__find_jobs_pending(const find_jobs *fj);
+void       rpc__find_jobs_tick(find_jobs *fj, uint64_t now_us);
+/* Checks op's params; 0, or answers -32602 and returns -EINVAL. */
+int        rpc__find_check(rpc_call *call, json_t *params, int op);
+/* Starts op on env (a reference is taken) for call; answers later. */
+void       rpc__find_start(find_jobs *fj, int op, rpc_call *call, json_t *params, pool_env *env);
 
 #endif

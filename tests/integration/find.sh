@@ -1,0 +1,85 @@
+#!/bin/sh
+# decl.find, decl.uses and decl.used_by over a real socket: result shapes,
+# paging with cursors, every error (syntax with its column, unknown names with
+# candidates, bad params, unknown env, declaration not found), and the index
+# counters in pool.stats.
+. "$(dirname "$0")/lib/daemon.sh"
+
+ls "$BUILD/examples/Demo/"*.olean >/dev/null 2>&1 || fail "build/examples is missing (run make)"
+start_daemon --search-path "$BUILD/examples"
+py - "$SOCK" <<'PY' || fail "decl.find protocol"
+import sys
+from rpc import Conn, error_code, stats
+c = Conn(sys.argv[1])
+imp = ["Demo.Main"]
+r = c.call("decl.find", {"imports": imp, "query": "Nat.add ?a Nat.zero = ?a"})["result"]
+assert set(r) == {"items", "count", "next_cursor", "header"}, r
+assert r["count"] == 1 and r["next_cursor"] is None, r
+it = r["items"][0]
+assert it == {"name": "Nat.add_zero", "kind": "theorem", "module": "Demo.Nat",
+              "type": "∀ (n : Nat), Eq.{1} Nat (Nat.add n Nat.zero) n", "doc": None}, it
+assert r["header"].startswith("Found 2 declarations mentioning "), r["header"]
+# paging: pages of 2 joined equal one page of all, in the same order
+whole = c.call("decl.find", {"imports": imp, "query": "Nat", "limit": 1000})["result"]
+names, cursor = [], None
+while True:
+    p = {"imports": imp, "query": "Nat", "limit": 2}
+    if cursor:
+        p["cursor"] = cursor
+    page = c.call("decl.find", p)["result"]
+    assert page["count"] == whole["count"]
+    names += [i["name"] for i in page["items"]]
+    cursor = page["next_cursor"]
+    if cursor is None:
+        break
+assert names == [i["name"] for i in whole["items"]], names
+# kinds and internal
+th = c.call("decl.find", {"imports": imp, "query": "Nat", "kinds": ["theorem"], "limit": 1000})["result"]
+assert th["items"] and all(i["kind"] == "theorem" for i in th["items"])
+with_rec = c.call("decl.find", {"imports": imp, "query": "Nat", "internal": True, "limit": 1000})["result"]
+assert "Nat.rec" in [i["name"] for i in with_rec["items"]]
+assert "Nat.rec" not in [i["name"] for i in whole["items"]]
+# on an env handle too
+h = c.call("env.open", {"imports": imp})["result"]["env"]
+assert c.call("decl.find", {"env": h, "query": "\"add_comm\""})["result"]["count"] >= 1
+# errors
+m = c.call("decl.find", {"imports": imp, "query": "(_ +"})
+assert error_code(m) == -32602 and m["error"]["data"] == {"param": "query", "column": 5}, m
+m = c.call("decl.find", {"imports": imp, "query": "Nat, add_comm"})
+assert error_code(m) == -32602, m
+d = m["error"]["data"]
+assert d["column"] == 6 and d["name"] == "add_comm" and d["candidates"] == ["Nat.add_comm"], d
+m = c.call("decl.find", {"imports": imp, "query": "Nat", "cursor": "zz"})
+assert error_code(m) == -32602 and m["error"]["data"]["param"] == "cursor", m
+for bad in [{"query": 3}, {"query": "Nat", "limit": 0}, {"query": "Nat", "kinds": ["lemma"]}, {"query": "Nat", "typo": 1}]:
+    p = {"imports": imp}
+    p.update(bad)
+    assert error_code(c.call("decl.find", p)) == -32602, bad
+assert error_code(c.call("decl.find", {"env": 99, "query": "Nat"})) == -32005
+assert error_code(c.call("decl.find", {"imports": ["No.Such"], "query": "Nat"})) == -32001
+# uses / used_by
+u = c.call("decl.uses", {"imports": imp, "name": "Nat.add_comm", "in": "type"})["result"]
+assert [i["name"] for i in u["items"]] == ["Eq", "Nat", "Nat.add"] and u["truncated"] is False, u
+assert u["items"][2] == {"name": "Nat.add", "depth": 1, "kind": "def", "module": "Demo.Nat"}
+t = c.call("decl.uses", {"imports": imp, "name": "Nat.double", "in": "value", "transitive": True})["result"]
+assert "Nat.rec" in [i["name"] for i in t["items"]], t
+ub = c.call("decl.used_by", {"imports": imp, "name": "Nat.double"})["result"]
+assert [i["name"] for i in ub["items"]] == ["Demo.compose", "Demo.quad", "Nat.double_eq"], ub
+ub = c.call("decl.used_by", {"imports": imp, "name": "Nat.double", "in": "type"})["result"]
+assert [i["name"] for i in ub["items"]] == ["Nat.double_eq"], ub
+pg = c.call("decl.used_by", {"imports": imp, "name": "Nat", "limit": 2})["result"]
+assert len(pg["items"]) == 2 and pg["next_cursor"] == "2", pg
+pg2 = c.call("decl.used_by", {"imports": imp, "name": "Nat", "limit": 2, "cursor": "2"})["result"]
+assert pg2["items"][0]["name"] != pg["items"][0]["name"]
+m = c.call("decl.used_by", {"imports": imp, "name": "No.such"})
+assert error_code(m) == -32004, m
+assert error_code(c.call("decl.uses", {"imports": imp, "name": "Nat", "in": "all"})) == -32602
+assert error_code(c.call("decl.uses", {"imports": imp, "name": "Nat", "depth": 0})) == -32602
+assert error_code(c.call("decl.uses", {"imports": imp, "name": "Nat", "cursor": "x"})) == -32602
+s = stats(sys.argv[1])
+pool = s["pool"]
+assert pool["find_index_builds"] >= 2 and pool["find_index_bytes"] > 0, pool
+assert s["methods"]["decl.find"]["requests"] >= 10
+PY
+stop_daemon
+echo "find: decl.find/uses/used_by shapes, paging, errors, counters"
