@@ -67,14 +67,14 @@ int bbuf_reserve(bbuf *b, size_t n)
 
 int bbuf_append(bbuf *b, const void *s, size_t n)
 {
+    if (n == 0)
+        return b->err; /* nothing to add: no allocation either */
     int rc = bbuf_reserve(b, n);
     if (rc)
         return rc;
-    if (n)
-        memcpy(b->data + b->len, s, n);
+    memcpy(b->data + b->len, s, n);
     b->len += n;
-    if (b->data)
-        b->data[b->len] = '\0';
+    b->data[b->len] = '\0';
     return 0;
 }
 

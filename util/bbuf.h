@@ -42,7 +42,7 @@ const char *bbuf_cstr(const bbuf *b);       /* borrowed; "" when empty */
 /* Room for n more bytes and the NUL: 0, -ENOMEM or -EMSGSIZE (sets err). */
 BBUF_WUR int bbuf_reserve(bbuf *b, size_t n);
 
-/* Each returns 0 or err. s may be NULL when n is 0. */
+/* Each returns 0 or err. Adding 0 bytes allocates nothing (s may then be NULL). */
 int bbuf_append(bbuf *b, const void *s, size_t n);
 int bbuf_puts(bbuf *b, const char *s);
 int bbuf_putc(bbuf *b, char c);
