@@ -51,7 +51,7 @@
    doc bytes, doc percent, IR nodes */
 static const gen_shape shapes[] = {
     {"lean", 2300, 74, 6, 40, 400, 4, 260, 30, 30},
-    {"mathlib", 7600, 72, 8, 60, 440, 4, 260, 40, 30},
+    {"mathlib", 7600, 69, 8, 60, 440, 4, 260, 40, 30},
     {"small", 40, 60, 4, 6, 118, 4, 260, 3, 18},
 };
 
@@ -272,7 +272,7 @@ static lx_word type_of(gmod *g, uint32_t nbinders, vec *btys, bool prop)
             tys[i] = ln_mk_app(pick(&g->classes, &g->rng), ln_mk_bvar(below(&g->rng, i)));
             bis[i] = LN_BI_INST;
         } else {
-            tys[i] = term(g, 1 + below(&g->rng, 4), i);
+            tys[i] = term(g, 1 + below(&g->rng, 3), i); /* at most 3 nodes: no λ in a binder type */
             bis[i] = r < 35 ? LN_BI_IMPLICIT : LN_BI_DEFAULT;
         }
         nms[i] = pick(&g->bnames, &g->rng);
@@ -280,8 +280,8 @@ static lx_word type_of(gmod *g, uint32_t nbinders, vec *btys, bool prop)
             lx_unref(tys[i]);
     }
     lx_word body = prop ? ln_mk_app(ln_mk_app(ln_mk_app(pick(&g->consts, &g->rng), term(g, 1, nbinders)),
-                                              term(g, 1 + below(&g->rng, 5), nbinders)),
-                                    term(g, 1 + below(&g->rng, 5), nbinders))
+                                              spine(g, below(&g->rng, 4), nbinders)),
+                                    spine(g, below(&g->rng, 4), nbinders))
                         : spine(g, 1 + below(&g->rng, 4), nbinders);
     for (uint32_t i = nbinders; i-- > 0;)
         body = ln_mk_binder(false, nms[i], tys[i], body, bis[i]);
@@ -735,7 +735,7 @@ static int write_module(gen_ctx *c, uint32_t mod, uint64_t *bytes, uint64_t *nco
         struct { const char *name; vec *v; } exts[] = {
             {"Lean.docStringExt", &g.doc}, {"Lean.declRangeExt", &g.range}, {"Lean.namespacesExt", &g.ns},
             {"Lean.Meta.instanceExtension", &g.inst}, {"Lean.Meta.simpExtension", &g.simp},
-            {"Lean.reducibilityCore", &g.red}, {"Lean.IR.declMapExt", &g.ir},
+            {"reducibilityCore", &g.red}, {"Lean.IR.declMapExt", &g.ir},
             {"Lean.Compiler.LCNF.baseExt", &g.lcnf_base}, {"Lean.Compiler.LCNF.monoExt", &g.lcnf_mono},
             {"Lean.Meta.eqnsExt", &g.eqns}};
         enum { NEMPTY = 48 };
