@@ -44,6 +44,7 @@
 #include "region/compactor.h"
 #include "region/heap.h"
 #include "util/mem.h"
+#include "util/vec.h"
 
 /* ---- shapes ------------------------------------------------------------- */
 
@@ -131,31 +132,14 @@ static void decl_name(char *buf, size_t size, const char *mn, uint64_t seed, uin
 
 /* ---- building --------------------------------------------------------------- */
 
-typedef struct vec {
-    lx_word *v;
-    size_t   n, cap;
-} vec;
+typedef VEC(lx_word) vec; /* of owned references */
 
-static int vec_push(vec *a, lx_word w)
-{
-    if (a->n == a->cap) {
-        size_t c = a->cap ? 2 * a->cap : 64;
-        lx_word *p = mem_try_realloc(a->v, c * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        a->v = p;
-        a->cap = c;
-    }
-    a->v[a->n++] = w;
-    return 0;
-}
-
-static void vec_free(vec *a)
+/* Releases every element and the memory. */
+static void words_release(vec *a)
 {
     for (size_t i = 0; i < a->n; i++)
         lx_unref(a->v[i]);
-    mem_free(a->v);
-    memset(a, 0, sizeof *a);
+    vec_free(a);
 }
 
 static lx_word ref(lx_word w)
@@ -179,6 +163,7 @@ typedef struct gmod {
     vec      names, infos;
     vec      doc, range, ns, inst, simp, red, ir, lcnf_base, lcnf_mono, eqns;
     uint32_t line;
+    bool     oom;         /* a push failed somewhere: the module fails */
 } gmod;
 
 static lx_word name_of(const char *text)
@@ -227,7 +212,7 @@ static lx_word spine(gmod *g, uint32_t budget, unsigned depth)
 static lx_word remember(gmod *g, lx_word e)
 {
     if (g->terms.n < 4096 && vec_push(&g->terms, ref(e)) != 0)
-        lx_unref(e); /* the extra reference (never: the vector grows first) */
+        g->oom = true; /* (no reference was taken) */
     return e;
 }
 
@@ -277,7 +262,7 @@ static lx_word type_of(gmod *g, uint32_t nbinders, vec *btys, bool prop)
         }
         nms[i] = pick(&g->bnames, &g->rng);
         if (btys && vec_push(btys, ref(tys[i])) != 0)
-            lx_unref(tys[i]);
+            g->oom = true;
     }
     lx_word body = prop ? ln_mk_app(ln_mk_app(ln_mk_app(pick(&g->consts, &g->rng), term(g, 1, nbinders)),
                                               spine(g, below(&g->rng, 4), nbinders)),
@@ -535,7 +520,7 @@ static int user_decl(gmod *g, const char *dn, uint32_t j)
     int rc = 0;
     for (size_t i = 0; i < g->terms.n; i++)
         lx_unref(g->terms.v[i]);
-    g->terms.n = 0;
+    vec_clear(&g->terms);
     lx_word name = name_of(dn);
     uint32_t nb = around(&g->rng, g->sh->type_binders);
     if (r < 12) { /* an inductive type with two constructors and Lean's auxiliary constants */
@@ -557,7 +542,7 @@ static int user_decl(gmod *g, const char *dn, uint32_t j)
             lx_word rt = type_of(g, nb, &b, false);
             lx_unref(rt);
             lx_ctor_set(rule, 2, value_of(g, &b, g->sh->value_nodes / 4));
-            vec_free(&b);
+            words_release(&b);
             rules = ln_mk_cons(rule, rules);
         }
         rc |= add_const(g, LN_REC, suffixed(dn, "rec"), type_of(g, nb + 3, NULL, false), lx_box(0),
@@ -567,7 +552,7 @@ static int user_decl(gmod *g, const char *dn, uint32_t j)
             vec b = {0};
             lx_word t = type_of(g, nb + 2, &b, false);
             rc |= add_const(g, LN_DEF, suffixed(dn, defs[k]), t, value_of(g, &b, g->sh->value_nodes / 2), 0, 0);
-            vec_free(&b);
+            words_release(&b);
         }
         for (unsigned k = 0; k < 2; k++) {
             static const char *const thms[] = {"injEq", "inj", "sizeOf_spec"};
@@ -578,7 +563,7 @@ static int user_decl(gmod *g, const char *dn, uint32_t j)
                 lx_word tt = type_of(g, nb + 1, &b, true);
                 rc |= add_const(g, LN_THM, suffixed(cn[k], thms[t]), tt, value_of(g, &b, g->sh->value_nodes / 3),
                                 0, 0);
-                vec_free(&b);
+                words_release(&b);
             }
         }
         rc |= entries_for(g, name, LN_INDUCT, false, 3 + below(&g->rng, 10));
@@ -592,13 +577,13 @@ static int user_decl(gmod *g, const char *dn, uint32_t j)
             vec b = {0};
             lx_word t = type_of(g, nb + 1, &b, false);
             rc |= add_const(g, LN_DEF, suffixed(dn, "match_1"), t, value_of(g, &b, g->sh->value_nodes / 2), 0, 0);
-            vec_free(&b);
+            words_release(&b);
         }
         if (chance(&g->rng, 2)) {
             vec b = {0};
             lx_word t = type_of(g, nb, &b, true);
             rc |= add_const(g, LN_THM, suffixed(dn, "proof_1"), t, value_of(g, &b, g->sh->value_nodes / 3), 0, 0);
-            vec_free(&b);
+            words_release(&b);
         }
         rc |= entries_for(g, name, kind, inst, 2 + below(&g->rng, 30));
         if (inst && vec_push(&g->classes, const_expr(g, ref(name))))
@@ -606,7 +591,7 @@ static int user_decl(gmod *g, const char *dn, uint32_t j)
     }
     if (!rc && vec_push(&g->consts, const_expr(g, ref(name))))
         rc = -ENOMEM;
-    vec_free(&btys);
+    words_release(&btys);
     lx_unref(name);
     (void)j;
     return rc ? -ENOMEM : 0;
@@ -618,8 +603,7 @@ static int array_of(vec *a, lx_word *out)
         return -ENOMEM;
     for (size_t i = 0; i < a->n; i++)
         lx_array_set(*out, i, a->v[i]);
-    mem_free(a->v);
-    memset(a, 0, sizeof *a);
+    vec_free(a); /* the elements moved into the array */
     return 0;
 }
 
@@ -719,6 +703,8 @@ static int write_module(gen_ctx *c, uint32_t mod, uint64_t *bytes, uint64_t *nco
     lx_word root = lx_box(0), imports = lx_box(0), names = lx_box(0), infos = lx_box(0), extra = lx_box(0),
             entries = lx_box(0);
     uint64_t count = g.infos.n;
+    if (g.oom)
+        rc = -ENOMEM;
     if (!rc && (lx_array_try_new(ni + (mod == UINT32_MAX ? c->nimports[c->modules] : 0), &imports) ||
                 array_of(&g.names, &names) || array_of(&g.infos, &infos) || lx_array_try_new(0, &extra)))
         rc = -ENOMEM;
@@ -794,7 +780,7 @@ static int write_module(gen_ctx *c, uint32_t mod, uint64_t *bytes, uint64_t *nco
     vec *all[] = {&g.consts, &g.classes, &g.bnames, &g.terms, &g.names, &g.infos, &g.doc, &g.range,
                   &g.ns, &g.inst, &g.simp, &g.red, &g.ir, &g.lcnf_base, &g.lcnf_mono, &g.eqns};
     for (size_t k = 0; k < COUNT(all); k++)
-        vec_free(all[k]);
+        words_release(all[k]);
     lx_unref(g.lvl_u);
     lx_unref(g.lvl_params);
     lx_unref(g.sort_u);

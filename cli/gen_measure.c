@@ -23,6 +23,7 @@
 #include "region/heap.h"
 #include "region/region.h"
 #include "util/mem.h"
+#include "util/vec.h"
 
 static const char *const aux_names[GEN_AUX_N] = {
     "rec", "recOn", "casesOn", "noConfusion", "noConfusionType", "injEq", "inj", "sizeOf_spec",
@@ -36,8 +37,8 @@ typedef struct walker {
     lx_space      sp;
     uint64_t      base, size;
     uint8_t      *seen;     /* one bit per 8-byte word of the file */
-    lx_word      *stack;
-    size_t        nstack, cap;
+    VEC(lx_word)  stack;
+    bool          oom;      /* a push failed: the measurement fails */
     gen_measure  *out;
 } walker;
 
@@ -55,15 +56,8 @@ static bool mark(walker *w, lx_word x)
 
 static void push(walker *w, lx_word x)
 {
-    if (lx_is_scalar(x))
-        return;
-    if (w->nstack == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 1024;
-        w->stack = mem_try_realloc(w->stack, w->cap * sizeof *w->stack);
-        if (!w->stack)
-            abort(); /* a measuring tool: out of memory ends it */
-    }
-    w->stack[w->nstack++] = x;
+    if (!lx_is_scalar(x) && vec_push(&w->stack, x))
+        w->oom = true;
 }
 
 static void count(walker *w, const uint8_t *o, lx_word x, enum gen_role role)
@@ -80,10 +74,10 @@ static void count(walker *w, const uint8_t *o, lx_word x, enum gen_role role)
 /* Every object reachable from x not seen yet, for role. */
 static void walk_generic(walker *w, lx_word x, enum gen_role role)
 {
-    size_t base = w->nstack;
+    size_t base = w->stack.n;
     push(w, x);
-    while (w->nstack > base) {
-        lx_word y = w->stack[--w->nstack];
+    while (w->stack.n > base) {
+        lx_word y = vec_pop(&w->stack);
         if (!mark(w, y))
             continue;
         const uint8_t *o = lx_obj(&w->sp, y);
@@ -103,12 +97,12 @@ static void walk_generic(walker *w, lx_word x, enum gen_role role)
 /* The Expr DAG at x: Expr nodes counted by kind, their names/levels/literals generically. */
 static void walk_expr(walker *w, lx_word x, enum gen_role role)
 {
-    size_t base = w->nstack;
+    size_t base = w->stack.n;
     if (!lx_is_scalar(x))
         w->out->expr_refs++;
     push(w, x);
-    while (w->nstack > base) {
-        lx_word y = w->stack[--w->nstack];
+    while (w->stack.n > base) {
+        lx_word y = vec_pop(&w->stack);
         if (!mark(w, y))
             continue;
         const uint8_t *o = lx_obj(&w->sp, y);
@@ -274,10 +268,14 @@ int gen_measure_file(const char *path, gen_measure *out, char *err, size_t errsi
         }
     }
     walk_generic(&w, w.m.root, GEN_ROLE_OTHER);
+    if (w.oom) {
+        snprintf(err, errsize, "%s: out of memory", path);
+        goto done;
+    }
     rc = 0;
 done:
     mem_free(w.seen);
-    mem_free(w.stack);
+    vec_free(&w.stack);
     region_close(r);
     return rc;
 }
