@@ -52,6 +52,7 @@ struct pool_modcache {
     atomic_uint_fast64_t find_builds, find_bytes, find_build_ns, find_cancelled;
     atomic_uint_fast64_t stale_by[3];  /* marks by enum pool__stale_cause */
     pool_watch     *watch;       /* owned; NULL when not watching */
+    pool_roots     *sources;     /* owned; NULL: no source directories (immutable once set) */
 };
 
 int pool__file_id(const char *path, pool_file_id *id)
@@ -111,6 +112,7 @@ void pool__modcache_unref(pool_modcache *mc)
     pthread_cond_destroy(&mc->loaded);
     pthread_mutex_destroy(&mc->lock);
     pool__watch_free(mc->watch);
+    pool_roots_free(mc->sources);
     mem_free(mc->buckets);
     mem_free(mc);
 }
@@ -122,6 +124,14 @@ void pool__modcache_set_watch(pool_modcache *mc, pool_watch *w)
 }
 
 pool_watch *pool__modcache_watch(pool_modcache *mc) { return mc->watch; }
+
+void pool__modcache_set_sources(pool_modcache *mc, pool_roots *src)
+{
+    pool_roots_free(mc->sources);
+    mc->sources = src;
+}
+
+const pool_roots *pool__modcache_sources(const pool_modcache *mc) { return mc->sources; }
 
 /* Under lock. */
 static void table_grow(pool_modcache *mc)

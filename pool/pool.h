@@ -507,6 +507,10 @@ typedef struct pool_config {
     bool        watch;
     uint32_t    max_watches;  /* directories watched at most (0: the kernel's limit) */
     enum pool_validation  validation;
+    /* Directories where a module A.B's source A/B.lean is looked for first
+       (envpoold --source-path), before the Lake layout derivation (DESIGN
+       "Extension entries"); stolen like roots; NULL: none. */
+    pool_roots *source_roots;
 } pool_config;
 
 /* Loop thread. *out is new (pool_free). */

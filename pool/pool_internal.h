@@ -127,6 +127,14 @@ uint64_t pool__modcache_generation(pool_modcache *mc);
  */
 void pool__modcache_set_watch(pool_modcache *mc, pool_watch *w);
 pool_watch *pool__modcache_watch(pool_modcache *mc);  /* borrowed; NULL when not watching */
+/*
+ * Loop thread, before any environment is built: the source directories
+ * (pool_config.source_roots, stolen: freed with the cache) where a module's
+ * .lean file is looked for first. The cache carries them because
+ * environments, which hold a reference to it, may outlive the pool.
+ */
+void pool__modcache_set_sources(pool_modcache *mc, pool_roots *src);
+const pool_roots *pool__modcache_sources(const pool_modcache *mc);  /* borrowed; NULL: none */
 
 typedef struct pool_modcache_stats {
     uint64_t mapped_bytes, modules_mapped, hits, loads;
