@@ -2,7 +2,7 @@
 # Event-driven freshness against the real daemon (issue 9): the zero-delay
 # rebuild loops (rename, in-place rewrite, delete + recreate; no stale answer
 # in any round; ENVPOOL_FRESH_ROUNDS each, 200 by default — `make stress` runs
-# 10,000), a rename over a module another client holds, truncation while
+# 10,000 through tests/stress/fresh.sh), a rename over a module another client holds, truncation while
 # mapped (closed, and held), a directory removed and recreated, the watch
 # limit forced low (--max-watches 1: the fallback is counted, logged once and
 # left to the scan) and no watching at all (faults still mark at once).
@@ -35,9 +35,10 @@ cp "$TMP/va/Other/N.olean" "$LIBDIR/Other/N.olean"
 "$E" gen "$LIBDIR" --prefix Big --modules 1 --depth 1 --decls 400 >/dev/null 2>&1 || fail "gen"
 
 start_daemon --search-path "$LIBDIR"
+# Bounded: 120 s plus 50 ms a round (a loaded machine does ~200 rounds/s or more).
 for mode in rename inplace recreate; do
-    py "$LIB/fresh_loop.py" "$SOCK" "$LIBDIR" "$TMP/va/R.olean" "$TMP/vb/R.olean" "$mode" "$ROUNDS" ||
-        fail "zero-delay loop ($mode)"
+    timeout $((120 + ROUNDS / 20)) python3 "$LIB/fresh_loop.py" "$SOCK" "$LIBDIR" "$TMP/va/R.olean" "$TMP/vb/R.olean" \
+        "$mode" "$ROUNDS" || fail "zero-delay loop ($mode)"
 done
 
 py - "$SOCK" "$LIBDIR" "$TMP/va" "$TMP/vb" <<'PY' || fail "freshness"
