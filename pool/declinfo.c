@@ -105,6 +105,15 @@ void pool__declinfo_free(struct pool_declinfo *d)
     mem_free(d);
 }
 
+void pool__env_declinfo_free(pool_env *e)
+{
+    struct pool_declinfo *d = atomic_load(&e->declinfo);
+    if (!d)
+        return;
+    pool__modcache_declinfo_count(e->mc, -1, d->st.bytes, d->total);
+    pool__declinfo_free(d);
+}
+
 /* ---- building ----------------------------------------------------------- */
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -431,8 +440,10 @@ int pool_env_declinfo_build(const pool_env *e, pool_error *err)
     pthread_mutex_lock(&me->declinfo_lock);
     if (!atomic_load_explicit(&me->declinfo, memory_order_relaxed)) {
         struct pool_declinfo *d = NULL;
-        if ((rc = declinfo_build(e, &d, err)) == 0)
+        if ((rc = declinfo_build(e, &d, err)) == 0) {
+            pool__modcache_declinfo_count(e->mc, 1, d->st.bytes, d->total);
             atomic_store_explicit(&me->declinfo, d, memory_order_release);
+        }
     }
     pthread_mutex_unlock(&me->declinfo_lock);
     return rc;

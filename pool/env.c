@@ -53,7 +53,7 @@ static void env_free(pool_env *e)
         mem_free(e->missing[i]);
     pool__search_index_free(atomic_load(&e->search));
     pthread_mutex_destroy(&e->search_lock);
-    pool__declinfo_free(atomic_load(&e->declinfo));
+    pool__env_declinfo_free(e);
     pthread_mutex_destroy(&e->declinfo_lock);
     mem_free(e->missing);
     mem_free(e->mods);

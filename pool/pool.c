@@ -902,6 +902,9 @@ void pool_stats_get(const pool *p, pool_stats *out)
     out->find_index_builds = mc.find_builds;
     out->find_index_bytes = mc.find_bytes;
     out->find_index_cancelled = mc.find_cancelled;
+    out->declinfo_builds = mc.declinfo_builds;
+    out->declinfo_bytes = mc.declinfo_bytes;
+    out->declinfo_constants = mc.declinfo_constants;
     out->stale_held = p->ndetached;
     out->stale_marks_event = mc.stale_event;
     out->stale_marks_scan = mc.stale_scan;

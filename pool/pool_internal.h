@@ -140,7 +140,10 @@ typedef struct pool_modcache_stats {
     uint64_t mapped_bytes, modules_mapped, hits, loads;
     uint64_t find_builds, find_bytes, find_build_ns, find_cancelled;  /* decl.find indexes */
     uint64_t stale_event, stale_scan, stale_fault;  /* marks by cause */
+    uint64_t declinfo_builds, declinfo_bytes, declinfo_constants;  /* environments' declaration info */
 } pool_modcache_stats;
+/* Any thread: a declaration info map of `bytes` covering `constants` was built (sign 1) or freed (-1). */
+void pool__modcache_declinfo_count(pool_modcache *mc, int sign, uint64_t bytes, uint64_t constants);
 /* Counts one index preparation abandoned by its request. Any thread. */
 void pool__modcache_find_cancelled(pool_modcache *mc);
 
@@ -261,6 +264,8 @@ void   pool__env_ref_of(const pool_env *e, uint64_t ord, pool_const_ref *out);
 
 void pool__search_index_free(struct pool_search_index *s);
 void pool__declinfo_free(struct pool_declinfo *d);
+/* Frees e's declaration info, if built, uncounting it from e->mc (env_free). */
+void pool__env_declinfo_free(pool_env *e);
 
 /*
  * The ordinal of the constant named by the Name word `name` of module k's

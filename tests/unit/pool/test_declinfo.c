@@ -374,7 +374,19 @@ static void test_concurrent_builds(void **state)
     pool_declinfo_stats st;
     pool_env_declinfo_stats(f.e, &st);
     assert_true(st.entries >= 84); /* pgraph Main: 84 ranges alone */
-    close_sample(&f);
+    /* pool.stats: built once, its bytes and constants alive until the environment goes */
+    pool_stats ps;
+    pool_stats_get(f.p, &ps);
+    assert_int_equal(ps.declinfo_builds, 1);
+    assert_int_equal(ps.declinfo_bytes, st.bytes);
+    assert_int_equal(ps.declinfo_constants, pool_env_constant_total(f.e));
+    pool_release(f.p, f.e, NULL);
+    assert_int_equal(pool_drain(f.p), 1);
+    pool_stats_get(f.p, &ps);
+    assert_int_equal(ps.declinfo_builds, 1);
+    assert_int_equal(ps.declinfo_bytes, 0);
+    assert_int_equal(ps.declinfo_constants, 0);
+    pool_free(f.p);
     assert_int_equal(mem_live_total(), 0);
 }
 
