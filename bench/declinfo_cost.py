@@ -81,10 +81,14 @@ def rpc(sock, method, params=None):
     s.connect(sock)
     s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}).encode() + b"\n")
     buf = b""
-    while not buf.endswith(b"\n"):
-        buf += s.recv(1 << 20)
-    s.close()
-    return json.loads(buf)
+    while True:  # the reply, past any $/progress notification of a long import
+        while b"\n" not in buf:
+            buf += s.recv(1 << 20)
+        line, buf = buf.split(b"\n", 1)
+        m = json.loads(line)
+        if "method" not in m:
+            s.close()
+            return m
 
 
 def start(build, roots, extra):
