@@ -190,10 +190,9 @@ try:
         row = []
         for b in (OLD, NEW):
             v = results[key + (b,)]
-            row.append("%s %.1f / %.1f, %.0f" % (os.path.basename(os.path.dirname(b + "/")) or b,
-                                                 statistics.median(x[0] for x in v),
-                                                 statistics.median(x[1] for x in v),
-                                                 statistics.median(x[2] for x in v)))
+            row.append("%.1f / %.1f, %.0f" % (statistics.median(x[0] for x in v),
+                                              statistics.median(x[1] for x in v),
+                                              statistics.median(x[2] for x in v)))
         print("  %-7s %-8s %-5s  old: %s   new: %s" % (key + tuple(row)))
     for workload, p in mem.items():
         if "declinfo_constants" in p and p["declinfo_constants"]:
