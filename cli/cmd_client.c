@@ -747,10 +747,10 @@ static int show_deps(const copts *o, const json_t *r)
 
 int cmd_find(int argc, char **argv)
 {
-    static const int acc[] = {O_IMPORTS, O_KINDS, O_LIMIT, O_CURSOR, O_ALL, O_INTERNAL, 0};
+    static const int acc[] = {O_IMPORTS, O_PARTIAL, O_KINDS, O_LIMIT, O_CURSOR, O_ALL, O_INTERNAL, 0};
     copts o;
     int rc = parse_opts(&o, "find", argc, argv, acc,
-                        "usage: envpool find --imports A,B,... [--kinds K,...] [--internal]\n"
+                        "usage: envpool find --imports A,B,... [--partial] [--kinds K,...] [--internal]\n"
                         "                    [--limit N] [--cursor C | --all] QUERY\n\n"
                         "List the declarations whose types match QUERY, in Loogle's query language:\n"
                         "comma-separated filters that must all hold, each a constant (List.map: the\n"
@@ -759,7 +759,8 @@ int cmd_find(int argc, char **argv)
                         "or |- PATTERN (the conclusion matches; hypotheses in any order). Fewer extra\n"
                         "constants first, then by name. --kinds keeps those kinds (axiom, def, theorem,\n"
                         "opaque, quot, inductive, ctor, rec); --internal also shows internal names\n"
-                        "(_private, matchers, proof_N, noConfusion, ...); --all fetches every page.\n"
+                        "(_private, matchers, proof_N, noConfusion, ...); --all fetches every page;\n"
+                        "--partial skips modules that are not found.\n"
                         "Example: envpool find --imports Init 'List.map, |- List.length _ = _'\n\n");
     if (rc >= 0)
         return rc;
@@ -774,6 +775,8 @@ int cmd_find(int argc, char **argv)
     if ((rc = require_imports(&o)))
         return rc;
     json_t *params = json_pack("{s:o,s:s}", "imports", split_imports(o.imports), "query", argv[optind]);
+    if (o.partial)
+        json_object_set_new(params, "partial", json_true());
     if (o.kinds)
         json_object_set_new(params, "kinds", split_imports(o.kinds));
     if (o.internal)
@@ -787,7 +790,7 @@ int cmd_find(int argc, char **argv)
 
 static int deps_command(int argc, char **argv, const char *cmd, const char *method, const char *usage)
 {
-    static const int acc[] = {O_IMPORTS, O_IN, O_TRANSITIVE, O_DEPTH, O_MAX, O_LIMIT, O_CURSOR, O_ALL, 0};
+    static const int acc[] = {O_IMPORTS, O_PARTIAL, O_IN, O_TRANSITIVE, O_DEPTH, O_MAX, O_LIMIT, O_CURSOR, O_ALL, 0};
     copts o;
     int rc = parse_opts(&o, cmd, argc, argv, acc, usage);
     if (rc >= 0)
@@ -803,6 +806,8 @@ static int deps_command(int argc, char **argv, const char *cmd, const char *meth
     if ((rc = require_imports(&o)))
         return rc;
     json_t *params = json_pack("{s:o,s:s}", "imports", split_imports(o.imports), "name", argv[optind]);
+    if (o.partial)
+        json_object_set_new(params, "partial", json_true());
     if (o.in)
         json_object_set_new(params, "in", json_string(o.in));
     if (o.transitive)
@@ -821,7 +826,7 @@ static int deps_command(int argc, char **argv, const char *cmd, const char *meth
 int cmd_uses(int argc, char **argv)
 {
     return deps_command(argc, argv, "uses", "decl.uses",
-                        "usage: envpool uses --imports A,B,... [--in type|value|both] [--transitive]\n"
+                        "usage: envpool uses --imports A,B,... [--partial] [--in type|value|both] [--transitive]\n"
                         "                    [--depth N] [--max N] [--limit N] [--cursor C | --all] NAME\n\n"
                         "List the constants NAME's type and/or value refer to (default: both), nearest\n"
                         "first, then by name. --transitive follows them (up to 64 steps, or --depth N\n"
@@ -832,7 +837,7 @@ int cmd_uses(int argc, char **argv)
 int cmd_used_by(int argc, char **argv)
 {
     return deps_command(argc, argv, "used-by", "decl.used_by",
-                        "usage: envpool used-by --imports A,B,... [--in type|value|both] [--transitive]\n"
+                        "usage: envpool used-by --imports A,B,... [--partial] [--in type|value|both] [--transitive]\n"
                         "                       [--depth N] [--max N] [--limit N] [--cursor C | --all] NAME\n\n"
                         "List the declarations of the environment whose type and/or value refer to NAME\n"
                         "(default: both), nearest first, then by name. --transitive also lists what\n"
