@@ -267,24 +267,6 @@ static char *normalise(char *q)
     return q;
 }
 
-/* Counts name=… pairs of the query string (names undecoded). */
-static size_t count_param(http_span query, const char *name)
-{
-    size_t n = 0, nl = strlen(name), i = 0;
-    while (i <= query.len) {
-        size_t e = i;
-        while (e < query.len && query.p[e] != '&')
-            e++;
-        size_t eq = i;
-        while (eq < e && query.p[eq] != '=')
-            eq++;
-        if (eq - i == nl && !memcmp(query.p + i, name, nl))
-            n++;
-        i = e + 1;
-    }
-    return n;
-}
-
 /*
  * Decodes parameter name into a new string (*out, mem_free), NULL when absent.
  * 0, or answers 400 and returns -1.
@@ -292,7 +274,7 @@ static size_t count_param(http_span query, const char *name)
 static int get_param(http_exchange *x, const http_request *req, const char *name, char **out)
 {
     *out = NULL;
-    size_t n = count_param(req->query, name);
+    size_t n = http_query_count(req->query, name);
     char msg[160];
     if (n > 1) {
         snprintf(msg, sizeof msg, "parameter '%s' given %zu times; give it once", name, n);

@@ -181,7 +181,10 @@ static void test_parse_filters(void **state)
     assert_string_equal(parsed("⊢ _ = _"), "⊢ (Eq _ _)");
     assert_string_equal(parsed("|- _ = _"), "⊢ (Eq _ _)");
     assert_string_equal(parsed("(List.map _ (List.map _ _))"), "(List.map _ (List.map _ _))");
-    assert_string_equal(parsed("\"a\\\"b\""), "\"a\"b\"");
+    /* printed back escaped, so that it parses again to the same string */
+    assert_string_equal(parsed("\"a\\\"b\""), "\"a\\\"b\"");
+    assert_string_equal(parsed("\"a\\\\b\\n\\t\\x01\\x7f\""), "\"a\\\\b\\n\\t\\x01\\x7f\"");
+    assert_string_equal(parsed("Nat.add \"\\\"\" _"), "(Nat.add \"\\\"\" _)");
     fq_query q;
     fq_error e;
     const char *four = "Nat, \"x\", _ + _, ⊢ _";
