@@ -182,7 +182,7 @@ RUN_TESTS = tests/run-tests.sh $(if $(T),--only '$(T)')
 check: DEPS_FOR = check
 check: deps-all
 	+$(Q)$(MAKE) --no-print-directory run-check
-run-check: all $(UNIT_BINS)
+run-check: all $(UNIT_BINS) $(BENCH_TOOLS)
 	$(Q)$(RUN_TESTS) $(UNIT_BINS) $(INTEG_SCRIPTS)
 
 valgrind: DEPS_FOR = valgrind
@@ -222,10 +222,20 @@ fuzz: $(FUZZ_BINS)
 bench-memory: all
 	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/memory.py
 
-# The baseline server of `make bench` (bench/): deliberately outside libenvpool.
-$(BUILD)/bench/minimal-server: bench/minimal_server.c
+# make bench's client and baseline are not ours: ../shared/bench/loadgen.c (an
+# independent load client) and jsond.c (a bare libuv + jansson lookup server),
+# compiled in place into $(BUILD)/bench/, never copied into the repo.
+SHARED_BENCH ?= $(abspath ../shared/bench)
+ifneq ($(wildcard $(SHARED_BENCH)/loadgen.c),)
+BENCH_TOOLS = $(BUILD)/bench/loadgen $(BUILD)/bench/jsond
+endif
+export ENVPOOL_BENCH_TOOLS = $(if $(BENCH_TOOLS),1,0)
+$(BUILD)/bench/loadgen: $(SHARED_BENCH)/loadgen.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
+	$(call say,CC,$<)$(CC) -O2 -g -w -o $@ $<
+$(BUILD)/bench/jsond: $(SHARED_BENCH)/jsond.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) -O2 -g -w $(DEP_CFLAGS) -o $@ $< $(DEP_LIBS)
 
 demo: DEPS_FOR = demo
 demo: deps-build
@@ -233,9 +243,17 @@ demo: deps-build
 run-demo: all
 	$(Q)tests/demo.sh
 
-# BENCH_SCALE=mathlib for the Mathlib-shaped library; BENCH_QUICK=1 for fewer requests.
-bench: all $(BUILD)/bench/minimal-server $(BUILD)/bench/bench_region $(BUILD)/bench/bench_pool
+# BENCH_SCALE=lean|mathlib|small (default lean); BENCH_QUICK=1: the small shape,
+# one round, few requests (what make check runs); BENCH_RUNS=N rounds.
+ifeq ($(BENCH_TOOLS),)
+bench:
+	@echo "make bench: $(SHARED_BENCH)/loadgen.c and jsond.c are missing; the bench needs that"
+	@echo "independent client and baseline (../shared/bench), so it stops here."
+	@exit 1
+else
+bench: all $(BENCH_TOOLS) $(BUILD)/bench/bench_region $(BUILD)/bench/bench_pool
 	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/run.py
+endif
 
 SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERS_DIR ?= $(PREFIX)/lib/sysusers.d

@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "clients", "python"))
-import run as bench  # noqa: E402  (generate(), names_file(), SHAPES)
+import run as bench  # noqa: E402  (generate(), all_names())
 import envpool_client as ec  # noqa: E402
 
 BUILD = bench.BUILD
@@ -51,10 +51,7 @@ def row(label, m, extra=""):
 
 
 def main():
-    modules, decls, fan_in, depth = bench.SHAPES[SCALE]
-    lib = bench.generate(SCALE, modules, decls, fan_in, depth)
-    names = [n.strip() for n in open(bench.names_file(lib, "Gen", os.path.join(BUILD, "bench-lib", f"{SCALE}-names.txt")))
-             if n.strip()]
+    lib = bench.generate(SCALE)
     examples = os.path.join(BUILD, "examples")
     tmp = tempfile.mkdtemp(prefix="envpool-mem.")
     sock = os.path.join(tmp, "envpool.sock")
@@ -63,7 +60,7 @@ def main():
     try:
         bench.wait_socket(sock, proc)
         c = ec.Client(sock)
-        print(f"envpoold memory ({SCALE} shape: {modules} modules x {decls} declarations), "
+        print(f"envpoold memory ({SCALE} shape, envpool gen --shape {SCALE}), "
               f"reply cache budget 64 MiB (default):")
         row("idle, nothing open", memory(proc.pid))
         r = c.open(["Demo.Main"])
@@ -84,7 +81,7 @@ def main():
         key2 = [mods[-2]["name"]]
         g2 = c.open(key2)
         row(f"+ a second key sharing modules ({g2['modules']} modules)", memory(proc.pid))
-        sample = names[:20000]
+        sample = bench.all_names(sock, lib)[:20000]
         c.map("decl.get", [{"env": g["env"], "name": n} for n in sample], return_exceptions=True)
         rc = c.stats()["reply_cache"]
         row(f"+ decl.get of {len(sample)} names (reply cache)", memory(proc.pid),

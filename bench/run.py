@@ -1,42 +1,70 @@
 #!/usr/bin/env python3
-"""bench/run.py — `make bench`: envpool at Lean scale, with baselines, in one run.
+"""bench/run.py — `make bench`: envpoold against two independent baselines,
+driven by an independent client (docs/bench.md explains the method).
 
-Generates (once, cached under BUILD/bench-lib/) a synthetic library shaped like
-`import Lean` (2,300 modules, ~200k constants) or, with BENCH_SCALE=mathlib,
-like Mathlib (7,600 modules, ~630k constants); starts envpoold on a temporary
-socket; measures cold/warm env.open, decl.get latency and throughput,
-decl.search latency, memory; runs the same load against redis-server (if
-installed) and the minimal libuv + jansson server of bench/minimal_server.c;
-prints a table and writes BUILD/bench.json.
+- Library: `envpool gen --shape SHAPE` (BENCH_SCALE=lean|mathlib|small, default
+  lean), generated once and cached under BENCH_DIR/bench-lib/SHAPE (BENCH_DIR
+  defaults to BUILD).
+- Client: ../shared/bench/loadgen.c (built by make as BUILD/bench/loadgen), a
+  closed-loop epoll client envpool did not write; `-V` counts error replies.
+- Servers, all started once and measured in turn (alternating: each round runs
+  every load against every server before the next round): envpoold with its
+  reply cache (warmed by one pass over the requests first), envpoold with
+  `--reply-cache 0`, jsond (../shared/bench/jsond.c, a bare libuv + jansson
+  lookup server, holding as many keys as the library has constants) and
+  redis-server (if installed; GET of keys that exist).
+- Requests: decl.get of names drawn uniformly (with replacement, seeded) from
+  every constant of the library, and a hot-set variant (1,000 names); the
+  baselines get keys drawn the same way from their tables. Warm env.open is
+  measured as open + close pairs on one connection, so every reply is a
+  success.
+- BENCH_RUNS rounds (default 3; BENCH_QUICK=1: 1), medians. A figure whose run
+  saw an error reply, a failed connection or a loadgen failure is marked
+  failed, and the bench exits 1 after printing everything.
+- BENCH_DIR/bench.json keeps every raw run.
 
-Every load is bounded in requests and seconds and goes only to sockets this
-script creates under a temporary directory.
+Every load is bounded in requests and time and goes only to sockets this script
+creates under a temporary directory.
 """
 import json
 import os
+import random
 import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 BUILD = os.path.abspath(os.environ.get("BUILD", "build"))
-SCALE = os.environ.get("BENCH_SCALE", "lean")
-QUICK = os.environ.get("BENCH_QUICK") == "1"   # smaller request counts (CI smoke run)
-SHAPES = {
-    # modules, decls per module, fan-in, depth
-    "lean": (2300, 87, 4, 24),
-    "mathlib": (7600, 83, 6, 40),
-}
+OUT = os.path.abspath(os.environ.get("BENCH_DIR", BUILD))
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+SCALE = os.environ.get("BENCH_SCALE", "small" if QUICK else "lean")
+RUNS = int(os.environ.get("BENCH_RUNS", "1" if QUICK else "3"))
 ENVPOOL = os.path.join(BUILD, "envpool")
 ENVPOOLD = os.path.join(BUILD, "envpoold")
-MINIMAL = os.path.join(BUILD, "bench", "minimal-server")
+LOADGEN = os.path.join(BUILD, "bench", "loadgen")
+JSOND = os.path.join(BUILD, "bench", "jsond")
 SAMPLES = os.environ.get("ENVPOOL_SAMPLES", os.path.abspath("../shared/lean-samples"))
+PREFIX = "Gen"
+HOT = 1000                      # names in the hot set
+WARM_CACHE = "1G"               # envpoold's --reply-cache for the warm-cache server
 
-results = {"scale": SCALE, "machine": {}, "figures": {}, "baselines": {}, "targets": {}}
+# Requests per load (QUICK: smoke sizes).
+N = {"1x1": 2000, "50x1": 5000, "50x16": 20000, "open": 1000, "search": 100} if QUICK else \
+    {"1x1": 20000, "50x1": 100000, "50x16": 400000, "open": 20000, "search": 1000}
+LOADS = [  # name, clients, depth, size key, request set
+    ("get_1x1", 1, 1, "1x1", "uniform"),
+    ("get_50x1", 50, 1, "50x1", "uniform"),
+    ("get_50x16", 50, 16, "50x16", "uniform"),
+    ("get_hot_50x16", 50, 16, "50x16", "hot"),
+]
+
+results = {"scale": SCALE, "runs": RUNS, "quick": QUICK, "machine": {}, "library": {},
+           "raw": [], "figures": {}, "failed": [], "targets": {}}
 
 
 def log(msg):
@@ -57,50 +85,48 @@ def machine():
                     break
         with open("/proc/meminfo") as f:
             info["memory_gib"] = round(int(f.readline().split()[1]) / 1048576, 1)
+        with open("/proc/loadavg") as f:
+            info["loadavg_at_start"] = f.read().split()[:3]
     except OSError:
         pass
     return info
 
 
-def generate(name, modules, decls, fan_in, depth, prefix="Gen", seed=1):
-    out = os.path.join(BUILD, "bench-lib", name)
+def generate(shape=None, prefix=PREFIX, modules=None, seed=1):
+    """The library of a shape, generated once (a stamp records the command)."""
+    shape = shape or SCALE
+    name = shape if prefix == PREFIX else f"{shape}-{prefix}"
+    out = os.path.join(OUT, "bench-lib", name)
+    args = [ENVPOOL, "gen", out, "--shape", shape, "--prefix", prefix, "--seed", str(seed), "--stats"]
+    if modules:
+        args += ["--modules", str(modules)]
     stamp = os.path.join(out, ".done")
-    want = f"{prefix} {modules} {decls} {fan_in} {depth} {seed}\n"
+    want = " ".join(args[2:]) + "\n"
     if os.path.exists(stamp) and open(stamp).read() == want:
         return out
     shutil.rmtree(out, ignore_errors=True)
-    log(f"bench: generating {name}: {modules} modules x {decls} declarations ...")
+    log(f"bench: generating {name} ({' '.join(args[3:])}) ...")
     t = time.time()
-    run([ENVPOOL, "gen", out, "--prefix", prefix, "--modules", str(modules), "--decls", str(decls),
-         "--fan-in", str(fan_in), "--depth", str(depth), "--seed", str(seed)])
-    log(f"bench: generated in {time.time() - t:.1f} s")
+    r = run(args)
+    log(f"bench: generated in {time.time() - t:.1f} s: {r.stderr.strip()}")
     with open(stamp, "w") as f:
         f.write(want)
+    with open(os.path.join(out, ".gen-seconds"), "w") as f:
+        f.write(f"{time.time() - t:.1f}\n")
     return out
 
 
-def names_file(lib, prefix, path, limit=20000):
-    """Constant names of a generated library, from `envpool dump --json` of some modules."""
-    if os.path.exists(path):
-        return path
-    files = []
-    for root, _, fs in os.walk(os.path.join(lib, prefix)):
-        files += [os.path.join(root, f) for f in fs if f.endswith(".olean")]
-    files.sort()
-    names = []
-    step = max(1, len(files) // 200)
-    for f in files[::step]:
-        d = json.loads(run([ENVPOOL, "dump", "--json", f]).stdout)
-        names += [c["name"] for c in d["constants"]]
-        if len(names) >= limit:
-            break
-    with open(path, "w") as out:
-        for n in names:
-            out.write(n + "\n")
-    return path
+def library_bytes(lib):
+    total = files = 0
+    for root, _, fs in os.walk(lib):
+        for f in fs:
+            if f.endswith(".olean"):
+                total += os.path.getsize(os.path.join(root, f))
+                files += 1
+    return total, files
 
 
-def wait_socket(path, proc, seconds=30):
+def wait_socket(path, proc, seconds=60):
     end = time.time() + seconds
     while time.time() < end:
         if proc.poll() is not None:
@@ -143,26 +169,55 @@ class Rpc:
         self.s.close()
 
 
-def loadgen(sock, method, names=None, clients=1, depth=1, requests=100000, imports=None, mode=None,
-            template=None, seconds=60, redis=False):
-    if QUICK:
-        requests = min(requests, 5000)
-    args = [ENVPOOL, "bench", "--socket", sock, "--clients", str(clients), "--depth", str(depth),
-            "--requests", str(requests), "--warmup", str(min(2000, requests // 10)),
-            "--seconds", str(seconds), "--json"]
-    if redis:
-        args += ["--redis"]
-    elif template:
-        args += ["--method", "raw", "--template", template]
-    else:
-        args += ["--method", method]
-    if names:
-        args += ["--names", names]
-    if imports:
-        args += ["--imports", ",".join(imports)]
-    if mode:
-        args += ["--mode", mode]
-    return json.loads(run(args).stdout)
+def all_names(sock, lib):
+    """Every constant name of the environment [Gen], paged through decl.search
+    (prefix "Gen": every generated name starts with it), cached beside the library."""
+    path = lib + ".names"
+    stamp = os.path.join(lib, ".done")
+    if os.path.exists(path) and os.path.getmtime(path) >= os.path.getmtime(stamp):
+        with open(path) as f:
+            return [n.rstrip("\n") for n in f]
+    c = Rpc(sock)
+    names, cursor = [], None
+    while True:
+        p = {"imports": [PREFIX], "query": PREFIX, "mode": "prefix", "limit": 1000}
+        if cursor:
+            p["cursor"] = cursor
+        r = c.call("decl.search", p)
+        names += [it["name"] for it in r["items"]]
+        cursor = r.get("next_cursor")
+        if not cursor:
+            break
+    c.close()
+    with open(path, "w") as f:
+        f.writelines(n + "\n" for n in names)
+    return names
+
+
+LOADGEN_RE = re.compile(r"(\w+)=([\d.]+)")
+
+
+def loadgen(sock, reqfile, clients, depth, n, lines=1, raw=False):
+    """One loadgen run: its figures, or {"failed": reason}."""
+    args = [LOADGEN, "-s", sock, "-c", str(clients), "-d", str(depth), "-n", str(n), "-f", reqfile, "-V"]
+    if raw:
+        args += ["-x"]
+    if lines != 1:
+        args += ["-l", str(lines)]
+    try:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"failed": "loadgen did not finish in 600 s"}
+    line = next((x for x in p.stdout.splitlines() if x.startswith("RESULT")), None)
+    if p.returncode != 0 or not line:
+        return {"failed": f"loadgen exit {p.returncode}: {(p.stderr or p.stdout).strip()[:300]}"}
+    d = {k: float(v) for k, v in LOADGEN_RE.findall(line)}
+    out = {k: d[k] for k in ("rps", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "elapsed_s") if k in d}
+    out["errors"] = int(d.get("error_responses", 0))
+    out["requests"] = n
+    if out["errors"]:
+        out["failed"] = f"{out['errors']} error replies"
+    return out
 
 
 def proc_memory(pid):
@@ -178,23 +233,8 @@ def proc_memory(pid):
     return mem
 
 
-def bench_reader(fig):
-    samples = []
-    for root, _, fs in os.walk(SAMPLES):
-        samples += [os.path.join(root, f) for f in fs if f.endswith(".olean")]
-    if not samples:
-        return
-    out = run([os.path.join(BUILD, "bench", "bench_region"), "--seconds", "1" if QUICK else "3"]
-              + sorted(samples)).stdout
-    for line in out.splitlines():
-        mbs = float(line.split("MB/s")[0].split()[-1])
-        fig["validate_decode_mb_s" if "+ decode" in line else "validation_mb_s"] = mbs
-
-
 def warm_page_cache(*dirs):
-    """Reads every file once: "cold" opens are measured with the page cache warm
-    (this VM reclaims idle page cache quickly, so a file generated minutes ago
-    may have to come from disk again)."""
+    """Reads every file once: "cold" opens are measured with the page cache warm."""
     for d in dirs:
         for root, _, fs in os.walk(d):
             for f in fs:
@@ -203,12 +243,22 @@ def warm_page_cache(*dirs):
                         pass
 
 
+def bench_reader(fig):
+    samples = []
+    for root, _, fs in os.walk(SAMPLES):
+        samples += [os.path.join(root, f) for f in fs if f.endswith(".olean")]
+    if not samples:
+        return
+    out = run([os.path.join(BUILD, "bench", "bench_region"), "--seconds", "3"] + sorted(samples)).stdout
+    for line in out.splitlines():
+        mbs = float(line.split("MB/s")[0].split()[-1])
+        fig["validate_decode_mb_s" if "+ decode" in line else "validation_mb_s"] = mbs
+
+
 def bench_pool_figures(lib, fig):
     """In-process figures of the pool (tests/bench/bench_pool.c) on the same library."""
-    # bench_pool also measures a second environment from its own library (module
-    # Alt), which ours lacks: it says so and exits 1 after printing the rest.
     out = subprocess.run([os.path.join(BUILD, "bench", "bench_pool"), "--dir", lib, "--rounds", "3"],
-                         capture_output=True, text=True, timeout=600).stdout
+                         capture_output=True, text=True, timeout=900).stdout
     for line in out.splitlines():
         if line.startswith("name index:"):
             fig["index_bytes_per_constant"] = float(line.split()[2])
@@ -218,202 +268,274 @@ def bench_pool_figures(lib, fig):
                 fig["lookup_random_ns"], fig["lookup_neighbour_ns"] = float(m.group(1)), float(m.group(2))
         elif line.startswith("warm acquire+release"):
             fig["acquire_release_ns"] = float(line.split(":")[1].split()[0])
-        elif line.startswith("cold build"):
-            fig["cold_build_in_process_ms"] = float(line.split("median")[1].split()[0])
 
 
-def bench_envpoold(tmp, lib, lib2, fig):
-    sock = os.path.join(tmp, "envpool.sock")
-    warm_page_cache(lib, lib2)
-    roots = f"{lib}:{lib2}"
-    d = subprocess.Popen([ENVPOOLD, "--socket", sock, "--search-path", roots, "--capacity", "8",
-                          "--log-level", "warn", "--threads", "2"], stderr=subprocess.PIPE, text=True)
-    try:
-        wait_socket(sock, d)
-        c = Rpc(sock)
-        t = time.time()
-        r = c.call("env.open", {"imports": ["Gen"]})
-        fig["cold_open_ms"] = round((time.time() - t) * 1000, 1)
-        fig["cold_open_load_ms"] = r.get("load_ms")
-        fig["modules"] = r.get("modules")
-        fig["constants"] = r.get("constants")
-        stats = c.call("pool.stats")
-        pool = stats.get("pool", stats)
-        mapped1 = pool.get("mapped_bytes")
-        r2 = c.call("env.open", {"imports": ["Gen", "Gen2"]})
-        stats = c.call("pool.stats")
-        pool = stats.get("pool", stats)
-        mapped2 = pool.get("mapped_bytes")
-        fig["second_env_open_ms"] = r2.get("load_ms")
-        if mapped1 and mapped2:
-            fig["mapped_bytes"] = mapped1
-            fig["second_env_extra_mapped_pct"] = round(100.0 * (mapped2 - mapped1) / mapped1, 2)
-        c.close()
+class Servers:
+    """The servers under test, started once, stopped at exit."""
 
-        names = names_file(lib, "Gen", os.path.join(BUILD, "bench-lib", "lean-names.txt")
-                           if SCALE == "lean" else os.path.join(BUILD, "bench-lib", "mathlib-names.txt"))
-        imports = ["Gen"]
-        fig["env_open_warm"] = loadgen(sock, "env.open", imports=imports, requests=20000)
-        fig["decl_get_1x1"] = loadgen(sock, "decl.get", names, 1, 1, 100000, imports)
-        fig["decl_get_50x1"] = loadgen(sock, "decl.get", names, 50, 1, 200000, imports)
-        fig["decl_get_50x16"] = loadgen(sock, "decl.get", names, 50, 16, 1000000, imports)
-        for mode in ("prefix", "substring", "fuzzy"):
-            q = os.path.join(tmp, f"queries-{mode}.txt")
-            with open(names) as f, open(q, "w") as out:
-                for i, n in enumerate(f):
-                    n = n.strip()
-                    if i % 50 == 0 and n:
-                        part = n.rsplit(".", 1)[0] if mode == "prefix" else n.rsplit(".", 1)[-1]
-                        out.write((part if mode != "fuzzy" else part[:6]) + "\n")
-            fig[f"decl_search_{mode}"] = loadgen(sock, "decl.search", q, 1, 1, 2000, imports, mode=mode)
-        fig["daemon_memory"] = proc_memory(d.pid)
-    finally:
-        d.send_signal(signal.SIGTERM)
-        try:
-            d.wait(30)
-        except subprocess.TimeoutExpired:
-            d.kill()
+    def __init__(self, tmp):
+        self.tmp, self.procs = tmp, []
+
+    def start(self, name, args, sock, **kw):
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+        self.procs.append(p)
+        wait_socket(sock, p)
+        return p
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
-def bench_redis(tmp, base, names):
-    if not shutil.which("redis-server") or not shutil.which("redis-benchmark"):
-        log("bench: redis-server not installed; skipping that baseline")
-        return
-    sock = os.path.join(tmp, "redis.sock")
-    r = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", sock, "--save", "",
-                          "--appendonly", "no", "--daemonize", "no", "--dir", tmp],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_socket(sock, r)
-        # The same client as for envpoold (envpool bench --redis: GET by the
-        # inline protocol), so that the ratio compares servers, not clients...
-        out = {
-            "get_1x1": loadgen(sock, None, names, 1, 1, 100000, template=None, redis=True),
-            "get_50x16": loadgen(sock, None, names, 50, 16, 1000000, template=None, redis=True),
-        }
-        # ...and redis's own client, for reference.
-        n = 20000 if QUICK else 200000
-        for label, c, p in (("get_1x1", 1, 1), ("get_50x16", 50, 16)):
-            csv = run(["redis-benchmark", "-s", sock, "-t", "set,get", "-n", str(n), "-c", str(c),
-                       "-P", str(p), "--csv"]).stdout
-            for line in csv.splitlines():
-                cols = [x.strip('"') for x in line.split(",")]
-                if cols[0] == "GET":
-                    out["redis_benchmark_" + label] = {"rps": float(cols[1]), "p50_us": float(cols[4]) * 1000,
-                                  "p99_us": float(cols[6]) * 1000}
-        base["redis"] = out
-    finally:
-        r.terminate()
-        r.wait(10)
+def write_lines(path, lines):
+    with open(path, "w") as f:
+        for line in lines:
+            f.write(line + "\n")
+    return path
 
 
-def bench_minimal(tmp, base, names):
-    sock = os.path.join(tmp, "minimal.sock")
-    table = os.path.join(tmp, "minimal-names.tsv")
-    with open(names) as f, open(table, "w") as out:
-        for n in f:
-            out.write(n.strip() + "\tGen.T → Gen.T\n")
-    m = subprocess.Popen([MINIMAL, sock, table])
-    try:
-        wait_socket(sock, m)
-        tmpl = '{"jsonrpc":"2.0","id":{id},"method":"decl.get","params":{"name":"{name}"}}'
-        base["minimal"] = {
-            "get_1x1": loadgen(sock, None, names, 1, 1, 100000, template=tmpl),
-            "get_50x16": loadgen(sock, None, names, 50, 16, 1000000, template=tmpl),
-        }
-    finally:
-        m.send_signal(signal.SIGINT)
-        m.wait(10)
+def decl_get_line(i, name):
+    return json.dumps({"jsonrpc": "2.0", "id": i, "method": "decl.get",
+                       "params": {"imports": [PREFIX], "name": name}}, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
-def ratio(a, b):
-    return round(a / b, 2) if a and b else None
+def median_figure(runs):
+    ok = [r for r in runs if "failed" not in r]
+    fig = {"runs": len(runs)}
+    if len(ok) < len(runs):
+        fig["failed"] = "; ".join(r["failed"] for r in runs if "failed" in r)
+    for k in ("rps", "p50_us", "p90_us", "p99_us", "p999_us"):
+        vals = [r[k] for r in ok if k in r]
+        if vals:
+            fig[k] = statistics.median(vals)
+    return fig
 
 
 def main():
+    for tool in (ENVPOOL, ENVPOOLD, LOADGEN, JSOND):
+        if not os.access(tool, os.X_OK):
+            log(f"bench: {tool} is missing (make bench builds it from ../shared/bench)")
+            return 2
+    t_start = time.time()
     results["machine"] = machine()
-    modules, decls, fan_in, depth = SHAPES[SCALE]
-    lib = generate(SCALE, modules, decls, fan_in, depth)
-    # The second key's extra 5%: another library imported next to the first.
-    lib2 = generate(SCALE + "-extra", max(1, modules // 20), decls, fan_in, 4, prefix="Gen2", seed=2)
-    fig, base = results["figures"], results["baselines"]
-    bench_reader(fig)
-    warm_page_cache(lib)
-    bench_pool_figures(lib, fig)
+    lib = generate()
+    # The second key's extra 5%: another, small library imported next to the first.
+    lib2 = generate(prefix="Gen2", modules=max(2, {"lean": 115, "mathlib": 380}.get(SCALE, 3)), seed=2)
+    lbytes, lfiles = library_bytes(lib)
+    results["library"] = {"dir": lib, "bytes": lbytes, "files": lfiles}
+    try:
+        results["library"]["gen_seconds"] = float(open(os.path.join(lib, ".gen-seconds")).read())
+    except (OSError, ValueError):
+        pass
+    fig = results["figures"]
+    if not QUICK:
+        bench_reader(fig)
+        warm_page_cache(lib)
+        bench_pool_figures(lib, fig)
+    warm_page_cache(lib, lib2)
+    rng = random.Random(11)
     with tempfile.TemporaryDirectory(prefix="envpool-bench-") as tmp:
-        bench_envpoold(tmp, lib, lib2, fig)
-        names = names_file(lib, "Gen", os.path.join(BUILD, "bench-lib", f"{SCALE}-names.txt"))
-        bench_redis(tmp, base, names)
-        bench_minimal(tmp, base, names)
+        srv = Servers(tmp)
+        try:
+            socks = {k: os.path.join(tmp, k + ".sock") for k in ("cache", "nocache", "jsond", "redis")}
+            common = ["--search-path", f"{lib}:{lib2}", "--capacity", "8", "--log-level", "warn",
+                      "--threads", "2"]
+            dc = srv.start("cache", [ENVPOOLD, "--socket", socks["cache"], "--reply-cache", WARM_CACHE]
+                           + common, socks["cache"])
+            c = Rpc(socks["cache"])
+            t = time.time()
+            r = c.call("env.open", {"imports": [PREFIX]})
+            fig["cold_open_ms"] = round((time.time() - t) * 1000, 1)
+            fig["cold_open_load_ms"] = r.get("load_ms")
+            results["library"].update(modules=r.get("modules"), constants=r.get("constants"))
+            pool = c.call("pool.stats").get("pool", {})
+            mapped1 = pool.get("mapped_bytes")
+            r2 = c.call("env.open", {"imports": [PREFIX, "Gen2"]})
+            mapped2 = c.call("pool.stats").get("pool", {}).get("mapped_bytes")
+            fig["second_env_open_ms"] = r2.get("load_ms")
+            if mapped1 and mapped2:
+                results["library"]["mapped_bytes"] = mapped1
+                fig["second_env_extra_mapped_pct"] = round(100.0 * (mapped2 - mapped1) / mapped1, 2)
+            c.close()
+            fig["daemon_memory_after_open"] = proc_memory(dc.pid)
+
+            dn = srv.start("nocache", [ENVPOOLD, "--socket", socks["nocache"], "--reply-cache", "0"]
+                           + common, socks["nocache"])
+            Rpc(socks["nocache"]).call("env.open", {"imports": [PREFIX]})
+            names = all_names(socks["cache"], lib)
+            nconst = len(names)
+            results["library"]["names"] = nconst
+            srv.start("jsond", [JSOND, "-n", str(nconst), socks["jsond"]], socks["jsond"])
+            have_redis = shutil.which("redis-server") is not None
+            if have_redis:
+                srv.start("redis", ["redis-server", "--port", "0", "--unixsocket", socks["redis"], "--save", "",
+                                    "--appendonly", "no", "--daemonize", "no", "--dir", tmp], socks["redis"])
+            else:
+                log("bench: redis-server is not installed: that baseline is left out")
+
+            # Request files: uniform over all constants (as many lines as the largest load
+            # sends, so that a warm pass covers them all), and a hot set.
+            nreq = max(N.values())
+            pick = [rng.randrange(nconst) for _ in range(nreq)]
+            if os.environ.get("BENCH_INJECT_ERROR") == "1":  # tests: one unknown name must fail the bench
+                names = names + ["Gen.no.such.constant"]
+                pick[nreq // 3] = nconst
+            hot = [rng.randrange(nconst) for _ in range(HOT)]
+            req = {}
+            req["envpoold", "uniform"] = write_lines(os.path.join(tmp, "get.req"),
+                                                     (decl_get_line(i + 1, names[k]) for i, k in enumerate(pick)))
+            req["envpoold", "hot"] = write_lines(os.path.join(tmp, "get-hot.req"),
+                                                 (decl_get_line(i + 1, names[hot[i % HOT]]) for i in range(nreq)))
+            jline = '{{"id":{},"method":"lookup","params":{{"name":"key:{:06d}"}}}}'
+            req["jsond", "uniform"] = write_lines(os.path.join(tmp, "jsond.req"),
+                                                  (jline.format(i + 1, k) for i, k in enumerate(pick)))
+            req["jsond", "hot"] = write_lines(os.path.join(tmp, "jsond-hot.req"),
+                                              (jline.format(i + 1, hot[i % HOT]) for i in range(nreq)))
+            req["redis", "uniform"] = write_lines(os.path.join(tmp, "redis.req"),
+                                                  (f"GET key:{k:06d}\\r\\n" for k in pick))
+            req["redis", "hot"] = write_lines(os.path.join(tmp, "redis-hot.req"),
+                                              (f"GET key:{hot[i % HOT]:06d}\\r\\n" for i in range(nreq)))
+            setup = []
+            if have_redis:  # every key exists, with a value the size of jsond's reply
+                val = "v" * 80
+                f = write_lines(os.path.join(tmp, "redis-set.req"),
+                                (f"SET key:{k:06d} {val}\\r\\n" for k in range(nconst)))
+                setup.append(("redis_populate", loadgen(socks["redis"], f, 1, 16, nconst, raw=True)))
+            # The warm pass: every request name once through the caching daemon.
+            setup.append(("envpoold_cache_warm", loadgen(socks["cache"], req["envpoold", "uniform"], 1, 16, nreq)))
+            setup.append(("envpoold_cache_warm_hot", loadgen(socks["cache"], req["envpoold", "hot"], 1, 16, HOT)))
+            for label, r in setup:
+                results["raw"].append({"setup": label, **r})
+                if "failed" in r:
+                    results["failed"].append(f"{label}: {r['failed']}")
+
+            servers = [("envpoold", "cache"), ("envpoold", "nocache"), ("jsond", "jsond")]
+            if have_redis:
+                servers.append(("redis", "redis"))
+            # env.open warm: open + close pairs on one connection (handles are 1, 2, 3...).
+            opens = []
+            for i in range(N["open"] // 2):
+                opens.append(json.dumps({"jsonrpc": "2.0", "id": 2 * i + 1, "method": "env.open",
+                                         "params": {"imports": [PREFIX]}}))
+                opens.append(json.dumps({"jsonrpc": "2.0", "id": 2 * i + 2, "method": "env.close",
+                                         "params": {"env": i + 1}}))
+            open_req = write_lines(os.path.join(tmp, "open.req"), opens)
+            search_req = {}
+            for mode in ("prefix", "substring", "fuzzy"):
+                qs = []
+                for i, k in enumerate(pick[:N["search"]]):
+                    n = names[k]
+                    part = n.rsplit(".", 1)[0] if mode == "prefix" else n.rsplit(".", 1)[-1]
+                    qs.append(json.dumps({"jsonrpc": "2.0", "id": i + 1, "method": "decl.search",
+                                          "params": {"imports": [PREFIX], "query": part[:6] if mode == "fuzzy"
+                                                     else part, "mode": mode, "limit": 20}},
+                                         ensure_ascii=False))
+                search_req[mode] = write_lines(os.path.join(tmp, f"search-{mode}.req"), qs)
+
+            raw = {}
+            for rnd in range(RUNS):
+                log(f"bench: round {rnd + 1} of {RUNS}")
+                for load, cl, depth, size, kind in LOADS:
+                    for proto, key in servers:
+                        r = loadgen(socks[key], req[proto, kind], cl, depth, N[size],
+                                    lines=2 if proto == "redis" else 1, raw=proto == "redis")
+                        raw.setdefault((key, load), []).append(r)
+                        results["raw"].append({"server": key, "load": load, "round": rnd + 1, **r})
+                r = loadgen(socks["cache"], open_req, 1, 1, N["open"])
+                raw.setdefault(("cache", "env_open_close_1x1"), []).append(r)
+                results["raw"].append({"server": "cache", "load": "env_open_close_1x1", "round": rnd + 1, **r})
+                for mode, f in search_req.items():
+                    r = loadgen(socks["cache"], f, 1, 1, N["search"])
+                    raw.setdefault(("cache", f"search_{mode}_1x1"), []).append(r)
+                    results["raw"].append({"server": "cache", "load": f"search_{mode}_1x1", "round": rnd + 1, **r})
+            fig["daemon_memory_after_load"] = proc_memory(dc.pid)
+            c = Rpc(socks["cache"])
+            stats = c.call("pool.stats")
+            c.close()
+            fig["reply_cache"] = stats.get("reply_cache")
+            for (key, load), runs in raw.items():
+                f = median_figure(runs)
+                fig.setdefault("servers", {}).setdefault(key, {})[load] = f
+                if "failed" in f:
+                    results["failed"].append(f"{key} {load}: {f['failed']}")
+        finally:
+            srv.stop()
+
+    s = fig.get("servers", {})
+
+    def get(key, load, k):
+        return s.get(key, {}).get(load, {}).get(k)
+
+    def ratio(a, b):
+        return round(a / b, 2) if a and b else None
 
     t = results["targets"]
-    g = fig.get("decl_get_50x16", {}).get("rps")
-    t["decl_get_50x16_rps>=300k"] = g is not None and g >= 300000
-    t["decl_get_50x16_vs_minimal>=1.0"] = ratio(g, base.get("minimal", {}).get("get_50x16", {}).get("rps"))
-    t["decl_get_1x1_p50_vs_redis<=1.1"] = ratio(fig.get("decl_get_1x1", {}).get("p50_us"),
-                                                base.get("redis", {}).get("get_1x1", {}).get("p50_us"))
-    t["warm_open_p50_vs_get_p50<=1.2"] = ratio(fig.get("env_open_warm", {}).get("p50_us"),
-                                               fig.get("decl_get_1x1", {}).get("p50_us"))
-    t["cold_open_ms"] = fig.get("cold_open_ms")
-    t["index_bytes_per_constant<=48"] = fig.get("index_bytes_per_constant")
-    t["second_env_extra_mapped_pct<=5"] = fig.get("second_env_extra_mapped_pct")
-    t["validation_mb_s>=1000"] = fig.get("validation_mb_s")
-
-    with open(os.path.join(BUILD, "bench.json"), "w") as f:
+    t["get_50x16_cache_vs_jsond>=1.0"] = ratio(get("cache", "get_50x16", "rps"), get("jsond", "get_50x16", "rps"))
+    t["get_50x16_nocache_vs_jsond>=0.5"] = ratio(get("nocache", "get_50x16", "rps"),
+                                                 get("jsond", "get_50x16", "rps"))
+    t["get_1x1_p50_cache_vs_jsond<=1.1"] = ratio(get("cache", "get_1x1", "p50_us"), get("jsond", "get_1x1", "p50_us"))
+    t["get_1x1_p50_nocache_vs_jsond"] = ratio(get("nocache", "get_1x1", "p50_us"), get("jsond", "get_1x1", "p50_us"))
+    results["wall_seconds"] = round(time.time() - t_start, 1)
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "bench.json"), "w") as f:
         json.dump(results, f, indent=2)
     print_table()
+    if results["failed"]:
+        print("\nFAILED figures (error replies or failed connections):")
+        for x in results["failed"]:
+            print(f"  {x}")
+        return 1
+    return 0
 
 
 def print_table():
-    fig, base, m = results["figures"], results["baselines"], results["machine"]
-    print(f"\nenvpool bench — {SCALE} shape: {fig.get('modules')} modules, {fig.get('constants')} constants")
-    print(f"machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB\n")
-    rows = [
-        ("cold env.open (first in process)", f"{fig.get('cold_open_ms')} ms"),
-        ("env.open of a second key (95% shared)", f"{fig.get('second_env_open_ms')} ms, "
-         f"+{fig.get('second_env_extra_mapped_pct')}% mapped"),
-    ]
+    fig, m, lib = results["figures"], results["machine"], results["library"]
+    s = fig.get("servers", {})
+    print(f"\nenvpool bench — {SCALE} shape: {lib.get('modules')} modules, {lib.get('constants')} constants, "
+          f"{lib.get('bytes', 0) / 1e9:.2f} GB of .olean ({lib.get('files')} files); "
+          f"{RUNS} round(s), medians")
+    print(f"machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB, "
+          f"load average at start {' '.join(m.get('loadavg_at_start', []))}\n")
 
-    def lat(k, d):
-        x = d.get(k)
+    def cell(key, load):
+        x = s.get(key, {}).get(load)
         if not x:
             return "-"
-        return (f"p50 {x['p50_us']:.1f} us  p99 {x['p99_us']:.1f} us  "
-                + (f"p99.9 {x['p999_us']:.1f} us  " if "p999_us" in x else "")
-                + f"{x['rps']:,.0f} req/s")
+        if "failed" in x:
+            return "FAILED"
+        return f"{x.get('rps', 0):>9,.0f}/s p50 {x.get('p50_us', 0):7.1f} p99 {x.get('p99_us', 0):7.1f}"
 
-    rows += [
-        ("warm env.open (pool hit), 1x1", lat("env_open_warm", fig)),
-        ("decl.get 1 client x 1", lat("decl_get_1x1", fig)),
-        ("decl.get 50 clients x 1", lat("decl_get_50x1", fig)),
-        ("decl.get 50 clients x 16 pipelined", lat("decl_get_50x16", fig)),
-        ("decl.search prefix", lat("decl_search_prefix", fig)),
-        ("decl.search substring", lat("decl_search_substring", fig)),
-        ("decl.search fuzzy", lat("decl_search_fuzzy", fig)),
-        ("redis GET 1x1 (baseline, same client)", lat("get_1x1", base.get("redis", {}))),
-        ("redis GET 50x16 (baseline, same client)", lat("get_50x16", base.get("redis", {}))),
-        ("redis GET 1x1 (redis-benchmark)", lat("redis_benchmark_get_1x1", base.get("redis", {}))),
-        ("redis GET 50x16 (redis-benchmark)", lat("redis_benchmark_get_50x16", base.get("redis", {}))),
-        ("minimal libuv+jansson 1x1 (baseline)", lat("get_1x1", base.get("minimal", {}))),
-        ("minimal libuv+jansson 50x16 (baseline)", lat("get_50x16", base.get("minimal", {}))),
-        ("validation (samples, 1 core)", f"{fig.get('validation_mb_s')} MB/s"),
-        ("validation + decode (samples, 1 core)", f"{fig.get('validate_decode_mb_s')} MB/s"),
-        ("daemon memory", ", ".join(f"{k} {v / 1048576:.1f} MiB" for k, v in fig.get("daemon_memory", {}).items())),
-        ("mapped bytes / index bytes per constant",
-         f"{(fig.get('mapped_bytes') or 0) / 1048576:.1f} MiB / {fig.get('index_bytes_per_constant')} B"),
-        ("in process: cold build / acquire+release",
-         f"{fig.get('cold_build_in_process_ms')} ms / {fig.get('acquire_release_ns')} ns"),
-        ("in process: name lookup, random / neighbouring",
-         f"{fig.get('lookup_random_ns')} ns / {fig.get('lookup_neighbour_ns')} ns"),
-    ]
-    w = max(len(r[0]) for r in rows)
-    for k, v in rows:
-        print(f"  {k:<{w}}  {v}")
-    print("\ntargets:")
+    cols = [("cache", "envpoold (reply cache)"), ("nocache", "envpoold --reply-cache 0"),
+            ("jsond", "jsond"), ("redis", "redis GET")]
+    print("  " + "load".ljust(16) + "".join(c[1].ljust(40) for c in cols))
+    for load, *_ in LOADS:
+        print("  " + load.ljust(16) + "".join(cell(k, load).ljust(40) for k, _ in cols))
+    print()
+    for load in ("env_open_close_1x1", "search_prefix_1x1", "search_substring_1x1", "search_fuzzy_1x1"):
+        print(f"  envpoold {load:<22} {cell('cache', load)}")
+    print(f"\n  cold env.open (page cache warm)   {fig.get('cold_open_ms')} ms")
+    print(f"  second key (95% shared)           {fig.get('second_env_open_ms')} ms, "
+          f"+{fig.get('second_env_extra_mapped_pct')}% mapped")
+    for k in ("daemon_memory_after_open", "daemon_memory_after_load"):
+        mem = fig.get(k, {})
+        print(f"  {k:<33} " + ", ".join(f"{a} {b / 1048576:.1f} MiB" for a, b in mem.items()))
+    for k in ("validation_mb_s", "validate_decode_mb_s", "index_bytes_per_constant", "lookup_random_ns",
+              "acquire_release_ns"):
+        if k in fig:
+            print(f"  {k:<33} {fig[k]}")
+    print("\ntargets (ratios of medians):")
     for k, v in results["targets"].items():
         print(f"  {k:<36} {v}")
-    print(f"\nwritten: {os.path.join(BUILD, 'bench.json')}")
+    print(f"\nwall time {results.get('wall_seconds')} s; raw runs in {os.path.join(OUT, 'bench.json')}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

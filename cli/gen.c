@@ -20,6 +20,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: envpool gen DIR [--prefix NAME] [--modules N] [--decls N] [--fan-in N]\n"
                "                       [--depth N] [--type-size N] [--seed N] [--stats]\n"
+               "       envpool gen DIR --shape lean|mathlib|small [--prefix NAME] [--modules N] [--seed N]\n"
                "Writes DIR/NAME.olean (importing everything) and DIR/NAME/L*/M*.olean.\n"
                "Defaults: --prefix Gen --modules 100 --decls 50 --fan-in 4 --depth 10\n"
                "          --type-size 4 --seed 1\n");
@@ -42,8 +43,8 @@ int cmd_gen(int argc, char **argv)
 {
     pool_gen_opts o = {.prefix = "Gen", .modules = 100, .decls = 50, .fan_in = 4,
                        .depth = 10, .type_size = 4, .seed = 1};
-    const char *dir = NULL;
-    bool stats = false;
+    const char *dir = NULL, *shape = NULL;
+    bool stats = false, modules_set = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint32_t *slot = NULL;
@@ -55,6 +56,7 @@ int cmd_gen(int argc, char **argv)
             continue;
         } else if (!strcmp(a, "--modules")) {
             slot = &o.modules;
+            modules_set = true;
         } else if (!strcmp(a, "--decls")) {
             slot = &o.decls;
         } else if (!strcmp(a, "--fan-in")) {
@@ -63,6 +65,13 @@ int cmd_gen(int argc, char **argv)
             slot = &o.depth;
         } else if (!strcmp(a, "--type-size")) {
             slot = &o.type_size;
+        } else if (!strcmp(a, "--shape")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "envpool gen: --shape needs a value\n");
+                return CLI_USAGE;
+            }
+            shape = argv[++i];
+            continue;
         } else if (!strcmp(a, "--prefix") || !strcmp(a, "--seed")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "envpool gen: %s needs a value\n", a);
@@ -101,6 +110,22 @@ int cmd_gen(int argc, char **argv)
     if (!dir) {
         usage(stderr);
         return CLI_USAGE;
+    }
+    if (shape) {
+        static const struct { const char *name; uint32_t modules, decls, fan_in, depth; } shapes[] = {
+            {"lean", 2300, 87, 4, 24}, {"mathlib", 7600, 83, 6, 40}, {"small", 60, 40, 4, 6}};
+        size_t k = 0;
+        while (k < sizeof shapes / sizeof *shapes && strcmp(shapes[k].name, shape))
+            k++;
+        if (k == sizeof shapes / sizeof *shapes) {
+            fprintf(stderr, "envpool gen: --shape wants lean, mathlib or small, not '%s'\n", shape);
+            return CLI_USAGE;
+        }
+        uint32_t m = modules_set ? o.modules : shapes[k].modules;
+        o.modules = m;
+        o.decls = shapes[k].decls;
+        o.fan_in = shapes[k].fan_in;
+        o.depth = shapes[k].depth < m ? shapes[k].depth : m;
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

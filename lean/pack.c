@@ -24,70 +24,37 @@
 #include "lean/data.h"
 #include "lean/parse.h"
 #include "region/heap.h"
+#include "util/bbuf.h"
 #include "util/mem.h"
+#include "util/u64map.h"
+#include "util/vec.h"
 
 #define EINVAL_LN (-1102)
 
 /* ---- session: known Name hashes ---------------------------------------- */
 
 struct ln_pack {
-    uint64_t *k;
-    size_t    cap, n;
+    u64map known; /* Name hashes, values unused */
 };
 
-ln_pack *ln_pack_new(void) { return mem_calloc(1, sizeof(ln_pack)); }
+ln_pack *ln_pack_new(void)
+{
+    ln_pack *pk = mem_calloc(1, sizeof(ln_pack));
+    u64map_init(&pk->known);
+    return pk;
+}
 
 void ln_pack_free(ln_pack *pk)
 {
     if (!pk)
         return;
-    mem_free(pk->k);
+    u64map_deinit(&pk->known);
     mem_free(pk);
 }
 
-static uint64_t key_of(uint64_t h) { return h ? h : 1; }
-static size_t slot(uint64_t h, size_t cap) { return (size_t)(h * 0x9E3779B97F4A7C15ull >> 17) & (cap - 1); }
+static bool known(const ln_pack *pk, uint64_t h) { return u64map_get(&pk->known, h, NULL); }
 
-static bool known(const ln_pack *pk, uint64_t h)
-{
-    if (!pk->cap)
-        return false;
-    h = key_of(h);
-    for (size_t i = slot(h, pk->cap); pk->k[i]; i = (i + 1) & (pk->cap - 1))
-        if (pk->k[i] == h)
-            return true;
-    return false;
-}
-
-int ln_pack_know(ln_pack *pk, uint64_t h)
-{
-    if (known(pk, h))
-        return 0;
-    if (2 * (pk->n + 1) > pk->cap) {
-        size_t nc = pk->cap ? 2 * pk->cap : 1024;
-        uint64_t *nk = mem_try_calloc(nc, 8);
-        if (!nk)
-            return -ENOMEM;
-        for (size_t i = 0; i < pk->cap; i++) {
-            if (!pk->k[i])
-                continue;
-            size_t j = slot(pk->k[i], nc);
-            while (nk[j])
-                j = (j + 1) & (nc - 1);
-            nk[j] = pk->k[i];
-        }
-        mem_free(pk->k);
-        pk->k = nk;
-        pk->cap = nc;
-    }
-    h = key_of(h);
-    size_t i = slot(h, pk->cap);
-    while (pk->k[i])
-        i = (i + 1) & (pk->cap - 1);
-    pk->k[i] = h;
-    pk->n++;
-    return 0;
-}
+int ln_pack_know(ln_pack *pk, uint64_t h) { return u64map_put(&pk->known, h, 0); }
 
 int ln_pack_know_region(ln_pack *pk, const region *r, region_error *err)
 {
@@ -157,10 +124,7 @@ typedef struct stmt {
     size_t doc_start, doc_end;  /* its doc comment's text (doc_end 0: none) */
 } stmt;
 
-typedef struct stmts {
-    stmt  *v;
-    size_t n, cap;
-} stmts;
+typedef VEC(stmt) stmts;
 
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -199,13 +163,8 @@ static int split(const src *x, stmts *out)
             continue;
         }
         if (k == ls && x->s[k] != '|') {
-            if (out->n == out->cap) {
-                out->cap = out->cap ? 2 * out->cap : 64;
-                out->v = mem_try_realloc(out->v, out->cap * sizeof *out->v);
-                if (!out->v)
-                    return -ENOMEM;
-            }
-            out->v[out->n++] = (stmt){ls, le, doc_s, doc_e};
+            if (vec_push(out, (stmt){ls, le, doc_s, doc_e}))
+                return -ENOMEM;
             doc_s = doc_e = 0;
             open = true;
         } else {
@@ -266,49 +225,15 @@ static size_t find_top(const src *x, size_t from, size_t to, const char *pat)
     return to;
 }
 
-/* ---- growable text ----------------------------------------------------- */
+/* ---- generated text ---------------------------------------------------- */
 
-typedef struct txt {
-    char  *s;
-    size_t len, cap;
-    bool   oom;
-} txt;
+/* Derived declarations are written as text into a bbuf (no limit; its sticky
+ * error is checked once, by expr_text). */
+typedef bbuf txt;
 
-static void tput(txt *t, const char *s, size_t n)
-{
-    if (t->oom || n == 0)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t c = t->cap ? t->cap : 256;
-        while (c < t->len + n + 1)
-            c *= 2;
-        char *q = mem_try_realloc(t->s, c);
-        if (!q) {
-            t->oom = true;
-            return;
-        }
-        t->s = q;
-        t->cap = c;
-    }
-    if (n)
-        memcpy(t->s + t->len, s, n); /* s may be NULL when n is 0 */
-    t->len += n;
-    t->s[t->len] = 0;
-}
-
-static void tputs(txt *t, const char *s) { tput(t, s, strlen(s)); }
-
-static void tputf(txt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tputf(txt *t, const char *fmt, ...)
-{
-    char b[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b, sizeof b, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        tput(t, b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
-}
+static void tput(txt *t, const char *s, size_t n) { (void)bbuf_append(t, s, n); }
+static void tputs(txt *t, const char *s) { (void)bbuf_puts(t, s); }
+#define tputf(t, ...) ((void)bbuf_printf((t), __VA_ARGS__))
 
 /* ---- names and checks -------------------------------------------------- */
 
@@ -344,6 +269,8 @@ static uint64_t name_hash(lx_word n)
     return h;
 }
 
+typedef VEC(lx_word) word_vec;
+
 typedef struct decl_ctx {
     const src *x;
     ln_pack   *pk;
@@ -365,17 +292,18 @@ static size_t find_text(const decl_ctx *d, const char *needle)
 
 /*
  * Is every universe parameter in l declared? 0 yes, 1 no (*bad names it),
- * -ENOMEM. The stack grows with the level: a fixed one would have to skip
- * what does not fit and so let an undeclared universe through.
+ * -ENOMEM. The stack (st, the caller's scratch, left empty) grows with the
+ * level: a fixed one would have to skip what does not fit and so let an
+ * undeclared universe through.
  */
-static int level_check(const decl_ctx *d, lx_word l, lx_word *bad)
+static int level_check(const decl_ctx *d, word_vec *st, lx_word l, lx_word *bad)
 {
-    lx_word local[64], *st = local;
-    size_t n = 0, cap = 64;
     int rc = 0;
-    st[n++] = l;
-    while (n && !rc) {
-        lx_word w = st[--n];
+    vec_clear(st);
+    if (vec_push(st, l))
+        return -ENOMEM;
+    while (st->n && !rc) {
+        lx_word w = vec_pop(st);
         if (lx_is_scalar(w))
             continue;
         const uint8_t *o = lx_heap_ptr(w);
@@ -390,43 +318,29 @@ static int level_check(const decl_ctx *d, lx_word l, lx_word *bad)
                 rc = 1;
             }
         } else if (t >= 1 && t <= 3) {
-            if (n + 2 > cap) {
-                lx_word *q = mem_try_array(cap * 2, sizeof *q);
-                if (!q) {
+            for (unsigned i = 0; i < lx_ctor_num_objs(o) && !rc; i++)
+                if (vec_push(st, lx_ctor_get(o, i)))
                     rc = -ENOMEM;
-                    break;
-                }
-                memcpy(q, st, n * sizeof *q);
-                if (st != local)
-                    mem_free(st);
-                st = q;
-                cap *= 2;
-            }
-            for (unsigned i = 0; i < lx_ctor_num_objs(o); i++)
-                st[n++] = lx_ctor_get(o, i);
         }
     }
-    if (st != local)
-        mem_free(st);
+    vec_clear(st);
     return rc;
 }
 
 /* Every constant known, every universe declared. */
 static int check_expr(const decl_ctx *d, lx_word e)
 {
-    size_t cap = 256, n = 0;
-    lx_word *st = mem_try_alloc(cap * sizeof *st);
-    if (!st)
-        return -ENOMEM;
-    st[n++] = e;
-    int rc = 0;
+    word_vec st = {0}, lst = {0}; /* the expression's stack, level_check's */
+    int rc = vec_reserve(&st, 256);
+    if (rc || (rc = vec_push(&st, e)))
+        goto out;
     char nm[256];
-    while (n && !rc) {
-        lx_word w = st[--n];
+    while (st.n && !rc) {
+        lx_word w = vec_pop(&st);
         const uint8_t *o = lx_heap_ptr(w);
         unsigned t = lx_tag(o);
         lx_word bad;
-        int lv = t == 3 ? level_check(d, lx_ctor_get(o, 0), &bad) : 0;
+        int lv = t == 3 ? level_check(d, &lst, lx_ctor_get(o, 0), &bad) : 0;
         if (lv < 0) {
             rc = lv;
         } else if (lv > 0) {
@@ -443,7 +357,7 @@ static int check_expr(const decl_ctx *d, lx_word e)
                 break;
             }
             for (lx_word c = lx_ctor_get(o, 1); !lx_is_scalar(c); c = lx_ctor_get(lx_heap_ptr(c), 1)) {
-                if ((lv = level_check(d, lx_ctor_get(lx_heap_ptr(c), 0), &bad)) < 0) {
+                if ((lv = level_check(d, &lst, lx_ctor_get(lx_heap_ptr(c), 0), &bad)) < 0) {
                     rc = lv;
                     break;
                 }
@@ -455,21 +369,14 @@ static int check_expr(const decl_ctx *d, lx_word e)
             }
         } else if (t >= 5 && t <= 11) {
             unsigned first = t == 5 ? 0 : (t >= 6 && t <= 8) ? 1 : t == 10 ? 1 : t == 11 ? 2 : 99;
-            for (unsigned i = first; i < lx_ctor_num_objs(o); i++) {
-                if (n == cap) {
-                    cap *= 2;
-                    lx_word *q = mem_try_realloc(st, cap * sizeof *st);
-                    if (!q) {
-                        rc = -ENOMEM;
-                        break;
-                    }
-                    st = q;
-                }
-                st[n++] = lx_ctor_get(o, i);
-            }
+            for (unsigned i = first; i < lx_ctor_num_objs(o) && !rc; i++)
+                if (vec_push(&st, lx_ctor_get(o, i)))
+                    rc = -ENOMEM;
         }
     }
-    mem_free(st);
+out:
+    vec_free(&st);
+    vec_free(&lst);
     return rc;
 }
 
@@ -490,12 +397,14 @@ static int expr_at(const decl_ctx *d, size_t off, size_t end, lx_word *out)
 /* Parses generated text; the error position is the statement's. */
 static int expr_text(const decl_ctx *d, const txt *t, lx_word *out)
 {
-    if (t->oom)
-        return -ENOMEM;
+    if (t->err)
+        return t->err;
     region_error perr;
-    int rc = ln_expr_parse(t->s, t->len, out, &perr);
+    int rc = ln_expr_parse(bbuf_cstr(t), t->len, out, &perr);
     if (rc)
-        return rc == -ENOMEM ? rc : src_fail(d->x, d->start, "in a derived declaration: %s (%.120s)", perr.reason, t->s);
+        return rc == -ENOMEM ? rc
+                             : src_fail(d->x, d->start, "in a derived declaration: %s (%.120s)", perr.reason,
+                                        bbuf_cstr(t));
     if ((rc = check_expr(d, *out))) {
         lx_unref(*out);
         return rc;
@@ -542,41 +451,21 @@ static lx_word ctor_of(unsigned nptr, const lx_word *f, size_t scalars, const ui
 /* ---- the module under construction ------------------------------------- */
 
 typedef struct module {
-    lx_word *consts;   /* ConstantInfo */
-    lx_word *names;    /* parallel Name */
-    size_t   n, cap;
-    lx_word *docs;     /* (Name × String) pairs */
-    size_t   ndocs, cdocs;
-    struct { uint64_t hash; uint32_t height; } *defs;
-    size_t   ndefs, cdefs;
+    word_vec consts;  /* ConstantInfo */
+    word_vec names;   /* parallel Name */
+    word_vec docs;    /* (Name × String) pairs */
+    u64map   heights; /* definitions so far: Name hash -> definitional height */
 } module;
-
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? 2 * *cap : 64;
-    void *q = mem_try_realloc(*p, c * elem);
-    if (!q)
-        return -ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
 
 static int add_const(module *m, ln_pack *pk, lx_word name, lx_word info)
 {
-    size_t c1 = m->cap, c2 = m->cap;
-    if (grow((void **)&m->consts, &c1, m->n, sizeof *m->consts) ||
-        grow((void **)&m->names, &c2, m->n, sizeof *m->names)) {
+    if (vec_reserve(&m->consts, m->consts.n + 1) || vec_reserve(&m->names, m->names.n + 1)) {
         lx_unref(name);
         lx_unref(info);
         return -ENOMEM;
     }
-    m->cap = c1 < c2 ? c1 : c2;
-    m->consts[m->n] = info;
-    m->names[m->n] = name;
-    m->n++;
+    m->consts.v[m->consts.n++] = info;
+    m->names.v[m->names.n++] = name;
     return ln_pack_know(pk, name_hash(name));
 }
 
@@ -584,7 +473,7 @@ static int add_doc(module *m, lx_word name, const src *x, const stmt *st)
 {
     if (!st->doc_end)
         return 0;
-    if (grow((void **)&m->docs, &m->cdocs, m->ndocs, sizeof *m->docs))
+    if (vec_reserve(&m->docs, m->docs.n + 1))
         return -ENOMEM;
     lx_word s;
     size_t a = st->doc_start - 1, b = st->doc_end - 1;
@@ -592,7 +481,7 @@ static int add_doc(module *m, lx_word name, const src *x, const stmt *st)
         return -ENOMEM;
     lx_ref(name);
     lx_word kv[2] = {name, s};
-    m->docs[m->ndocs++] = ctor_of(2, kv, 0, NULL);
+    m->docs.v[m->docs.n++] = ctor_of(2, kv, 0, NULL);
     return 0;
 }
 
@@ -607,10 +496,9 @@ static uint32_t height_of(const module *m, lx_word value)
         const uint8_t *o = lx_heap_ptr(st[--n]);
         unsigned t = lx_tag(o);
         if (t == 4) {
-            uint64_t nh = name_hash(lx_ctor_get(o, 0));
-            for (size_t i = 0; i < m->ndefs; i++)
-                if (m->defs[i].hash == nh && m->defs[i].height > h)
-                    h = m->defs[i].height;
+            uint64_t dh;
+            if (u64map_get(&m->heights, name_hash(lx_ctor_get(o, 0)), &dh) && dh > h)
+                h = (uint32_t)dh;
         } else if (t >= 5 && t <= 11 && t != 9) {
             unsigned first = t == 5 ? 0 : t == 11 ? 2 : 1;
             for (unsigned i = first; i < lx_ctor_num_objs(o) && n < 4096; i++)
@@ -775,7 +663,8 @@ static int decl_simple(ln_pack *pk, module *m, const src *x, const stmt *st, siz
     if ((rc = head_names(x, &h, &name, &lparams, lph)))
         return rc;
     if (nb) {
-        txt tt = {0};
+        txt tt;
+        bbuf_init(&tt, 0);
         tputs(&tt, "\xe2\x88\x80");
         for (size_t i = 0; i < nb; i++) {
             tputs(&tt, " ");
@@ -784,7 +673,7 @@ static int decl_simple(ln_pack *pk, module *m, const src *x, const stmt *st, siz
         tputs(&tt, ", ");
         tput(&tt, x->s + colon + 1, assign - colon - 1);
         rc = expr_text(&d, &tt, &type);
-        mem_free(tt.s);
+        bbuf_deinit(&tt);
     } else {
         rc = expr_at(&d, colon + 1, assign, &type);
     }
@@ -794,7 +683,8 @@ static int decl_simple(ln_pack *pk, module *m, const src *x, const stmt *st, siz
         if (kind == 0) {
             rc = src_fail(x, assign, "an axiom has no value");
         } else if (nb) {
-            txt tv = {0};
+            txt tv;
+            bbuf_init(&tv, 0);
             tputs(&tv, "fun");
             for (size_t i = 0; i < nb; i++) {
                 tputs(&tv, " ");
@@ -803,7 +693,7 @@ static int decl_simple(ln_pack *pk, module *m, const src *x, const stmt *st, siz
             tputs(&tv, " => ");
             tput(&tv, x->s + assign + 2, st->end - assign - 2);
             rc = expr_text(&d, &tv, &value);
-            mem_free(tv.s);
+            bbuf_deinit(&tv);
         } else {
             rc = expr_at(&d, assign + 2, st->end, &value);
         }
@@ -818,6 +708,17 @@ static int decl_simple(ln_pack *pk, module *m, const src *x, const stmt *st, siz
         rc = src_fail(x, st->start, "a %s needs a value (':= …')", kind == 1 ? "def" : "opaque");
         goto fail_t;
     }
+    uint32_t height = 0;
+    if (kind == 1) {
+        height = height_of(m, value);
+        uint64_t *hv;
+        if ((rc = u64map_upsert(&m->heights, name_hash(name), &hv, NULL))) {
+            lx_unref(value);
+            goto fail_t;
+        }
+        if (*hv < height)
+            *hv = height;
+    }
     lx_ref(name);
     lx_word cv = cval(name, lparams, type);
     lx_word info;
@@ -829,11 +730,6 @@ static int decl_simple(ln_pack *pk, module *m, const src *x, const stmt *st, siz
         lx_ref(name);
         lx_word all = ln_mk_cons(name, lx_box(0));
         if (kind == 1) {
-            if (grow((void **)&m->defs, &m->cdefs, m->ndefs, sizeof *m->defs))
-                return -ENOMEM;
-            uint32_t height = height_of(m, value);
-            m->defs[m->ndefs].hash = name_hash(name);
-            m->defs[m->ndefs++].height = height;
             lx_word hints = lx_ctor_new(2, 0, 4);
             memcpy(lx_ctor_scalars_mut(hints), &height, 4);
             lx_word f[4] = {cv, value, hints, all};
@@ -920,7 +816,7 @@ static void put_span(txt *t, const src *x, span s) { tput(t, x->s + s.s, s.e - s
 static void put_groups(txt *t, const src *x, const group *g, size_t n, bool implicit)
 {
     for (size_t i = 0; i < n; i++) {
-        if (t->len && t->s[t->len - 1] != ' ')
+        if (t->len && t->data[t->len - 1] != ' ')
             tputs(t, " ");
         if (!implicit || g[i].open == '[' || g[i].open == '{') {
             put_span(t, x, g[i].all);
@@ -951,7 +847,7 @@ static void put_major(txt *t, const src *x, const span *idx, size_t ni, const tx
         tputs(t, ")");
     }
     tputs(t, " (t : ");
-    tput(t, Tapp->s, Tapp->len);
+    tput(t, Tapp->data, Tapp->len);
     for (size_t k = 0; k < ni; k++)
         tputf(t, " a_%zu", k + 1);
     tputs(t, ")");
@@ -1005,7 +901,9 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
 
     const char *T = x->s + h.name_s;
     size_t Tn = h.name_e - h.name_s;
-    txt lv = {0}, Tapp = {0};
+    txt lv, Tapp;
+    bbuf_init(&lv, 0);
+    bbuf_init(&Tapp, 0);
     if (h.nlp) {
         tputs(&lv, ".{");
         for (size_t i = 0; i < h.nlp; i++) {
@@ -1017,13 +915,18 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
     }
     tput(&Tapp, T, Tn);
     if (lv.len)
-        tput(&Tapp, lv.s, lv.len);
+        tput(&Tapp, lv.data, lv.len);
     put_names(&Tapp, x, params, np);
 
     /* Constructors' fields, recursive fields and result indices. */
     ctor_src *cs = mem_try_calloc(nc ? nc : 1, sizeof *cs);
     uint64_t *local = mem_try_calloc(nc + 2, 8);
-    txt t = {0}, motive = {0}, minors = {0}, recname = {0}, reclv = {0};
+    txt t, motive, minors, recname, reclv;
+    bbuf_init(&t, 0);
+    bbuf_init(&motive, 0);
+    bbuf_init(&minors, 0);
+    bbuf_init(&recname, 0);
+    bbuf_init(&reclv, 0);
     lx_word name = lx_box(0), lparams = lx_box(0);
     uint64_t lph[17];
     if (!cs || !local) {
@@ -1102,19 +1005,20 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
         goto out;
     lx_word ctor_names[64];
     for (size_t c = 0; c < nc; c++) {
-        txt cn = {0};
+        txt cn;
+        bbuf_init(&cn, 0);
         tput(&cn, T, Tn);
         tputs(&cn, ".");
         put_span(&cn, x, cs[c].name);
-        if (cn.oom || ln_mk_name_text(cn.s, cn.len, &ctor_names[c])) {
-            mem_free(cn.s);
+        if (cn.err || ln_mk_name_text(cn.data, cn.len, &ctor_names[c])) {
+            bbuf_deinit(&cn);
             for (size_t k = 0; k < c; k++)
                 lx_unref(ctor_names[k]);
             lx_unref(type);
-            rc = cn.oom ? -ENOMEM : src_fail(x, cs[c].name.s, "malformed constructor name");
+            rc = cn.err ? -ENOMEM : src_fail(x, cs[c].name.s, "malformed constructor name");
             goto out;
         }
-        mem_free(cn.s);
+        bbuf_deinit(&cn);
         local[1 + c] = name_hash(ctor_names[c]);
     }
     {
@@ -1142,7 +1046,7 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
 
     /* Constructors. */
     for (size_t c = 0; c < nc; c++) {
-        t.len = 0;
+        bbuf_truncate(&t, 0);
         if (np || cs[c].nfields) {
             tputs(&t, "\xe2\x88\x80 ");
             put_groups(&t, x, params, np, true);
@@ -1186,7 +1090,7 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
     }
     tputs(&reclv, "}");
     if (!large && !h.nlp)
-        reclv.len = 0, reclv.s[0] = 0;
+        bbuf_truncate(&reclv, 0);
     /* motive : ∀ (a_1 : I1) … (t : T params a_1 …), Sort v */
     tputs(&motive, "\xe2\x88\x80");
     put_major(&motive, x, idx, ni, &Tapp);
@@ -1205,10 +1109,13 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
         bool binders = cs[c].nfields > 0;
         if (binders) {
             tputs(&minors, "\xe2\x88\x80 ");
-            txt tmp = {0};
+            txt tmp;
+            bbuf_init(&tmp, 0);
             put_groups(&tmp, x, cs[c].fields, cs[c].nfields, false);
-            tput(&minors, tmp.s, tmp.len);
-            mem_free(tmp.s);
+            if (tmp.err)
+                minors.err = tmp.err;
+            tput(&minors, tmp.data, tmp.len);
+            bbuf_deinit(&tmp);
             for (size_t f = 0; f < cs[c].nfields; f++) {
                 if (!cs[c].rec[f])
                     continue;
@@ -1235,25 +1142,25 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
         tputs(&minors, ".");
         put_span(&minors, x, cs[c].name);
         if (lv.len)
-            tput(&minors, lv.s, lv.len);
+            tput(&minors, lv.data, lv.len);
         put_names(&minors, x, params, np);
         put_names(&minors, x, cs[c].fields, cs[c].nfields);
         tputs(&minors, "))");
     }
-    t.len = 0;
+    bbuf_truncate(&t, 0);
     tputs(&t, "\xe2\x88\x80 ");
     put_groups(&t, x, params, np, true);
     tputs(&t, " {motive : ");
-    tput(&t, motive.s, motive.len);
+    tput(&t, motive.data, motive.len);
     tputs(&t, "}");
-    tput(&t, minors.s, minors.len);
+    tput(&t, minors.data, minors.len);
     put_major(&t, x, idx, ni, &Tapp);
     tputs(&t, ", motive");
     for (size_t k = 0; k < ni; k++)
         tputf(&t, " a_%zu", k + 1);
     tputs(&t, " t");
     lx_word rname;
-    if (recname.oom || ln_mk_name_text(recname.s, recname.len, &rname)) {
+    if (recname.err || ln_mk_name_text(recname.data, recname.len, &rname)) {
         rc = -ENOMEM;
         goto out;
     }
@@ -1268,20 +1175,23 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
     }
     lx_word rules[64];
     for (size_t c = 0; c < nc; c++) {
-        t.len = 0;
+        bbuf_truncate(&t, 0);
         tputs(&t, "fun ");
         put_groups(&t, x, params, np, true);
         tputs(&t, " {motive : ");
-        tput(&t, motive.s, motive.len);
+        tput(&t, motive.data, motive.len);
         tputs(&t, "}");
-        tput(&t, minors.s, minors.len);
-        txt tmp = {0};
+        tput(&t, minors.data, minors.len);
+        txt tmp;
+        bbuf_init(&tmp, 0);
         put_groups(&tmp, x, cs[c].fields, cs[c].nfields, false);
+        if (tmp.err)
+            t.err = tmp.err;
         if (tmp.len) {
             tputs(&t, " ");
-            tput(&t, tmp.s, tmp.len);
+            tput(&t, tmp.data, tmp.len);
         }
-        mem_free(tmp.s);
+        bbuf_deinit(&tmp);
         tputs(&t, " => ");
         put_span(&t, x, cs[c].name);
         put_names(&t, x, cs[c].fields, cs[c].nfields);
@@ -1289,8 +1199,8 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
             if (!cs[c].rec[f])
                 continue;
             tputs(&t, " (");
-            tput(&t, recname.s, recname.len);
-            tput(&t, reclv.s ? reclv.s : "", reclv.len);
+            tput(&t, recname.data, recname.len);
+            tput(&t, bbuf_cstr(&reclv), reclv.len);
             put_names(&t, x, params, np);
             tputs(&t, " motive");
             for (size_t k = 0; k < nc; k++) {
@@ -1314,13 +1224,14 @@ static int decl_inductive(ln_pack *pk, module *m, const src *x, const stmt *st, 
             goto out;
         }
         lx_word cn;
-        txt full = {0};
+        txt full;
+        bbuf_init(&full, 0);
         tput(&full, T, Tn);
         tputs(&full, ".");
         put_span(&full, x, cs[c].name);
-        if (ln_mk_name_text(full.s, full.len, &cn))
+        if (full.err || ln_mk_name_text(full.data, full.len, &cn))
             cn = lx_box(0);
-        mem_free(full.s);
+        bbuf_deinit(&full);
         lx_word rf[3] = {cn, lx_box(cs[c].nfields), rhs};
         rules[c] = ctor_of(3, rf, 0, NULL);
     }
@@ -1345,13 +1256,13 @@ out:
     lx_unref(lparams);
     mem_free(cs);
     mem_free(local);
-    mem_free(t.s);
-    mem_free(motive.s);
-    mem_free(minors.s);
-    mem_free(recname.s);
-    mem_free(reclv.s);
-    mem_free(lv.s);
-    mem_free(Tapp.s);
+    bbuf_deinit(&t);
+    bbuf_deinit(&motive);
+    bbuf_deinit(&minors);
+    bbuf_deinit(&recname);
+    bbuf_deinit(&reclv);
+    bbuf_deinit(&lv);
+    bbuf_deinit(&Tapp);
     return rc;
 }
 
@@ -1411,7 +1322,7 @@ int ln_pack_scan(const char *path, const char *text, size_t len, ln_pack_header 
     }
     if (!rc && !out->module)
         rc = src_fail(&x, 0, "no module line");
-    mem_free(sts.v);
+    vec_free(&sts);
     if (rc)
         ln_pack_header_free(out);
     return rc;
@@ -1488,36 +1399,36 @@ int ln_pack_build(ln_pack *pk, const char *path, const char *text, size_t len,
             rc = src_fail(&x, st->start, "expected module, import, axiom, def, theorem, opaque or inductive");
     }
     lx_word parts[5] = {lx_box(0), lx_box(0), lx_box(0), lx_box(0), lx_box(0)};
-    size_t nnames = m.n;
     if (!rc) {
-        lx_word *nm = mem_try_alloc((m.n ? m.n : 1) * sizeof *nm);
+        size_t nn = m.names.n;
+        lx_word *nm = mem_try_alloc((nn ? nn : 1) * sizeof *nm);
         if (!nm) {
             rc = -ENOMEM;
         } else {
-            for (size_t i = 0; i < m.n; i++) {
-                lx_ref(m.names[i]);
-                nm[i] = m.names[i];
+            for (size_t i = 0; i < nn; i++) {
+                lx_ref(m.names.v[i]);
+                nm[i] = m.names.v[i];
             }
             rc = array_of(imports, nimp, &parts[0]);
             nimp = 0;
             if (!rc)
-                rc = array_of(nm, m.n, &parts[1]);
+                rc = array_of(nm, nn, &parts[1]);
             else
-                for (size_t i = 0; i < m.n; i++)
+                for (size_t i = 0; i < nn; i++)
                     lx_unref(nm[i]);
             mem_free(nm);
         }
         if (!rc) {
-            rc = array_of(m.consts, m.n, &parts[2]);
-            m.n = 0;
+            rc = array_of(m.consts.v, m.consts.n, &parts[2]);
+            m.consts.n = 0;
         }
         if (!rc)
             rc = lx_array_try_new(0, &parts[3]);
-        if (!rc && m.ndocs) {
+        if (!rc && m.docs.n) {
             /* Lean.docStringExt entries: (declName, doc) pairs */
             lx_word docs, ent;
-            rc = array_of(m.docs, m.ndocs, &docs);
-            m.ndocs = 0;
+            rc = array_of(m.docs.v, m.docs.n, &docs);
+            m.docs.n = 0;
             if (!rc) {
                 lx_word kv[2] = {name_lit("Lean.docStringExt"), docs};
                 lx_word pair = ctor_of(2, kv, 0, NULL);
@@ -1544,16 +1455,16 @@ int ln_pack_build(ln_pack *pk, const char *path, const char *text, size_t len,
     }
     for (size_t i = 0; i < nimp; i++)
         lx_unref(imports[i]);
-    for (size_t i = 0; i < m.n; i++)
-        lx_unref(m.consts[i]);
-    for (size_t i = 0; i < m.ndocs; i++)
-        lx_unref(m.docs[i]);
-    for (size_t i = 0; i < nnames; i++)
-        lx_unref(m.names[i]);
-    mem_free(m.names);
-    mem_free(m.consts);
-    mem_free(m.docs);
-    mem_free(m.defs);
-    mem_free(sts.v);
+    for (size_t i = 0; i < m.consts.n; i++)
+        lx_unref(m.consts.v[i]);
+    for (size_t i = 0; i < m.docs.n; i++)
+        lx_unref(m.docs.v[i]);
+    for (size_t i = 0; i < m.names.n; i++)
+        lx_unref(m.names.v[i]);
+    vec_free(&m.names);
+    vec_free(&m.consts);
+    vec_free(&m.docs);
+    u64map_deinit(&m.heights);
+    vec_free(&sts);
     return rc;
 }

@@ -46,6 +46,8 @@
 #include <string.h>
 
 #include "util/mem.h"
+#include "util/u64map.h"
+#include "util/vec.h"
 
 enum prec { P_TOP = 0, P_DOM = 1, P_FN = 2, P_ARG = 3 };
 
@@ -75,48 +77,28 @@ typedef struct scope_ent {
     uint64_t hash;      /* 0 for an unnamed (arrow) variable */
 } scope_ent;
 
-/* Multiset of name hashes in scope (counts), open addressing; keys never removed. */
-typedef struct hslot { uint64_t key; uint64_t count; } hslot;
-
-/* (node, index) pairs visited by one dependency test; gen stamps clear it in O(1). */
+/* (node, index) pairs visited by one dependency test; gen stamps clear it in O(1).
+ * Not a u64map: the key is two words, and the O(1) clear between the many
+ * short tests of one print is what keeps choose_name linear. */
 typedef struct mslot { lx_word w; uint64_t k; uint32_t gen; } mslot;
 
 typedef struct pr {
     const ln_module *m;
     ln_buf          *out;
     region_error    *err;
-    task            *t;      size_t nt, ct;
-    scope_ent       *sc;     size_t nsc, csc;
+    VEC(task)        t;      /* work stack */
+    VEC(scope_ent)   sc;     /* binders in scope, innermost last */
     ln_buf           arena;  /* binder names in scope, and the pending ones */
-    hslot           *hs;     size_t nhs, chs;   /* chs: power of 2 */
+    u64map           hs;     /* multiset of the names in scope: hash -> count (> 0) */
     mslot           *ms;     size_t nms, cms; uint32_t gen;
-    struct { lx_word w; uint64_t k; } *dfs; size_t ndfs, cdfs;
+    VEC(struct dfs_ent { lx_word w; uint64_t k; }) dfs;
     uint64_t         steps, max_steps;
     bool             named_arrows;  /* ln_print_opts.named_arrows */
 } pr;
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *q = mem_try_realloc(*p, c * elem);
-    if (!q)
-        return -ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 static int push(pr *p, task t)
 {
-    int rc = grow((void **)&p->t, &p->ct, p->nt + 1, sizeof *p->t);
-    if (rc)
-        return rc;
-    p->t[p->nt++] = t;
-    return 0;
+    return vec_push(&p->t, t);
 }
 
 static int push_text(pr *p, const char *s) { return push(p, (task){.kind = T_TEXT, .text = s}); }
@@ -135,44 +117,22 @@ static uint64_t fnv(const char *s, size_t n)
     return h | 1; /* never 0: 0 marks empty slots and unnamed variables */
 }
 
-static hslot *hfind(pr *p, uint64_t key)
-{
-    if (!p->chs)
-        return NULL;
-    size_t mask = p->chs - 1, i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & mask;
-    while (p->hs[i].key && p->hs[i].key != key)
-        i = (i + 1) & mask;
-    return &p->hs[i];
-}
-
 static uint64_t hcount(pr *p, uint64_t key)
 {
-    hslot *s = hfind(p, key);
-    return s && s->key == key ? s->count : 0;
+    uint64_t n;
+    return u64map_get(&p->hs, key, &n) ? n : 0;
 }
 
+/* Adds delta to key's count; a count reaching 0 leaves the map. */
 static int hadd(pr *p, uint64_t key, int64_t delta)
 {
-    if (2 * (p->nhs + 1) > p->chs) {
-        size_t nc = p->chs ? 2 * p->chs : 64;
-        hslot *old = p->hs, *nw = mem_try_calloc(nc, sizeof *nw);
-        size_t oc = p->chs;
-        if (!nw)
-            return -ENOMEM;
-        p->hs = nw;
-        p->chs = nc;
-        for (size_t i = 0; i < oc; i++)
-            if (old[i].key)
-                *hfind(p, old[i].key) = old[i];
-        mem_free(old);
-    }
-    hslot *s = hfind(p, key);
-    if (!s->key) {
-        s->key = key;
-        s->count = 0;
-        p->nhs++;
-    }
-    s->count = (uint64_t)((int64_t)s->count + delta);
+    uint64_t *n;
+    int rc = u64map_upsert(&p->hs, key, &n, NULL);
+    if (rc)
+        return rc;
+    *n = (uint64_t)((int64_t)*n + delta);
+    if (!*n)
+        (void)u64map_del(&p->hs, key, NULL);
     return 0;
 }
 
@@ -217,13 +177,7 @@ static bool memo_insert(pr *p, lx_word w, uint64_t k, int *rc)
 
 static int dfs_push(pr *p, lx_word w, uint64_t k)
 {
-    int rc = grow((void **)&p->dfs, &p->cdfs, p->ndfs + 1, sizeof *p->dfs);
-    if (rc)
-        return rc;
-    p->dfs[p->ndfs].w = w;
-    p->dfs[p->ndfs].k = k;
-    p->ndfs++;
-    return 0;
+    return vec_push(&p->dfs, (struct dfs_ent){w, k});
 }
 
 static int has_loose_bvar(pr *p, lx_word e, uint64_t k0, bool *found)
@@ -237,13 +191,13 @@ static int has_loose_bvar(pr *p, lx_word e, uint64_t k0, bool *found)
         p->gen = 1;
     }
     p->nms = 0;
-    p->ndfs = 0;
+    vec_clear(&p->dfs);
     if ((rc = dfs_push(p, e, k0)))
         return rc;
-    while (p->ndfs > 0) {
-        lx_word w = p->dfs[p->ndfs - 1].w;
-        uint64_t k = p->dfs[p->ndfs - 1].k;
-        p->ndfs--;
+    while (p->dfs.n > 0) {
+        struct dfs_ent top = vec_pop(&p->dfs);
+        lx_word w = top.w;
+        uint64_t k = top.k;
         if (++p->steps > p->max_steps)
             return LN_ETOOBIG;
         ln_expr x;
@@ -321,16 +275,16 @@ static int choose_name(pr *p, lx_word name, lx_word body, size_t *off, size_t *l
         if ((rc = ln_expr_view(p->m, body, &bx, p->err)))
             return rc;
         size_t reach = bx.loose_bvar_range > 0 ? (size_t)bx.loose_bvar_range - 1 : 0;
-        size_t lo = p->nsc > reach ? p->nsc - reach : 0;
-        for (size_t j = p->nsc; j-- > lo && !clash;) {
-            const scope_ent *s = &p->sc[j];
+        size_t lo = p->sc.n > reach ? p->sc.n - reach : 0;
+        for (size_t j = p->sc.n; j-- > lo && !clash;) {
+            const scope_ent *s = &p->sc.v[j];
             if (++p->steps > p->max_steps)
                 return LN_ETOOBIG;
             if (s->hash != h || s->len != base_len ||
                 memcmp(p->arena.data + s->off, p->arena.data + start, base_len))
                 continue;
             /* Entry j is bvar (nsc - 1 - j) here, one more inside the body. */
-            if ((rc = has_loose_bvar(p, body, (uint64_t)(p->nsc - j), &clash)))
+            if ((rc = has_loose_bvar(p, body, (uint64_t)(p->sc.n - j), &clash)))
                 return rc;
         }
     }
@@ -359,20 +313,20 @@ static int choose_name(pr *p, lx_word name, lx_word body, size_t *off, size_t *l
 
 static int scope_push(pr *p, size_t off, size_t len, bool named)
 {
-    int rc = grow((void **)&p->sc, &p->csc, p->nsc + 1, sizeof *p->sc);
+    int rc = vec_reserve(&p->sc, p->sc.n + 1);
     if (rc)
         return rc;
     uint64_t h = named ? fnv(p->arena.data + off, len) : 0;
     if (named && (rc = hadd(p, h, 1)))
         return rc;
-    p->sc[p->nsc++] = (scope_ent){.off = off, .len = len, .hash = h};
+    p->sc.v[p->sc.n++] = (scope_ent){.off = off, .len = len, .hash = h};
     return 0;
 }
 
 static int scope_pop(pr *p, uint64_t n)
 {
-    for (; n > 0 && p->nsc > 0; n--) {
-        scope_ent *s = &p->sc[--p->nsc];
+    for (; n > 0 && p->sc.n > 0; n--) {
+        scope_ent *s = &p->sc.v[--p->sc.n];
         if (s->hash) {
             int rc = hadd(p, s->hash, -1);
             if (rc)
@@ -521,9 +475,9 @@ static int is_arrow(pr *p, const ln_expr *x, bool *arrow)
 static void reverse_tail(pr *p, size_t n)
 {
     for (size_t i = 0; i < n / 2; i++) {
-        task tmp = p->t[p->nt - 1 - i];
-        p->t[p->nt - 1 - i] = p->t[p->nt - n + i];
-        p->t[p->nt - n + i] = tmp;
+        task tmp = p->t.v[p->t.n - 1 - i];
+        p->t.v[p->t.n - 1 - i] = p->t.v[p->t.n - n + i];
+        p->t.v[p->t.n - n + i] = tmp;
     }
 }
 
@@ -558,7 +512,7 @@ static int binder_group(pr *p, lx_word w, const ln_expr *first)
         (rc = push_expr(p, cur, P_TOP)) ||
         (rc = push_text(p, kind == LN_LAM ? " => " : ", ")))
         return rc;
-    size_t before = p->nt;
+    size_t before = p->t.n;
     lx_word node = w;
     for (uint64_t i = 0; i < k; i++) {
         if (i > 0 && (rc = push_text(p, " ")))
@@ -569,7 +523,7 @@ static int binder_group(pr *p, lx_word w, const ln_expr *first)
             return rc;
         node = x.c;
     }
-    reverse_tail(p, p->nt - before);
+    reverse_tail(p, p->t.n - before);
     return 0;
 }
 
@@ -607,8 +561,8 @@ static int do_expr(pr *p, lx_word w, enum prec prec)
     case LN_BVAR: {
         uint64_t i;
         region_error ignore;
-        if (ln_nat_u64(p->m, x.a, &i, &ignore) == 0 && i < p->nsc) {
-            const scope_ent *s = &p->sc[p->nsc - 1 - i];
+        if (ln_nat_u64(p->m, x.a, &i, &ignore) == 0 && i < p->sc.n) {
+            const scope_ent *s = &p->sc.v[p->sc.n - 1 - i];
             if (s->len)
                 return ln_buf_append(p->out, p->arena.data + s->off, s->len);
             return ln_buf_printf(p->out, "#%llu", (unsigned long long)i);
@@ -616,7 +570,7 @@ static int do_expr(pr *p, lx_word w, enum prec prec)
         if ((rc = ln_buf_puts(p->out, "#")))
             return rc;
         if (lx_is_scalar(x.a))
-            return ln_buf_printf(p->out, "%llu", (unsigned long long)(lx_unbox(x.a) - p->nsc));
+            return ln_buf_printf(p->out, "%llu", (unsigned long long)(lx_unbox(x.a) - p->sc.n));
         return ln_nat_format(p->m, x.a, p->out, p->err);
     }
     case LN_FVAR:
@@ -770,7 +724,7 @@ static int signature(pr *p, lx_word e, const ln_print_opts *o)
     if ((rc = push(p, (task){.kind = T_POP, .n = show})) || (rc = push_expr(p, node, P_TOP)) ||
         (rc = push_text(p, " : ")))
         return rc;
-    size_t before = p->nt;
+    size_t before = p->t.n;
     node = first_shown;
     for (uint64_t i = 0; i < show; i++) {
         if ((rc = push_text(p, " ")) || (rc = push(p, (task){.kind = T_OPEN, .w = node})) ||
@@ -778,7 +732,7 @@ static int signature(pr *p, lx_word e, const ln_print_opts *o)
             return rc;
         node = x.c;
     }
-    reverse_tail(p, p->nt - before);
+    reverse_tail(p, p->t.n - before);
     return 0;
 }
 
@@ -799,8 +753,8 @@ int ln_expr_format_opts(const ln_module *m, lx_word e, const ln_print_opts *o, l
     ln_buf_init(&p.arena, SIZE_MAX / 4);
     p.max_steps = 64 * (uint64_t)out->limit + 100000;
     int rc = o && (o->signature || o->hide) ? signature(&p, e, o) : push_expr(&p, e, P_TOP);
-    while (!rc && p.nt > 0) {
-        task t = p.t[--p.nt];
+    while (!rc && p.t.n > 0) {
+        task t = p.t.v[--p.t.n];
         if (++p.steps > p.max_steps) {
             rc = LN_ETOOBIG;
             break;
@@ -824,11 +778,11 @@ int ln_expr_format_opts(const ln_module *m, lx_word e, const ln_print_opts *o, l
         ln_buf_cut(out); /* the step budget may run out before the byte limit */
     if (rc == LN_ETOOBIG && err)
         ln__fail_code(m, LN_ETOOBIG, err, "expression text cut at %zu bytes", out->len);
-    mem_free(p.t);
-    mem_free(p.sc);
-    mem_free(p.hs);
+    vec_free(&p.t);
+    vec_free(&p.sc);
+    u64map_deinit(&p.hs);
     mem_free(p.ms);
-    mem_free(p.dfs);
+    vec_free(&p.dfs);
     ln_buf_deinit(&p.arena);
     return rc;
 }

@@ -42,6 +42,8 @@
 #include "region/hash.h"
 #include "region/heap.h"
 #include "util/mem.h"
+#include "util/u64map.h"
+#include "util/vec.h"
 
 #define PART_ALIGN  ((size_t)1 << 16)
 #define NULL_OFFSET (~(lx_word)1) /* even, so never a boxed scalar; never an address */
@@ -56,66 +58,9 @@ uint64_t region_module_base(const char *key)
 
 /* ---------------------------------------------------------------- tables */
 
-/* Heap object address -> address it was given in the output. */
-typedef struct ptr_entry {
-    uint64_t key; /* 0 = empty */
-    uint64_t val;
-} ptr_entry;
-
-typedef struct ptr_map {
-    ptr_entry *e;
-    size_t     cap; /* power of two */
-    size_t     n;
-} ptr_map;
-
-static size_t ptr_slot(uint64_t key, size_t cap)
-{
-    return (size_t)(((key >> 3) * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
-}
-
-static bool ptr_map_get(const ptr_map *m, uint64_t key, uint64_t *val)
-{
-    if (!m->cap)
-        return false;
-    for (size_t i = ptr_slot(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (m->e[i].key == key) {
-            *val = m->e[i].val;
-            return true;
-        }
-        if (!m->e[i].key)
-            return false;
-    }
-}
-
-static int ptr_map_put(ptr_map *m, uint64_t key, uint64_t val)
-{
-    if (2 * (m->n + 1) > m->cap) {
-        size_t ncap = m->cap ? 2 * m->cap : 1024;
-        ptr_entry *ne = mem_try_calloc(ncap, sizeof *ne);
-        if (!ne)
-            return -ENOMEM;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->e[i].key)
-                continue;
-            size_t j = ptr_slot(m->e[i].key, ncap);
-            while (ne[j].key)
-                j = (j + 1) & (ncap - 1);
-            ne[j] = m->e[i];
-        }
-        mem_free(m->e);
-        m->e = ne;
-        m->cap = ncap;
-    }
-    size_t i = ptr_slot(key, m->cap);
-    while (m->e[i].key)
-        i = (i + 1) & (m->cap - 1);
-    m->e[i] = (ptr_entry){key, val};
-    m->n++;
-    return 0;
-}
-
 /*
- * Emitted objects by content, for max sharing. One word per entry, to keep
+ * Emitted objects by content, for max sharing. Not a u64map: the key is the
+ * object's bytes in the buffer, hashed afresh on growth. One word per entry, to keep
  * the table small (it is probed once per object, at random): the object's
  * buffer offset / 8 + 1 in the low 40 bits (0 = empty), the top 24 bits of
  * its content hash above. The size is read back from the object itself.
@@ -155,15 +100,12 @@ static int share_grow(share_set *s, const uint8_t *buf)
 /* ---------------------------------------------------------------- session */
 
 struct region_saved {
-    uint8_t  *buf;      /* everything laid out so far, headers included */
-    size_t    len, cap;
-    uint64_t  base;     /* address of buf[0] */
-    ptr_map   placed;   /* heap object -> output address */
+    VEC(uint8_t) out;   /* everything laid out so far, headers included */
+    uint64_t  base;     /* address of out.v[0] */
+    u64map    placed;   /* heap object (a reference held) -> output address */
     share_set share;
-    lx_word  *work;
-    size_t    nwork, work_cap;
-    lx_word  *tmp;      /* child addresses of the object being placed */
-    size_t    tmp_cap;
+    VEC(lx_word) work;  /* Lean's m_todo */
+    VEC(lx_word) tmp;   /* child addresses of the object being placed */
     enum region_child_order order;
     bool      max_sharing;
     int       gmp;      /* v2: 1 or 0 as the header's flags bit 0 says; -1: either */
@@ -192,14 +134,15 @@ void region_saved_free(region_saved *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->placed.cap; i++)
-        if (s->placed.e[i].key)
-            lx_unref((lx_word)s->placed.e[i].key);
-    mem_free(s->placed.e);
+    size_t it = 0;
+    uint64_t key;
+    while (u64map_next(&s->placed, &it, &key, NULL))
+        lx_unref((lx_word)key);
+    u64map_deinit(&s->placed);
     mem_free(s->share.e);
-    mem_free(s->work);
-    mem_free(s->tmp);
-    mem_free(s->buf);
+    vec_free(&s->work);
+    vec_free(&s->tmp);
+    vec_free(&s->out);
     mem_free(s);
 }
 
@@ -207,35 +150,21 @@ void region_saved_free(region_saved *s)
 static int buf_alloc(region_saved *s, size_t sz, size_t *off)
 {
     sz = (sz + 7) & ~(size_t)7;
-    if (sz > SIZE_MAX / 4 - s->len)
+    if (sz > SIZE_MAX / 4 - s->out.n)
         return fail(s, -ENOMEM, "region larger than the address space");
-    if (s->len + sz > s->cap) {
-        size_t ncap = s->cap ? s->cap : (size_t)1 << 20;
-        while (ncap < s->len + sz)
-            ncap *= 2;
-        uint8_t *nb = mem_try_realloc(s->buf, ncap);
-        if (!nb)
-            return fail(s, -ENOMEM, "out of memory growing the region buffer to %zu bytes", ncap);
-        s->buf = nb;
-        s->cap = ncap;
-    }
-    memset(s->buf + s->len, 0, sz);
-    *off = s->len;
-    s->len += sz;
+    size_t need = s->out.n + sz;
+    if (need > s->out.cap && vec_reserve(&s->out, need > ((size_t)1 << 20) ? need : (size_t)1 << 20))
+        return fail(s, -ENOMEM, "out of memory growing the region buffer to %zu bytes", need);
+    memset(s->out.v + s->out.n, 0, sz);
+    *off = s->out.n;
+    s->out.n += sz;
     return 0;
 }
 
 static int work_push(region_saved *s, lx_word w)
 {
-    if (s->nwork == s->work_cap) {
-        size_t ncap = s->work_cap ? 2 * s->work_cap : 256;
-        lx_word *nt = mem_try_realloc(s->work, ncap * sizeof *nt);
-        if (!nt)
-            return fail(s, -ENOMEM, "out of memory growing the traversal stack");
-        s->work = nt;
-        s->work_cap = ncap;
-    }
-    s->work[s->nwork++] = w;
+    if (vec_push(&s->work, w))
+        return fail(s, -ENOMEM, "out of memory growing the traversal stack");
     return 0;
 }
 
@@ -261,7 +190,7 @@ static int to_offset(region_saved *s, lx_word w, lx_word *res)
         *res = w;
         return 0;
     }
-    if (ptr_map_get(&s->placed, w, &v)) {
+    if (u64map_get(&s->placed, w, &v)) {
         *res = v;
         return 0;
     }
@@ -284,7 +213,7 @@ static int to_offset(region_saved *s, lx_word w, lx_word *res)
 /* Records that heap object o now lives at output address a (takes a reference). */
 static int placed_put(region_saved *s, lx_word o, uint64_t a)
 {
-    int rc = ptr_map_put(&s->placed, o, a);
+    int rc = u64map_put(&s->placed, o, a);
     if (rc)
         return fail(s, rc, "out of memory growing the object table");
     lx_ref(o);
@@ -299,11 +228,11 @@ static int save_max_sharing(region_saved *s, lx_word o, size_t off, size_t sz)
         s->st.objects++;
         return placed_put(s, o, s->base + off);
     }
-    if (2 * (s->share.n + 1) > s->share.cap && share_grow(&s->share, s->buf))
+    if (2 * (s->share.n + 1) > s->share.cap && share_grow(&s->share, s->out.v))
         return fail(s, -ENOMEM, "out of memory growing the sharing table");
     if ((off / 8 + 1) > SHARE_OFF_MASK)
         return fail(s, -EFBIG, "region larger than 8 TiB");
-    uint64_t h = region_murmur64a(s->buf + off, sz, 17);
+    uint64_t h = region_murmur64a(s->out.v + off, sz, 17);
     uint64_t tag = h >> SHARE_OFF_BITS << SHARE_OFF_BITS;
     size_t i = (size_t)h & (s->share.cap - 1);
     for (; s->share.e[i]; i = (i + 1) & (s->share.cap - 1)) {
@@ -311,8 +240,8 @@ static int save_max_sharing(region_saved *s, lx_word o, size_t off, size_t sz)
         if ((e & ~SHARE_OFF_MASK) != tag)
             continue;
         size_t eoff = (size_t)((e & SHARE_OFF_MASK) - 1) * 8;
-        if (lx_object_byte_size(s->buf + eoff, 0) == sz && !memcmp(s->buf + eoff, s->buf + off, sz)) {
-            s->len = off; /* drop the copy */
+        if (lx_object_byte_size(s->out.v + eoff, 0) == sz && !memcmp(s->out.v + eoff, s->out.v + off, sz)) {
+            s->out.n = off; /* drop the copy */
             s->st.merged++;
             return placed_put(s, o, s->base + eoff);
         }
@@ -335,13 +264,8 @@ static void set_header(uint8_t *p, size_t sz, uint8_t tag, uint8_t other)
 /* Resolves n children (read through get) into s->tmp; *missing if any is unplaced. */
 static int resolve_children(region_saved *s, const uint8_t *o, size_t first_off, size_t n, bool *missing)
 {
-    if (n > s->tmp_cap) {
-        lx_word *nt = mem_try_realloc(s->tmp, n * sizeof *nt);
-        if (!nt)
-            return fail(s, -ENOMEM, "out of memory for %zu children", n);
-        s->tmp = nt;
-        s->tmp_cap = n;
-    }
+    if (vec_reserve(&s->tmp, n))
+        return fail(s, -ENOMEM, "out of memory for %zu children", n);
     *missing = false;
     for (size_t k = 0; k < n; k++) {
         size_t i = s->order == REGION_ORDER_FIELD ? n - 1 - k : k;
@@ -351,7 +275,7 @@ static int resolve_children(region_saved *s, const uint8_t *o, size_t first_off,
             return rc;
         if (c == NULL_OFFSET)
             *missing = true;
-        s->tmp[i] = c;
+        s->tmp.v[i] = c;
     }
     return 0;
 }
@@ -382,7 +306,7 @@ static int insert(region_saved *s, lx_word w, bool *done)
                         (uint64_t)w, sz, n);
         if ((rc = buf_alloc(s, sz, &off)))
             return rc;
-        uint8_t *p = s->buf + off;
+        uint8_t *p = s->out.v + off;
         if (arr) {
             set_header(p, 1, LX_TAG_ARRAY, 0);
             wr64(p + LX_ARRAY_SIZE_OFF, n);
@@ -392,7 +316,7 @@ static int insert(region_saved *s, lx_word w, bool *done)
             set_header(p, sz, tag, lx_other(o));
         }
         for (size_t i = 0; i < n; i++)
-            wr64(p + first + 8 * i, s->tmp[i]);
+            wr64(p + first + 8 * i, s->tmp.v[i]);
         return save_max_sharing(s, w, off, sz);
     }
 
@@ -402,7 +326,7 @@ static int insert(region_saved *s, lx_word w, bool *done)
         sz = lx_object_byte_size(o, w);
         if ((rc = buf_alloc(s, sz, &off)))
             return rc;
-        uint8_t *p = s->buf + off;
+        uint8_t *p = s->out.v + off;
         memcpy(p + 8, o + 8, sz - 8);
         wr64(p + 16, lx_rd64(o + 8)); /* capacity = size */
         set_header(p, 1, tag, tag == LX_TAG_SARRAY ? lx_other(o) : 0);
@@ -419,7 +343,7 @@ static int insert(region_saved *s, lx_word w, bool *done)
                         (uint64_t)w, gmp ? "GMP" : "native", gmp ? "native" : "GMP");
         if ((rc = buf_alloc(s, sz, &off)))
             return rc;
-        uint8_t *p = s->buf + off;
+        uint8_t *p = s->out.v + off;
         memcpy(p, o, sz);
         set_header(p, sz, LX_TAG_MPZ, 0);
         if (gmp) {
@@ -446,7 +370,7 @@ static int insert(region_saved *s, lx_word w, bool *done)
         sz = lx_object_byte_size(o, w);
         if ((rc = buf_alloc(s, sz, &off)))
             return rc;
-        uint8_t *p = s->buf + off;
+        uint8_t *p = s->out.v + off;
         memcpy(p, o, sz);
         set_header(p, sz, tag, lx_other(o));
         wr64(p + 8, c);
@@ -536,11 +460,11 @@ int region_compact(const char *key, lx_word root, const region *const *deps, siz
         o.flags = 1;
     s->gmp = o.format == REGION_V2 ? (o.flags & 1) : -1;
     memset(&s->st, 0, sizeof s->st);
-    if (s->len && o.format != REGION_V2) {
+    if (s->out.n && o.format != REGION_V2) {
         rc = fail(s, -EINVAL, "only v2 regions can be chained");
         goto out;
     }
-    if (s->len % PART_ALIGN && (rc = buf_alloc(s, PART_ALIGN - s->len % PART_ALIGN, &part)))
+    if (s->out.n % PART_ALIGN && (rc = buf_alloc(s, PART_ALIGN - s->out.n % PART_ALIGN, &part)))
         goto out;
     if ((rc = buf_alloc(s, header_size(o.format), &hdr_off)))
         goto out;
@@ -552,36 +476,35 @@ int region_compact(const char *key, lx_word root, const region *const *deps, siz
         lx_word dummy;
         if ((rc = to_offset(s, root, &dummy)))
             goto out;
-        while (s->nwork) {
-            lx_word curr = s->work[s->nwork - 1];
-            uint64_t v;
-            if (ptr_map_get(&s->placed, curr, &v)) {
-                s->nwork--;
+        while (s->work.n) {
+            lx_word curr = vec_last(&s->work);
+            if (u64map_get(&s->placed, curr, NULL)) {
+                s->work.n--;
                 continue;
             }
             bool done;
             if ((rc = insert(s, curr, &done)))
                 goto out;
             if (done)
-                s->nwork--;
+                s->work.n--;
         }
     }
     lx_word r;
     if ((rc = to_offset(s, root, &r)))
         goto out;
-    wr64(s->buf + root_off, r);
-    write_header(s->buf + part, &o, s->base + part);
-    s->st.bytes = s->len - part;
+    wr64(s->out.v + root_off, r);
+    write_header(s->out.v + part, &o, s->base + part);
+    s->st.bytes = s->out.n - part;
     s->st.file_offset = part;
     if (stats)
         *stats = s->st;
-    *data = s->buf + part;
-    *len = s->len - part;
+    *data = s->out.v + part;
+    *len = s->out.n - part;
     rc = 0;
 out:
     s->deps = NULL;
     s->ndeps = 0;
-    s->nwork = 0;
+    vec_clear(&s->work);
     s->err = NULL;
     if (rc) {
         region_saved_free(s);

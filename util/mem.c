@@ -4,12 +4,15 @@
 #include "util/mem.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static _Atomic int64_t live[MEM_KIND_COUNT];
+static _Atomic int64_t fail_after = -1; /* mem_fail_after: successes left, -1 off */
+static _Atomic int64_t failed;          /* refusals since then */
 static const char *leak_progname = "envpool";
 
 static const char *const kind_names[MEM_KIND_COUNT] = {
@@ -42,7 +45,29 @@ int64_t mem_live_total(void)
     return sum;
 }
 
-void *mem_try_alloc(size_t n)
+void mem_fail_after(int64_t n)
+{
+    atomic_store(&failed, 0);
+    atomic_store(&fail_after, n < 0 ? -1 : n);
+}
+
+int64_t mem_fail_count(void) { return atomic_load(&failed); }
+
+/* Whether this _try_ call is refused by mem_fail_after (one relaxed load when off). */
+static bool injected(void)
+{
+    int64_t left = atomic_load_explicit(&fail_after, memory_order_relaxed);
+    if (left < 0)
+        return false;
+    if (left == 0) {
+        atomic_fetch_add(&failed, 1);
+        return true;
+    }
+    atomic_fetch_sub(&fail_after, 1);
+    return false;
+}
+
+static void *raw_alloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (p)
@@ -50,7 +75,7 @@ void *mem_try_alloc(size_t n)
     return p;
 }
 
-void *mem_try_calloc(size_t count, size_t size)
+static void *raw_calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL; /* refuse here: some allocators abort on the overflow */
@@ -58,6 +83,13 @@ void *mem_try_calloc(size_t count, size_t size)
     if (p)
         mem_count(MEM_ALLOCATIONS, 1);
     return p;
+}
+
+void *mem_try_alloc(size_t n) { return injected() ? NULL : raw_alloc(n); }
+
+void *mem_try_calloc(size_t count, size_t size)
+{
+    return injected() ? NULL : raw_calloc(count, size);
 }
 
 void *mem_try_array(size_t count, size_t size)
@@ -71,12 +103,14 @@ void *mem_try_realloc(void *p, size_t n)
 {
     if (!p)
         return mem_try_alloc(n);
+    if (injected())
+        return NULL;
     return realloc(p, n ? n : 1);
 }
 
 void *mem_alloc(size_t n)
 {
-    void *p = mem_try_alloc(n);
+    void *p = raw_alloc(n);
     if (!p)
         out_of_memory(n);
     return p;
@@ -84,7 +118,7 @@ void *mem_alloc(size_t n)
 
 void *mem_calloc(size_t count, size_t size)
 {
-    void *p = mem_try_calloc(count, size);
+    void *p = raw_calloc(count, size);
     if (!p)
         out_of_memory(count * size);
     return p;

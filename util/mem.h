@@ -28,6 +28,18 @@ void *mem_try_realloc(void *p, size_t n);     /* like realloc: NULL leaves p int
 void *mem_try_array(size_t count, size_t size);            /* count*size, NULL on overflow */
 void  mem_free(void *p);                      /* p may be NULL */
 
+/*
+ * Failure injection, for tests of the paths that handle a NULL from the
+ * _try_ allocators: after mem_fail_after(n), the next n calls of mem_try_*
+ * succeed and every later one returns NULL, until mem_fail_after(-1) turns
+ * it off (the default). The aborting allocators are never affected. A test
+ * loops n = 0, 1, 2 ... until the operation succeeds, checking each failure
+ * is reported and leaks nothing. Process-wide; meant for one thread.
+ */
+void    mem_fail_after(int64_t n);
+/* How many _try_ calls were refused since the last mem_fail_after. */
+int64_t mem_fail_count(void);
+
 /* What is counted. */
 enum mem_kind {
     MEM_ALLOCATIONS = 0, /* live mem_* allocations */

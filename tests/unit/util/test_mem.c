@@ -63,6 +63,31 @@ static void test_other_kinds(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* mem_fail_after: n successes, then refusals; the aborting allocators never fail. */
+static void test_fail_injection(void **state)
+{
+    (void)state;
+    mem_fail_after(2);
+    void *a = mem_try_alloc(8), *b = mem_try_calloc(2, 8);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_null(mem_try_alloc(8));
+    assert_null(mem_try_array(2, 8));
+    assert_null(mem_try_realloc(a, 1000)); /* a left intact */
+    void *c = mem_alloc(8);               /* not affected */
+    char *d = mem_strdup("x");
+    assert_int_equal(mem_fail_count(), 3);
+    mem_fail_after(-1);
+    assert_int_equal(mem_fail_count(), 0);
+    void *e = mem_try_realloc(a, 1000);
+    assert_non_null(e);
+    mem_free(e);
+    mem_free(b);
+    mem_free(c);
+    mem_free(d);
+    assert_int_equal(mem_live(MEM_ALLOCATIONS), 0);
+}
+
 /* Where the child keeps what it "leaks": still reachable, so LeakSanitizer
  * stays quiet and only our own count sees it. */
 static void *kept[8];
@@ -123,6 +148,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_overflow_refused),
         cmocka_unit_test(test_other_kinds),
+        cmocka_unit_test(test_fail_injection),
         cmocka_unit_test(test_exit_check),
     };
     return test_main(argc, argv, "test_mem", tests, sizeof tests / sizeof tests[0], NULL, NULL);
