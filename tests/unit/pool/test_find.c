@@ -29,6 +29,7 @@
 #include "tests/support/packtest.h"
 #include "tests/support/pooltest.h"
 #include "tests/support/samples.h"
+#include "tests/support/testmain.h"
 #include "util/mem.h"
 
 static const char T_TEXT[] =
@@ -867,19 +868,14 @@ static void test_samples_brute_force(void **state)
     samples_free(paths, n);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_filters),
-        cmocka_unit_test(test_parse_terms),
-        cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test_setup_teardown(test_find_constants, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_find_patterns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rank_and_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prepare_cancel, setup, teardown),
-        cmocka_unit_test(test_prepare_parallel),
-        cmocka_unit_test_setup_teardown(test_deps, setup, teardown),
-        cmocka_unit_test(test_samples_brute_force),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("test_find",
+          cmocka_unit_test(test_parse_filters),
+          cmocka_unit_test(test_parse_terms),
+          cmocka_unit_test(test_parse_errors),
+          cmocka_unit_test_setup_teardown(test_find_constants, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_find_patterns, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_rank_and_pages, setup, teardown),
+          cmocka_unit_test_setup_teardown(test_prepare_cancel, setup, teardown),
+          cmocka_unit_test(test_prepare_parallel),
+          cmocka_unit_test_setup_teardown(test_deps, setup, teardown),
+          cmocka_unit_test(test_samples_brute_force))
