@@ -3,7 +3,9 @@
  *
  * Every limit of DESIGN.md §5 has a flag and a default here; sizes accept
  * K/M/G suffixes (binary), durations are seconds (decimals allowed). The
- * search path comes from --search-path, else ENVPOOL_PATH, else LEAN_PATH.
+ * search path comes from --search-path, else ENVPOOL_PATH, else LEAN_PATH;
+ * the source path (where decl.get's "source" is looked for first) from
+ * --source-path, else ENVPOOL_SOURCE_PATH.
  * The socket defaults to $XDG_RUNTIME_DIR/envpool.sock, or
  * /run/envpool/envpool.sock for root. The HTTP listener is off unless
  * --http-listen (alias --metrics-listen) or $ENVPOOL_HTTP_LISTEN names an
@@ -42,6 +44,9 @@ static void usage(FILE *f)
         "                         own uid and root are always accepted)\n"
         "Pool:\n"
         "  --search-path DIRS     colon-separated module roots (default $ENVPOOL_PATH, else $LEAN_PATH)\n"
+        "  --source-path DIRS     colon-separated directories where module A.B's source A/B.lean\n"
+        "                         is looked for first (decl.get's \"source\"); else it is derived\n"
+        "                         from Lake's layout (default $ENVPOOL_SOURCE_PATH)\n"
         "  --capacity N           idle environments kept (default 8)\n"
         "  --max-bytes SIZE       bound on mapped bytes, 0 = none (default 0)\n"
         "  --threads N            worker threads for imports (default 4)\n"
@@ -184,20 +189,21 @@ static int default_socket(daemon_config *cfg)
     return 0;
 }
 
-static int set_search(daemon_config *cfg, const char *spec)
+/* Splits spec at ':' (empty entries skipped) into *buf (owned) and list (NULL-terminated). */
+static int set_dirs(const char *flag, char **buf, const char **list, const char *spec)
 {
-    mem_free(cfg->search_buf);
-    cfg->search_buf = mem_strdup(spec);
+    mem_free(*buf);
+    *buf = mem_strdup(spec);
     size_t n = 0;
     char *save = NULL;
-    for (char *tok = strtok_r(cfg->search_buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+    for (char *tok = strtok_r(*buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
         if (n == CONFIG_MAX_SEARCH) {
-            fprintf(stderr, "envpoold: --search-path: more than %d roots\n", CONFIG_MAX_SEARCH);
+            fprintf(stderr, "envpoold: --%s: more than %d directories\n", flag, CONFIG_MAX_SEARCH);
             return -EINVAL;
         }
-        cfg->search[n++] = tok;
+        list[n++] = tok;
     }
-    cfg->search[n] = NULL;
+    list[n] = NULL;
     return 0;
 }
 
@@ -205,12 +211,13 @@ enum {
     OPT_SOCKET = 256, OPT_SEARCH, OPT_CAPACITY, OPT_MAX_BYTES, OPT_THREADS, OPT_MAX_CONN,
     OPT_MAX_FRAME, OPT_MAX_INFLIGHT, OPT_IDLE, OPT_OUT_HIGH, OPT_OUT_LOW, OPT_OUT_HARD,
     OPT_GROUP, OPT_ALLOW_UID, OPT_LOG_LEVEL, OPT_GRACE, OPT_HELP, OPT_VERSION, OPT_REPLY_CACHE,
-    OPT_VALIDATE, OPT_MAX_WATCHES, OPT_HTTP_LISTEN, OPT_HTTP_TIMEOUT, OPT_DEFAULT_IMPORTS,
+    OPT_VALIDATE, OPT_MAX_WATCHES, OPT_HTTP_LISTEN, OPT_HTTP_TIMEOUT, OPT_SOURCE, OPT_DEFAULT_IMPORTS,
 };
 
 static const struct option options[] = {
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"search-path", required_argument, NULL, OPT_SEARCH},
+    {"source-path", required_argument, NULL, OPT_SOURCE},
     {"capacity", required_argument, NULL, OPT_CAPACITY},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"reply-cache", required_argument, NULL, OPT_REPLY_CACHE},
@@ -275,7 +282,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
     cfg->log_level = LOG_INFO;
     cfg->grace_ms = 10 * 1000;
     cfg->http_timeout_ms = 10 * 1000;
-    const char *socket = NULL, *search = NULL, *http = NULL, *defimp = NULL;
+    const char *socket = NULL, *search = NULL, *source = NULL, *http = NULL, *defimp = NULL;
     uint64_t v;
     int opt;
     optind = 1;
@@ -284,6 +291,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         switch (opt) {
         case OPT_SOCKET: socket = optarg; break;
         case OPT_SEARCH: search = optarg; break;
+        case OPT_SOURCE: source = optarg; break;
         case OPT_CAPACITY:
             if (parse_count(optarg, 0, 1000000, &cfg->capacity))
                 return bad("capacity", optarg, "expected a count 0..1000000");
@@ -448,7 +456,11 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         search = getenv("ENVPOOL_PATH");
     if (!search || !*search)
         search = getenv("LEAN_PATH");
-    if (set_search(cfg, search ? search : "") < 0)
+    if (set_dirs("search-path", &cfg->search_buf, cfg->search, search ? search : "") < 0)
+        return -EINVAL;
+    if (!source)
+        source = getenv("ENVPOOL_SOURCE_PATH");
+    if (set_dirs("source-path", &cfg->source_buf, cfg->source, source ? source : "") < 0)
         return -EINVAL;
     return CONFIG_RUN;
 }
@@ -457,24 +469,34 @@ void config_free(daemon_config *cfg)
 {
     mem_free(cfg->search_buf);
     cfg->search_buf = NULL;
+    mem_free(cfg->source_buf);
+    cfg->source_buf = NULL;
 }
 
-void config_log_summary(const daemon_config *cfg)
+/* list joined with ':' into buf (cut at its size). */
+static void join_dirs(char *buf, size_t size, const char *const *list)
 {
-    char roots[512] = "";
+    buf[0] = '\0';
     size_t l = 0;
-    for (size_t i = 0; cfg->search[i] && l < sizeof roots; i++) {
-        int n = snprintf(roots + l, sizeof roots - l, "%s%s", i ? ":" : "", cfg->search[i]);
+    for (size_t i = 0; list[i] && l < size; i++) {
+        int n = snprintf(buf + l, size - l, "%s%s", i ? ":" : "", list[i]);
         if (n < 0)
             break;
         l += (size_t)n;
     }
+}
+
+void config_log_summary(const daemon_config *cfg)
+{
+    char roots[512], sources[512];
+    join_dirs(roots, sizeof roots, cfg->search);
+    join_dirs(sources, sizeof sources, cfg->source);
     log_msg(LOG_INFO,
-            "envpoold %s: socket=%s search-path=%s capacity=%" PRIu64 " max-bytes=%" PRIu64 " reply-cache=%" PRIu64
+            "envpoold %s: socket=%s search-path=%s source-path=%s capacity=%" PRIu64 " max-bytes=%" PRIu64 " reply-cache=%" PRIu64
             " max-watches=%" PRIu64 " threads=%u max-connections=%" PRIu64 " max-frame=%" PRIu64 " max-inflight=%" PRIu64
             " idle-timeout=%.3fs output=%" PRIu64 "/%" PRIu64 "/%" PRIu64 " grace=%.3fs socket-group=%s"
             " allow-uids=%zu log-level=%s http-listen=%s http-timeout=%.3fs default-imports=%.200s validate=%s",
-            ENVPOOL_VERSION, cfg->socket_path, roots[0] ? roots : "(none)", cfg->capacity, cfg->max_bytes, cfg->reply_cache,
+            ENVPOOL_VERSION, cfg->socket_path, roots[0] ? roots : "(none)", sources[0] ? sources : "-", cfg->capacity, cfg->max_bytes, cfg->reply_cache,
             cfg->max_watches, cfg->threads, cfg->max_connections, cfg->max_frame, cfg->max_inflight,
             (double)cfg->idle_timeout_ms / 1000.0, cfg->output_low, cfg->output_high, cfg->output_hard,
             (double)cfg->grace_ms / 1000.0, cfg->socket_group ? cfg->socket_group : "-", cfg->nallow,

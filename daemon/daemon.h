@@ -54,6 +54,8 @@ typedef struct daemon_config {
     char     socket_path[512];   /* --socket, or the default for our uid */
     char    *search_buf;         /* owned copy of the search path string (mem_*) */
     const char *search[CONFIG_MAX_SEARCH + 1]; /* roots, NULL-terminated (into search_buf) */
+    char    *source_buf;         /* owned copy of the source path string (mem_*) */
+    const char *source[CONFIG_MAX_SEARCH + 1]; /* --source-path dirs, NULL-terminated (into source_buf) */
     uint64_t capacity;           /* --capacity: idle environments kept */
     uint64_t max_bytes;          /* --max-bytes: mapped bytes bound, 0 none */
     uint64_t reply_cache;        /* --reply-cache: decl.get reply cache bytes, 0 none */

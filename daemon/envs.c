@@ -186,11 +186,21 @@ int envs_new(const daemon_config *cfg, envs **out)
         log_msg(LOG_ERROR, "search path: %s", pool_error_format(&err, buf, sizeof buf));
         return rc;
     }
+    pool_roots *sources = NULL;
+    size_t ns = 0;
+    while (cfg->source[ns])
+        ns++;
+    if (ns && (rc = pool_roots_new(cfg->source, ns, &sources, &err)) < 0) {
+        char buf[1024];
+        log_msg(LOG_ERROR, "source path: %s", pool_error_format(&err, buf, sizeof buf));
+        pool_roots_free(roots);
+        return rc;
+    }
     envs *e = mem_calloc(1, sizeof *e);
     e->reply_cache = cfg->reply_cache;
     pool_config pc = {roots, (size_t)cfg->capacity, cfg->max_bytes, 0, POOL_STALE_SCAN,
                       cfg->max_watches > 0, (uint32_t)cfg->max_watches,
-                      cfg->validate_eager ? POOL_VALIDATE_EAGER : POOL_VALIDATE_LAZY};
+                      cfg->validate_eager ? POOL_VALIDATE_EAGER : POOL_VALIDATE_LAZY, sources};
     rc = pool_new(&pc, &e->pool, &err);
     if (rc < 0) {
         char buf[1024];

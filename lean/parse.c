@@ -46,11 +46,7 @@ lx_word ln_mk_name_str(lx_word prefix, const char *s, size_t len)
 {
     uint64_t ph = LN_DATA_NAME_ANON_HASH;
     (void)ln_data_name_stored(&LX_HEAP_SPACE, prefix, &ph);
-    lx_word str;
-    if (lx_string_try_new(s, len, &str) != 0) {
-        fprintf(stderr, "envpool: out of memory building a name\n");
-        abort();
-    }
+    lx_word str = lx_string_new(s, len);
     lx_word n = lx_ctor_new(1, 2, 8);
     lx_ctor_set(n, 0, prefix);
     lx_ctor_set(n, 1, str);

@@ -105,6 +105,15 @@ void pool__declinfo_free(struct pool_declinfo *d)
     mem_free(d);
 }
 
+void pool__env_declinfo_free(pool_env *e)
+{
+    struct pool_declinfo *d = atomic_load(&e->declinfo);
+    if (!d)
+        return;
+    pool__modcache_declinfo_count(e->mc, -1, d->st.bytes, d->total);
+    pool__declinfo_free(d);
+}
+
 /* ---- building ----------------------------------------------------------- */
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -165,15 +174,44 @@ static lx_word class_of(const ln_module *lm, lx_word info)
     return cls;
 }
 
+/* DIR/A/B.lean for module A.B if that file exists, else NULL. */
+static char *source_in(const char *dir, const char *name, size_t nlen)
+{
+    size_t dlen = strlen(dir);
+    char *src = mem_try_alloc(dlen + 1 + nlen + 6);
+    if (!src)
+        return NULL;
+    memcpy(src, dir, dlen);
+    size_t at = dlen;
+    if (dlen == 0 || dir[dlen - 1] != '/')
+        src[at++] = '/';
+    for (size_t i = 0; i < nlen; i++)
+        src[at + i] = name[i] == '.' ? '/' : name[i];
+    memcpy(src + at + nlen, ".lean", 6);
+    if (access(src, F_OK) == 0)
+        return src;
+    mem_free(src);
+    return NULL;
+}
+
 /*
- * The .lean file of module k: Lake's layout puts A/B.olean under
- * PKG/.lake/build/lib/lean/ (PKG/.lake/build/lib/ and PKG/build/lib/ in older
- * Lake), and A/B.lean under PKG. NULL if that file does not exist.
+ * The .lean file of module k: A/B.lean under the first source directory
+ * (pool_config.source_roots, envpoold --source-path) that has it; else from
+ * Lake's layout, which puts A/B.olean under PKG/.lake/build/lib/lean/
+ * (PKG/.lake/build/lib/ and PKG/build/lib/ in older Lake) and A/B.lean under
+ * PKG. NULL if no such file exists. The name was checked at resolution (no
+ * '/', no empty component), so the path stays under the directory.
  */
 static char *source_of(const pool_env *e, size_t k)
 {
     const char *path = e->mods[k].m->path, *name = e->mods[k].name;
     size_t plen = strlen(path), nlen = strlen(name);
+    const pool_roots *dirs = pool__modcache_sources(e->mc);
+    for (size_t i = 0; dirs && i < pool_roots_count(dirs); i++) {
+        char *s = source_in(pool_roots_get(dirs, i), name, nlen);
+        if (s)
+            return s;
+    }
     /* the module's path relative to its root: the name with '/' for '.' plus ".olean" */
     if (plen < nlen + 6 || strcmp(path + plen - 6, ".olean") != 0)
         return NULL;
@@ -402,8 +440,10 @@ int pool_env_declinfo_build(const pool_env *e, pool_error *err)
     pthread_mutex_lock(&me->declinfo_lock);
     if (!atomic_load_explicit(&me->declinfo, memory_order_relaxed)) {
         struct pool_declinfo *d = NULL;
-        if ((rc = declinfo_build(e, &d, err)) == 0)
+        if ((rc = declinfo_build(e, &d, err)) == 0) {
+            pool__modcache_declinfo_count(e->mc, 1, d->st.bytes, d->total);
             atomic_store_explicit(&me->declinfo, d, memory_order_release);
+        }
     }
     pthread_mutex_unlock(&me->declinfo_lock);
     return rc;

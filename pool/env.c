@@ -53,7 +53,7 @@ static void env_free(pool_env *e)
         mem_free(e->missing[i]);
     pool__search_index_free(atomic_load(&e->search));
     pthread_mutex_destroy(&e->search_lock);
-    pool__declinfo_free(atomic_load(&e->declinfo));
+    pool__env_declinfo_free(e);
     pthread_mutex_destroy(&e->declinfo_lock);
     mem_free(e->missing);
     mem_free(e->mods);
@@ -684,20 +684,12 @@ void pool_env_mark_fault(const pool_env *e, size_t i)
         pool__module_mark_stale(e->mods[i].m, POOL__STALE_FAULT);
 }
 
-/* Reads one byte of a mapping (under region_guard_run): 0, or a SIGBUS. */
-static int probe_byte(void *arg)
-{
-    const volatile uint8_t *p = arg;
-    (void)*p;
-    return 0;
-}
-
 size_t pool_env_find_shrunk(const pool_env *e)
 {
     size_t first = SIZE_MAX;
     for (size_t i = 0; i < e->nmods; i++) {
         const uint8_t *last = region_last_byte(e->mods[i].m->r);
-        if (region_guard_run(probe_byte, (void *)last) != 0) {
+        if (region_guard_probe(last) != 0) {
             pool__module_mark_stale(e->mods[i].m, POOL__STALE_FAULT);
             if (first == SIZE_MAX)
                 first = i;

@@ -51,7 +51,9 @@ struct pool_modcache {
     /* decl.find indexes: built on workers, so atomics rather than the lock */
     atomic_uint_fast64_t find_builds, find_bytes, find_build_ns, find_cancelled;
     atomic_uint_fast64_t stale_by[3];  /* marks by enum pool__stale_cause */
+    atomic_uint_fast64_t decl_builds, decl_bytes, decl_consts; /* declaration info (declinfo.c) */
     pool_watch     *watch;       /* owned; NULL when not watching */
+    pool_roots     *sources;     /* owned; NULL: no source directories (immutable once set) */
 };
 
 int pool__file_id(const char *path, pool_file_id *id)
@@ -92,6 +94,9 @@ pool_modcache *pool__modcache_new(unsigned region_flags)
     atomic_init(&mc->find_cancelled, 0);
     for (size_t i = 0; i < 3; i++)
         atomic_init(&mc->stale_by[i], 0);
+    atomic_init(&mc->decl_builds, 0);
+    atomic_init(&mc->decl_bytes, 0);
+    atomic_init(&mc->decl_consts, 0);
     mc->region_flags = region_flags | REGION_OPEN_PARTS;
     mc->nbuckets = 64;
     mc->buckets = mem_calloc(mc->nbuckets, sizeof *mc->buckets);
@@ -111,6 +116,7 @@ void pool__modcache_unref(pool_modcache *mc)
     pthread_cond_destroy(&mc->loaded);
     pthread_mutex_destroy(&mc->lock);
     pool__watch_free(mc->watch);
+    pool_roots_free(mc->sources);
     mem_free(mc->buckets);
     mem_free(mc);
 }
@@ -122,6 +128,14 @@ void pool__modcache_set_watch(pool_modcache *mc, pool_watch *w)
 }
 
 pool_watch *pool__modcache_watch(pool_modcache *mc) { return mc->watch; }
+
+void pool__modcache_set_sources(pool_modcache *mc, pool_roots *src)
+{
+    pool_roots_free(mc->sources);
+    mc->sources = src;
+}
+
+const pool_roots *pool__modcache_sources(const pool_modcache *mc) { return mc->sources; }
 
 /* Under lock. */
 static void table_grow(pool_modcache *mc)
@@ -475,6 +489,21 @@ void pool__modcache_stats(pool_modcache *mc, pool_modcache_stats *out)
     out->find_bytes = atomic_load(&mc->find_bytes);
     out->find_build_ns = atomic_load(&mc->find_build_ns);
     out->find_cancelled = atomic_load(&mc->find_cancelled);
+    out->declinfo_builds = atomic_load(&mc->decl_builds);
+    out->declinfo_bytes = atomic_load(&mc->decl_bytes);
+    out->declinfo_constants = atomic_load(&mc->decl_consts);
+}
+
+void pool__modcache_declinfo_count(pool_modcache *mc, int sign, uint64_t bytes, uint64_t constants)
+{
+    if (sign > 0) {
+        atomic_fetch_add(&mc->decl_builds, 1);
+        atomic_fetch_add(&mc->decl_bytes, bytes);
+        atomic_fetch_add(&mc->decl_consts, constants);
+    } else {
+        atomic_fetch_sub(&mc->decl_bytes, bytes);
+        atomic_fetch_sub(&mc->decl_consts, constants);
+    }
 }
 
 void pool__modcache_find_cancelled(pool_modcache *mc)

@@ -377,16 +377,21 @@ static uint64_t env_stale_since(const pool_env *env)
 int pool_new(const pool_config *cfg, pool **out, pool_error *err)
 {
     *out = NULL;
-    if (!cfg->roots)
+    if (!cfg->roots) {
+        pool_roots_free(cfg->source_roots);
         return pool__fail(err, POOL_EINVAL, NULL, NULL, "no search roots");
+    }
     if (cfg->stale_check != POOL_STALE_STAT && cfg->stale_check != POOL_STALE_SCAN) {
         pool_roots_free(cfg->roots);
+        pool_roots_free(cfg->source_roots);
         return pool__fail(err, POOL_EINVAL, NULL, NULL, "unknown stale check mode");
     }
     pool *p = mem_calloc(1, sizeof *p);
     p->roots = cfg->roots;
     p->mc = pool__modcache_new(cfg->region_flags |
                                (cfg->validation == POOL_VALIDATE_EAGER ? 0 : REGION_OPEN_LAZY));
+    if (cfg->source_roots)
+        pool__modcache_set_sources(p->mc, cfg->source_roots);
     p->capacity = cfg->capacity;
     p->max_bytes = cfg->max_bytes;
     p->stale_check = cfg->stale_check;
@@ -897,6 +902,9 @@ void pool_stats_get(const pool *p, pool_stats *out)
     out->find_index_builds = mc.find_builds;
     out->find_index_bytes = mc.find_bytes;
     out->find_index_cancelled = mc.find_cancelled;
+    out->declinfo_builds = mc.declinfo_builds;
+    out->declinfo_bytes = mc.declinfo_bytes;
+    out->declinfo_constants = mc.declinfo_constants;
     out->stale_held = p->ndetached;
     out->stale_marks_event = mc.stale_event;
     out->stale_marks_scan = mc.stale_scan;

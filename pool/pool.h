@@ -507,6 +507,10 @@ typedef struct pool_config {
     bool        watch;
     uint32_t    max_watches;  /* directories watched at most (0: the kernel's limit) */
     enum pool_validation  validation;
+    /* Directories where a module A.B's source A/B.lean is looked for first
+       (envpoold --source-path), before the Lake layout derivation (DESIGN
+       "Extension entries"); stolen like roots; NULL: none. */
+    pool_roots *source_roots;
 } pool_config;
 
 /* Loop thread. *out is new (pool_free). */
@@ -698,7 +702,10 @@ size_t pool_release_pages(pool *p);
     X(watches, gauge, "Module directories watched with inotify.")                                 \
     X(watch_fallbacks, counter, "Times a module directory could not be watched (left to the scan).") \
     X(watch_events, counter, "File watch events read.")                                           \
-    X(watch_overflows, counter, "File watch queue overflows (every watched module marked stale).")
+    X(watch_overflows, counter, "File watch queue overflows (every watched module marked stale).") \
+    X(declinfo_builds, counter, "Declaration info maps built (once per environment, on a worker).") \
+    X(declinfo_bytes, gauge, "Heap bytes of the declaration info maps of environments alive.")     \
+    X(declinfo_constants, gauge, "Constants covered by those maps (bytes per constant: the ratio).")
 
 typedef struct pool_stats {
 #define POOL_STATS_FIELD_(name, type, help) uint64_t name;

@@ -127,12 +127,23 @@ uint64_t pool__modcache_generation(pool_modcache *mc);
  */
 void pool__modcache_set_watch(pool_modcache *mc, pool_watch *w);
 pool_watch *pool__modcache_watch(pool_modcache *mc);  /* borrowed; NULL when not watching */
+/*
+ * Loop thread, before any environment is built: the source directories
+ * (pool_config.source_roots, stolen: freed with the cache) where a module's
+ * .lean file is looked for first. The cache carries them because
+ * environments, which hold a reference to it, may outlive the pool.
+ */
+void pool__modcache_set_sources(pool_modcache *mc, pool_roots *src);
+const pool_roots *pool__modcache_sources(const pool_modcache *mc);  /* borrowed; NULL: none */
 
 typedef struct pool_modcache_stats {
     uint64_t mapped_bytes, modules_mapped, hits, loads;
     uint64_t find_builds, find_bytes, find_build_ns, find_cancelled;  /* decl.find indexes */
     uint64_t stale_event, stale_scan, stale_fault;  /* marks by cause */
+    uint64_t declinfo_builds, declinfo_bytes, declinfo_constants;  /* environments' declaration info */
 } pool_modcache_stats;
+/* Any thread: a declaration info map of `bytes` covering `constants` was built (sign 1) or freed (-1). */
+void pool__modcache_declinfo_count(pool_modcache *mc, int sign, uint64_t bytes, uint64_t constants);
 /* Counts one index preparation abandoned by its request. Any thread. */
 void pool__modcache_find_cancelled(pool_modcache *mc);
 
@@ -253,6 +264,8 @@ void   pool__env_ref_of(const pool_env *e, uint64_t ord, pool_const_ref *out);
 
 void pool__search_index_free(struct pool_search_index *s);
 void pool__declinfo_free(struct pool_declinfo *d);
+/* Frees e's declaration info, if built, uncounting it from e->mc (env_free). */
+void pool__env_declinfo_free(pool_env *e);
 
 /*
  * The ordinal of the constant named by the Name word `name` of module k's

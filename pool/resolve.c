@@ -63,13 +63,13 @@ int pool_roots_new(const char *const *dirs, size_t n, pool_roots **out, pool_err
         if (!real) {
             int e = errno;
             pool_roots_free(r);
-            return pool__fail(err, -e, NULL, NULL, "search root %s: %s", dirs[i], strerror(e));
+            return pool__fail(err, -e, NULL, NULL, "directory %s: %s", dirs[i], strerror(e));
         }
         struct stat st;
         if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
             free(real);
             pool_roots_free(r);
-            return pool__fail(err, -ENOTDIR, NULL, NULL, "search root %s is not a directory", dirs[i]);
+            return pool__fail(err, -ENOTDIR, NULL, NULL, "%s is not a directory", dirs[i]);
         }
         bool dup = false;
         for (size_t j = 0; j < r->n && !dup; j++)

@@ -416,14 +416,6 @@ static void reply_not_found(env_methods *em, op_ctx *o, const char *name, size_t
     }
 }
 
-/* Reads one byte of a mapping (under region_guard_run): 0, or a SIGBUS. */
-static int probe_mapping(void *arg)
-{
-    const volatile uint8_t *p = arg;
-    (void)*p;
-    return 0;
-}
-
 /*
  * decl.get: from the reply cache when this environment answered the same
  * name before (without a value); otherwise looked up, decoded and printed
@@ -439,7 +431,7 @@ static void op_get(env_methods *em, op_ctx *o)
     size_t cached_len;
     const uint8_t *probe;
     if (!want_value && replycache_get(em->cache, serial, name, name_len, &cached, &cached_len, &probe)) {
-        if (region_guard_run(probe_mapping, (void *)probe) == 0) {
+        if (region_guard_probe(probe) == 0) {
             rpc_call_result_text(o->call, cached, cached_len);
             return;
         }
@@ -503,7 +495,7 @@ static bool fast_decl_get(void *udata, rpc_session *s, const uint8_t *frame, siz
     size_t text_len;
     const uint8_t *probe;
     if (!replycache_get(em->cache, pool_env_serial(env), g.name, g.name_len, &text, &text_len, &probe) ||
-        region_guard_run(probe_mapping, (void *)probe) != 0)
+        region_guard_probe(probe) != 0)
         return false;
     rpc__session_fast_result(s, start, g.id_text, g.id_len, text, text_len);
     return true;

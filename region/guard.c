@@ -36,6 +36,23 @@ int region_guard_install(void)
     return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
 }
 
+/* The probed byte is stored so that the load has a use: valgrind's JIT drops a
+   load whose value goes nowhere (a volatile read included), and the fault
+   with it. */
+static _Thread_local volatile unsigned char probe_sink;
+
+static int probe_byte(void *arg)
+{
+    const volatile unsigned char *p = arg;
+    probe_sink = *p;
+    return 0;
+}
+
+int region_guard_probe(const void *addr)
+{
+    return region_guard_run(probe_byte, (void *)addr);
+}
+
 int region_guard_run(int (*fn)(void *arg), void *arg)
 {
     sigjmp_buf here;

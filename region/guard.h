@@ -21,4 +21,8 @@ int region_guard_install(void);
 /* Runs fn(arg); returns its result, or REGION_ESTALE if a SIGBUS interrupted it. */
 int region_guard_run(int (*fn)(void *arg), void *arg);
 
+/* Reads the byte at addr under a guard: 0 if it is readable, REGION_ESTALE if
+   that raised SIGBUS (its page is gone from the file). */
+int region_guard_probe(const void *addr);
+
 #endif

@@ -65,13 +65,29 @@ int lx_object_try_new_raw(uint8_t tag, uint8_t other, size_t size, lx_word *out)
     return 0;
 }
 
+/* Objects whose size the code chose (constructors, thunks...): the aborting
+ * allocator, as for any small control structure (util/mem.h). */
 static lx_word new_or_abort(uint8_t tag, uint8_t other, size_t size)
 {
+    uint8_t *p = mem_calloc(1, round8(size));
+    return (lx_word)(uintptr_t)hdr_init(p, tag, other, size);
+}
+
+lx_word lx_string_new(const char *s, size_t len)
+{
     lx_word w;
-    if (lx_object_try_new_raw(tag, other, size, &w) != 0) {
-        fprintf(stderr, "envpool: out of memory allocating a %zu-byte object\n", size);
-        abort();
-    }
+    if (len > SIZE_MAX - 64)
+        abort(); /* a length no allocator could give */
+    w = new_or_abort(LX_TAG_STRING, 0, LX_STRING_DATA_OFF + len + 1);
+    uint8_t *p = lx_heap_ptr(w);
+    uint64_t chars = 0;
+    for (size_t i = 0; i < len; i++)
+        chars += ((uint8_t)s[i] & 0xC0) != 0x80;
+    wr64(p + LX_STRING_SIZE_OFF, len + 1);
+    wr64(p + LX_STRING_CAP_OFF, len + 1);
+    wr64(p + LX_STRING_LEN_OFF, chars);
+    if (len)
+        memcpy(p + LX_STRING_DATA_OFF, s, len);
     return w;
 }
 

@@ -73,6 +73,10 @@ int     lx_sarray_try_new(unsigned elem_size, size_t n, const void *data, lx_wor
 __attribute__((warn_unused_result))
 int     lx_string_try_new(const char *s, size_t len, lx_word *out);
 
+/* The same for a string the caller knows to be small (a name component);
+ * aborts on exhaustion, like lx_ctor_new. */
+lx_word lx_string_new(const char *s, size_t len);
+
 /* New big number, GMP layout: nlimbs 64-bit limbs (least significant first,
  * BORROWED), sign separately. 0, -ENOMEM, or -EOVERFLOW above 2^31 limbs. */
 __attribute__((warn_unused_result))

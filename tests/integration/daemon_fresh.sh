@@ -2,7 +2,7 @@
 # Event-driven freshness against the real daemon (issue 9): the zero-delay
 # rebuild loops (rename, in-place rewrite, delete + recreate; no stale answer
 # in any round; ENVPOOL_FRESH_ROUNDS each, 200 by default — `make stress` runs
-# 10,000), a rename over a module another client holds, truncation while
+# 10,000 through tests/stress/fresh.sh), a rename over a module another client holds, truncation while
 # mapped (closed, and held), a directory removed and recreated, the watch
 # limit forced low (--max-watches 1: the fallback is counted, logged once and
 # left to the scan) and no watching at all (faults still mark at once).
@@ -34,10 +34,49 @@ cp "$TMP/va/Other/N.olean" "$LIBDIR/Other/N.olean"
 # A module big enough to span several pages, for truncation under a mapping.
 "$E" gen "$LIBDIR" --prefix Big --modules 1 --depth 1 --decls 400 >/dev/null 2>&1 || fail "gen"
 
-start_daemon --search-path "$LIBDIR"
+# The log line of the HTTP listener (--http-listen 127.0.0.1:0 picks a free port).
+http_port() {
+    i=0
+    while :; do
+        p=$(sed -n 's/.*http: serving .* on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$TMP/daemon.log" | tail -n 1)
+        [ -n "$p" ] && { echo "$p"; return; }
+        i=$((i + 1)); [ $i -lt 100 ] || fail "no 'http: serving' line in the log"
+        sleep 0.1
+    done
+}
+# check_metrics PORT: /metrics (HTTP) shows the freshness counters with pool.stats' values.
+check_metrics() {
+    py - "$SOCK" "$1" <<'PY' || fail "/metrics"
+import sys
+from rpc import metrics, stats
+path, port = sys.argv[1], int(sys.argv[2])
+p = stats(path)["pool"]
+m = metrics(port)
+for key, name in (("watches", "envpool_pool_watches"), ("watch_events", "envpool_pool_watch_events_total"),
+                  ("watch_fallbacks", "envpool_pool_watch_fallbacks_total"),
+                  ("watch_overflows", "envpool_pool_watch_overflows_total"),
+                  ("stale_marks_event", "envpool_pool_stale_marks_event_total"),
+                  ("stale_marks_scan", "envpool_pool_stale_marks_scan_total"),
+                  ("stale_marks_fault", "envpool_pool_stale_marks_fault_total"),
+                  ("stale_in_use", "envpool_pool_stale_in_use_total"), ("stale_held", "envpool_pool_stale_held"),
+                  ("evicted_stale", "envpool_pool_evicted_stale_total")):
+    assert name in m, (name, sorted(m)[:20])
+    # Read after pool.stats: a counter is never less (late events of directories
+    # whose last mapping a worker unmaps meanwhile may add to it); the gauges can move.
+    assert name.endswith("_total") is False or m[name] >= p[key], (name, m[name], key, p[key])
+print("metrics: watches=%d events=%d fallbacks=%d marks event/scan/fault=%d/%d/%d" % (
+    m["envpool_pool_watches"], m["envpool_pool_watch_events_total"], m["envpool_pool_watch_fallbacks_total"],
+    m["envpool_pool_stale_marks_event_total"], m["envpool_pool_stale_marks_scan_total"],
+    m["envpool_pool_stale_marks_fault_total"]))
+PY
+}
+
+start_daemon --search-path "$LIBDIR" --http-listen 127.0.0.1:0
+PORT=$(http_port)
+# Bounded: 120 s plus 50 ms a round (a loaded machine does ~200 rounds/s or more).
 for mode in rename inplace recreate; do
-    py "$LIB/fresh_loop.py" "$SOCK" "$LIBDIR" "$TMP/va/R.olean" "$TMP/vb/R.olean" "$mode" "$ROUNDS" ||
-        fail "zero-delay loop ($mode)"
+    timeout $((120 + ROUNDS / 20)) python3 "$LIB/fresh_loop.py" "$SOCK" "$LIBDIR" "$TMP/va/R.olean" "$TMP/vb/R.olean" \
+        "$mode" "$ROUNDS" || fail "zero-delay loop ($mode)"
 done
 
 py - "$SOCK" "$LIBDIR" "$TMP/va" "$TMP/vb" <<'PY' || fail "freshness"
@@ -148,10 +187,12 @@ for name in ("envpool_pool_watches ", "envpool_pool_watch_events_total ", "envpo
              "envpool_pool_stale_held ", "envpool_pool_imports_restarted_total "):
     assert name in text, name
 PY
+check_metrics "$PORT"
 stop_daemon 0
 
 # The watch limit forced low: R's directory is watched, Sub's falls back to the scan.
-start_daemon --search-path "$LIBDIR" --max-watches 1
+start_daemon --search-path "$LIBDIR" --max-watches 1 --http-listen 127.0.0.1:0
+PORT=$(http_port)
 py - "$SOCK" "$LIBDIR" "$TMP/va" "$TMP/vb" <<'PY' || fail "watch limit"
 import os, shutil, sys, time
 from rpc import Conn, error_code, stats
@@ -183,13 +224,15 @@ p = stats(path)["pool"]
 assert p["stale_marks_scan"] >= 1 and p["watch_fallbacks"] >= 2 and p["watches"] == 1, p
 c.close()
 PY
+check_metrics "$PORT"
 stop_daemon 0
 n=$(grep -c "could not be watched" "$TMP/daemon.log")
 [ "$n" = 1 ] || fail "the watch fallback was logged $n times, expected once"
 grep -q "inotify watch limit" "$TMP/daemon.log" || fail "the fallback log line does not name the limit"
 
 # No watching: a fault marks the module at once (not at the next scan).
-start_daemon --search-path "$LIBDIR" --max-watches 0
+start_daemon --search-path "$LIBDIR" --max-watches 0 --http-listen 127.0.0.1:0
+PORT=$(http_port)
 py - "$SOCK" "$LIBDIR" <<'PY' || fail "faults"
 import os, sys
 from rpc import Conn, error_code, stats
@@ -214,6 +257,7 @@ assert b.call("decl.get", {"env": r["env"], "name": name})["result"]
 a.close()
 b.close()
 PY
+check_metrics "$PORT"
 stop_daemon 0
 grep -q "uv_loop_close" "$TMP/daemon.log" && fail "a libuv handle was left open"
 exit 0

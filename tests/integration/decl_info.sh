@@ -5,7 +5,7 @@
 # zk-lean's ZkLean/Formalism.lean at 3ca4245 and MyNatDef's entries); module.doc,
 # instance.list, attr.list and decl.children with paging and every error; the
 # same through an env handle; the CLI commands (get, doc, instances, children,
-# attr) and their text.
+# attr) and their text; --source-path and $ENVPOOL_SOURCE_PATH for "source".
 set -eu
 . "$(dirname "$0")/lib/daemon.sh"
 need_samples
@@ -161,4 +161,43 @@ $E attr --imports MyNatDef --partial bogus > /dev/null 2>&1; st=$?
 set -e
 [ "$st" -eq 1 ] || fail "attr bogus: status $st"
 stop_daemon
+
+# --source-path: decl.get's "source" is A/B.lean under the first directory that
+# has it (one without it is passed over); $ENVPOOL_SOURCE_PATH when the flag is
+# absent; a module under none of them keeps null; envpool get prints FILE:LINE:COL.
+mkdir -p "$TMP/nosrc" "$TMP/src/ZkLean" "$TMP/envsrc"
+printf -- '-- ZkLean/Formalism.lean\n' > "$TMP/src/ZkLean/Formalism.lean"
+printf -- '-- MyNatDef.lean\n' > "$TMP/envsrc/MyNatDef.lean"
+start_daemon --search-path "$ZK:$CS" --source-path "$TMP/nosrc:$TMP/src"
+grep -q "source-path=$TMP/nosrc:$TMP/src " "$TMP/daemon.log" || fail "source-path not in the startup summary"
+python3 - "$SOCK" "$TMP" <<'PY' || fail "source-path"
+import os, sys
+from rpc import Conn
+c = Conn(sys.argv[1])
+tmp = os.path.realpath(sys.argv[2])
+r = c.call("decl.get", {"imports": ["ZkLean.Formalism"], "partial": True, "name": "run_circuit"})["result"]
+assert r["source"] == tmp + "/src/ZkLean/Formalism.lean", r["source"]
+r = c.call("decl.get", {"imports": ["MyNatDef"], "partial": True, "name": "MyNat.instBEqMyNat"})["result"]
+assert r["source"] is None, r["source"]
+PY
+$E get --imports ZkLean.Formalism --partial run_circuit > "$TMP/get3.txt" || fail "envpool get 3"
+grep -q "^  at: .*/src/ZkLean/Formalism.lean:11:1\$" "$TMP/get3.txt" || { cat "$TMP/get3.txt"; fail "get: source location"; }
+stop_daemon
+ENVPOOL_SOURCE_PATH="$TMP/envsrc" start_daemon --search-path "$ZK:$CS"
+python3 - "$SOCK" "$TMP" <<'PY' || fail "ENVPOOL_SOURCE_PATH"
+import os, sys
+from rpc import Conn
+c = Conn(sys.argv[1])
+tmp = os.path.realpath(sys.argv[2])
+r = c.call("decl.get", {"imports": ["MyNatDef"], "partial": True, "name": "MyNat.instBEqMyNat"})["result"]
+assert r["source"] == tmp + "/envsrc/MyNatDef.lean", r["source"]
+PY
+stop_daemon
+# A source directory that does not exist is refused at startup, precisely.
+set +e
+"$BUILD/envpoold" --socket "$TMP/bad.sock" --search-path "$ZK" --source-path "$TMP/missing" 2> "$TMP/bad.log"; st=$?
+set -e
+[ "$st" -ne 0 ] || fail "a missing --source-path directory was accepted"
+grep -q "source path: directory $TMP/missing: No such file or directory" "$TMP/bad.log" || { cat "$TMP/bad.log"; fail "source-path error"; }
+"$BUILD/envpoold" --help | grep -q -- "--source-path DIRS" || fail "--help lacks --source-path"
 echo "decl_info: ok"

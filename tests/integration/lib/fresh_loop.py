@@ -12,8 +12,15 @@ any of: env.open a hit, the new name not found, the old name found. MODE:
     inplace   truncate R.olean and write the new bytes into the same inode
     recreate  unlink R.olean, create it afresh
 
+Pipelined, two round trips a round: env.open and a decl.get with "imports"
+(which joins the import) in one write; then, with the handle, decl.get of
+the new name, decl.get of the old one and env.close in one write. Replies are
+matched by id (a name not found is answered later: its suggestions are
+searched on a worker).
+
 Prints one line "MODE: ROUNDS rounds, N stale answers, ..." and exits 1 if N > 0.
 """
+import json
 import os
 import sys
 import time
@@ -54,7 +61,27 @@ def replace(data):
         raise SystemExit("unknown mode " + mode)
 
 
-c = Conn(path)
+class Pipe(Conn):
+    """Conn with pipelined requests: send several in one write, collect replies by id."""
+
+    def send_many(self, reqs):
+        ids = []
+        frames = []
+        for method, params in reqs:
+            rid = self.next_id
+            self.next_id += 1
+            ids.append(rid)
+            frames.append(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode())
+        self.s.sendall(b"\n".join(frames) + b"\n")
+        got = {}
+        while len(got) < len(ids):
+            m = self.read_reply()
+            assert m.get("id") in ids and m["id"] not in got, m
+            got[m["id"]] = m
+        return [got[i] for i in ids]
+
+
+c = Pipe(path)
 before = stats(path)["pool"]
 # Start from version 0 served.
 replace(versions[0][0])
@@ -66,7 +93,8 @@ for i in range(rounds):
     data, new = versions[(i + 1) % 2]
     old = versions[i % 2][1]
     replace(data)
-    m = c.call("env.open", {"imports": ["R"]})
+    m, via_imports = c.send_many([("env.open", {"imports": ["R"]}),
+                                  ("decl.get", {"imports": ["R"], "name": new})])
     if "result" not in m:
         errors += 1
         stale += 1
@@ -78,17 +106,20 @@ for i in range(rounds):
         hits += 1
         bad = True
     h = r["env"]
-    got_new = c.call("decl.get", {"env": h, "name": new})
-    got_old = c.call("decl.get", {"env": h, "name": old})
-    if "result" not in got_new or got_new["result"]["name"] != new:
-        bad = True
+    got_new, got_old, closed = c.send_many([("decl.get", {"env": h, "name": new}),
+                                            ("decl.get", {"env": h, "name": old}),
+                                            ("env.close", {"env": h})])
+    for g in (got_new, via_imports):
+        if "result" not in g or g["result"]["name"] != new:
+            bad = True
     if "error" not in got_old or error_code(got_old) != -32004:
         bad = True
+    assert "result" in closed, closed
     if bad:
         stale += 1
         if stale <= 5:
-            print("round %d: stale answer: open=%s new=%s old=%s" % (i, r, got_new, got_old), file=sys.stderr)
-    c.call("env.close", {"env": h})
+            print("round %d: stale answer: open=%s new=%s (imports: %s) old=%s" % (i, r, got_new, via_imports, got_old),
+                  file=sys.stderr)
 elapsed = time.monotonic() - t0
 after = stats(path)["pool"]
 c.close()

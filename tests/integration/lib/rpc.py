@@ -87,6 +87,27 @@ def error_code(m):
     return m["error"]["code"]
 
 
+def metrics(port, host="127.0.0.1"):
+    """GET /metrics from the daemon's HTTP listener: {name: value} of the unlabelled samples."""
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#") and "{" not in line:
+            name, value = line.split()
+            out[name] = float(value)
+    return out
+
+
 def stats(path):
     c = Conn(path)
     r = c.call("pool.stats")

@@ -7,6 +7,7 @@
  * deterministic, and errors point at file:line:column.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -328,9 +329,79 @@ static void test_deep_universe_checked(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/*
+ * Every allocation of a build made to fail in turn (mem_fail_after): each
+ * failure is reported as -ENOMEM, never as a parse error, and leaves nothing
+ * behind; once no allocation fails the module is the one built without
+ * injection. The text has every kind of statement, doc comments, universes,
+ * indices and recursive fields, and enough statements to grow every vector
+ * (the statement list once leaked its old block when a growth failed).
+ */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    char text[8192];
+    size_t n = (size_t)snprintf(text, sizeof text,
+        "module M\n"
+        "/-- Naturals. -/\n"
+        "inductive N : Type\n"
+        "  | zero : N\n"
+        "  | succ (n : N) : N\n"
+        "inductive Vec.{u} (α : Type u) : N → Type u\n"
+        "  | nil : Vec.{u} α N.zero\n"
+        "  | cons (n : N) (x : α) (xs : Vec.{u} α n) : Vec.{u} α (N.succ n)\n"
+        "inductive True : Prop\n"
+        "  | intro : True\n"
+        "/-- Two. -/\n"
+        "def N.two : N := N.succ (N.succ N.zero)\n"
+        "def N.id (n : N) : N := n\n"
+        "theorem T.t (n : N) : True\n"
+        "axiom A.{u} : Sort u\n"
+        "opaque N.o : N := N.two\n");
+    for (int i = 0; i < 80; i++) /* past the 64 statements the old list started with */
+        n += (size_t)snprintf(text + n, sizeof text - n, "def d%d (a : N) : N := N.succ (N.id a)\n", i);
+    int64_t base = mem_live_total();
+    /* the reference build */
+    ln_pack *pk = ln_pack_new();
+    lx_word ref;
+    region_error err;
+    uint64_t nref = 0;
+    assert_int_equal(ln_pack_build(pk, "t.txt", text, n, &ref, &nref, &err), 0);
+    ln_pack_free(pk);
+    int64_t with_ref = mem_live_total();
+    int failures = 0;
+    for (int64_t k = 0;; k++) {
+        pk = ln_pack_new();
+        lx_word root;
+        uint64_t nc = 0;
+        mem_fail_after(k);
+        int rc = ln_pack_build(pk, "t.txt", text, n, &root, &nc, &err);
+        int64_t refused = mem_fail_count();
+        mem_fail_after(-1);
+        ln_pack_free(pk);
+        if (rc == 0) {
+            assert_int_equal(nc, nref);
+            lx_unref(root);
+            if (refused == 0)
+                break;
+        } else {
+            if (rc != -ENOMEM)
+                fail_msg("allocation %lld refused: %d (%s), not -ENOMEM", (long long)k, rc, err.reason);
+            assert_true(refused > 0);
+            failures++;
+        }
+        assert_int_equal(mem_live_total(), with_ref); /* nothing left by the failed build */
+        assert_true(k < 100000);
+    }
+    assert_true(failures > 50); /* the text really allocates that often */
+    lx_unref(ref);
+    assert_int_equal(mem_live_total(), base);
+}
+
 TEST_MAIN("test_pack",
           cmocka_unit_test(test_example_library),
           cmocka_unit_test(test_inductive_derivation),
           cmocka_unit_test(test_errors),
           cmocka_unit_test(test_deep_universe_checked),
+          cmocka_unit_test(test_allocation_failures),
           cmocka_unit_test(test_damaged_texts))

@@ -255,18 +255,56 @@ static void test_module_docs_and_children(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
-/* Lake's layout: PKG/.lake/build/lib/lean/A/B.olean has its source at PKG/A/B.lean. */
+static void put_file(const char *dir, const char *rel, const void *bytes, size_t len)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *o = fopen(path, "wb");
+    assert_non_null(o);
+    assert_int_equal(fwrite(bytes, 1, len, o), len);
+    assert_int_equal(fclose(o), 0);
+}
+
+/* decl.get's source of run_circuit in a pool over lib with source directories srcs[0..nsrc). */
+static char *source_with(const char *lib, const char *const *srcs, size_t nsrc)
+{
+    pool_roots *roots, *sources = NULL;
+    pool_error err;
+    assert_int_equal(pool_roots_new(&lib, 1, &roots, &err), 0);
+    if (nsrc)
+        assert_int_equal(pool_roots_new(srcs, nsrc, &sources, &err), 0);
+    pool_config cfg = {.roots = roots, .capacity = 2, .stale_check = POOL_STALE_STAT, .source_roots = sources};
+    pool *p;
+    assert_int_equal(pool_new(&cfg, &p, &err), 0);
+    const char *imps[] = {"ZkLean.Formalism"};
+    pool_env *e;
+    assert_int_equal(pool_acquire(p, imps, 1, POOL_PARTIAL, &e, &err), 0);
+    build(e);
+    pool_const_ref ref = lookup(e, "run_circuit");
+    pool_decl_info info;
+    assert_int_equal(pool_env_decl_info(e, &ref, &info), 0);
+    char *got = info.source ? mem_strdup(info.source) : NULL;
+    pool_release(p, e, NULL);
+    pool_free(p);
+    return got;
+}
+
+/*
+ * Lake's layout: PKG/.lake/build/lib/lean/A/B.olean has its source at
+ * PKG/A/B.lean. Source directories (--source-path) come first, in order; one
+ * without the file is passed over, and none having it leaves the derivation.
+ */
 static void test_source_in_lake_layout(void **state)
 {
     (void)state;
     /* first: a skip for an absent sample must leave nothing allocated */
     char *sample = sample_path("zk-lean@3ca4245/.lake/build/lib/lean/ZkLean/Formalism.olean");
     char *dir = tmpdir_make();
-    char path[8192], lib[2048];
+    char lib[2048];
     snprintf(lib, sizeof lib, "%s/pkg/.lake/build/lib/lean", dir);
-    snprintf(path, sizeof path, "%s/pkg/.lake/build/lib/lean/ZkLean", dir);
-    char *mk[] = {"pkg", "pkg/.lake", "pkg/.lake/build", "pkg/.lake/build/lib", "pkg/.lake/build/lib/lean",
-                  "pkg/.lake/build/lib/lean/ZkLean", "pkg/ZkLean"};
+    const char *mk[] = {"pkg", "pkg/.lake", "pkg/.lake/build", "pkg/.lake/build/lib", "pkg/.lake/build/lib/lean",
+                        "pkg/.lake/build/lib/lean/ZkLean", "pkg/ZkLean", "empty", "other", "other/ZkLean",
+                        "flat", "flat/ZkLean"};
     for (size_t i = 0; i < sizeof mk / sizeof mk[0]; i++) {
         char d[8192];
         snprintf(d, sizeof d, "%s/%s", dir, mk[i]);
@@ -274,33 +312,42 @@ static void test_source_in_lake_layout(void **state)
     }
     size_t len;
     uint8_t *bytes = read_file(sample, &len);
-    snprintf(path, sizeof path, "%s/ZkLean/Formalism.olean", lib);
-    FILE *o = fopen(path, "wb");
-    assert_non_null(o);
-    assert_int_equal(fwrite(bytes, 1, len, o), len);
-    assert_int_equal(fclose(o), 0);
-    char src[8192];
-    snprintf(src, sizeof src, "%s/pkg/ZkLean/Formalism.lean", dir);
-    o = fopen(src, "w");
-    assert_non_null(o);
-    fputs("-- the module's source\n", o);
-    assert_int_equal(fclose(o), 0);
+    put_file(lib, "ZkLean/Formalism.olean", bytes, len);
+    put_file(dir, "flat/ZkLean/Formalism.olean", bytes, len); /* no Lake layout around it */
+    const char *text = "-- the module's source\n";
+    put_file(dir, "pkg/ZkLean/Formalism.lean", text, strlen(text));
+    put_file(dir, "other/ZkLean/Formalism.lean", text, strlen(text));
 
-    pool *p = pool_make(lib, 2, 0, POOL_STALE_STAT);
-    const char *imps[] = {"ZkLean.Formalism"};
-    pool_env *e;
-    pool_error err;
-    assert_int_equal(pool_acquire(p, imps, 1, POOL_PARTIAL, &e, &err), 0);
-    build(e);
-    pool_const_ref ref = lookup(e, "run_circuit");
-    pool_decl_info info;
-    assert_int_equal(pool_env_decl_info(e, &ref, &info), 0);
-    assert_non_null(info.source);
-    char *real = realpath(src, NULL);
-    assert_string_equal(info.source, real);
-    free(real);
-    pool_release(p, e, NULL);
-    pool_free(p);
+    char lake_src[8192], other_src[8192], empty[4096], other[4096], flat[4096];
+    snprintf(lake_src, sizeof lake_src, "%s/pkg/ZkLean/Formalism.lean", dir);
+    snprintf(other_src, sizeof other_src, "%s/other/ZkLean/Formalism.lean", dir);
+    snprintf(empty, sizeof empty, "%s/empty", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    snprintf(flat, sizeof flat, "%s/flat", dir);
+    char *real_lake = realpath(lake_src, NULL), *real_other = realpath(other_src, NULL);
+
+    char *got = source_with(lib, NULL, 0);               /* derived */
+    assert_non_null(got);
+    assert_string_equal(got, real_lake);
+    mem_free(got);
+    const char *both[] = {empty, other};
+    got = source_with(lib, both, 2);                     /* the source path first, past a directory without it */
+    assert_non_null(got);
+    assert_string_equal(got, real_other);
+    mem_free(got);
+    const char *only_empty[] = {empty};
+    got = source_with(lib, only_empty, 1);               /* not under the source path: derived */
+    assert_non_null(got);
+    assert_string_equal(got, real_lake);
+    mem_free(got);
+    assert_null(source_with(flat, NULL, 0));             /* no layout to derive from */
+    got = source_with(flat, both, 2);
+    assert_non_null(got);
+    assert_string_equal(got, real_other);
+    mem_free(got);
+
+    free(real_lake);
+    free(real_other);
     mem_free(bytes);
     mem_free(sample);
     tmpdir_remove(dir);
@@ -328,7 +375,19 @@ static void test_concurrent_builds(void **state)
     pool_declinfo_stats st;
     pool_env_declinfo_stats(f.e, &st);
     assert_true(st.entries >= 84); /* pgraph Main: 84 ranges alone */
-    close_sample(&f);
+    /* pool.stats: built once, its bytes and constants alive until the environment goes */
+    pool_stats ps;
+    pool_stats_get(f.p, &ps);
+    assert_int_equal(ps.declinfo_builds, 1);
+    assert_int_equal(ps.declinfo_bytes, st.bytes);
+    assert_int_equal(ps.declinfo_constants, pool_env_constant_total(f.e));
+    pool_release(f.p, f.e, NULL);
+    assert_int_equal(pool_drain(f.p), 1);
+    pool_stats_get(f.p, &ps);
+    assert_int_equal(ps.declinfo_builds, 1);
+    assert_int_equal(ps.declinfo_bytes, 0);
+    assert_int_equal(ps.declinfo_constants, 0);
+    pool_free(f.p);
     assert_int_equal(mem_live_total(), 0);
 }
 
