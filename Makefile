@@ -148,6 +148,12 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(CMOCKA_LIBS) $(ALL_LIBS)
 
+# Unit tests of cli/ (tests/unit/cli/) also link the tool's own library code.
+CLI_UNIT_OBJ = $(BUILD)/obj/cli/gen_lib.o $(BUILD)/obj/cli/gen_measure.o
+$(BUILD)/tests/unit/cli/%: $(BUILD)/obj/tests/unit/cli/%.o $(CLI_UNIT_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_UNIT_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(CMOCKA_LIBS) $(ALL_LIBS)
+
 # Benchmark programs: tests/bench/bench_<name>.c, linked like unit tests.
 BENCH_SRC  = $(wildcard tests/bench/bench_*.c)
 BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)

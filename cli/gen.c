@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/genlib.h"
 #include "pool/pool.h"
 
 static void usage(FILE *f)
@@ -21,6 +22,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: envpool gen DIR [--prefix NAME] [--modules N] [--decls N] [--fan-in N]\n"
                "                       [--depth N] [--type-size N] [--seed N] [--stats]\n"
                "       envpool gen DIR --shape lean|mathlib|small [--prefix NAME] [--modules N] [--seed N]\n"
+               "                       [--jobs N] [--stats]   (calibrated; docs/bench.md)\n"
+               "       envpool gen --measure FILE.olean|DIR...   (the figures gen is calibrated against)\n"
                "Writes DIR/NAME.olean (importing everything) and DIR/NAME/L*/M*.olean.\n"
                "Defaults: --prefix Gen --modules 100 --decls 50 --fan-in 4 --depth 10\n"
                "          --type-size 4 --seed 1\n");
@@ -39,12 +42,39 @@ static int parse_u32(const char *opt, const char *s, uint32_t *out)
     return 0;
 }
 
+/* envpool gen --measure PATH...: the figures of real (or generated) files, docs/bench.md. */
+static int measure(int argc, char **argv)
+{
+    gen_measure m;
+    memset(&m, 0, sizeof m);
+    char err[1024];
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+        int rc = n > 6 && !strcmp(argv[i] + n - 6, ".olean") ? gen_measure_file(argv[i], &m, err, sizeof err)
+                                                             : gen_measure_dir(argv[i], &m, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "envpool gen --measure: %s\n", err);
+            return CLI_FAIL;
+        }
+    }
+    gen_measure_print(&m, stdout);
+    return CLI_OK;
+}
+
 int cmd_gen(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "--measure")) {
+        if (argc == 2) {
+            fprintf(stderr, "envpool gen --measure: name files or directories\n");
+            return CLI_USAGE;
+        }
+        return measure(argc - 2, argv + 2);
+    }
     pool_gen_opts o = {.prefix = "Gen", .modules = 100, .decls = 50, .fan_in = 4,
                        .depth = 10, .type_size = 4, .seed = 1};
     const char *dir = NULL, *shape = NULL;
     bool stats = false, modules_set = false;
+    uint32_t jobs = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint32_t *slot = NULL;
@@ -63,6 +93,8 @@ int cmd_gen(int argc, char **argv)
             slot = &o.fan_in;
         } else if (!strcmp(a, "--depth")) {
             slot = &o.depth;
+        } else if (!strcmp(a, "--jobs")) {
+            slot = &jobs;
         } else if (!strcmp(a, "--type-size")) {
             slot = &o.type_size;
         } else if (!strcmp(a, "--shape")) {
@@ -112,20 +144,30 @@ int cmd_gen(int argc, char **argv)
         return CLI_USAGE;
     }
     if (shape) {
-        static const struct { const char *name; uint32_t modules, decls, fan_in, depth; } shapes[] = {
-            {"lean", 2300, 87, 4, 24}, {"mathlib", 7600, 83, 6, 40}, {"small", 60, 40, 4, 6}};
-        size_t k = 0;
-        while (k < sizeof shapes / sizeof *shapes && strcmp(shapes[k].name, shape))
-            k++;
-        if (k == sizeof shapes / sizeof *shapes) {
+        const gen_shape *sh = gen_shape_find(shape);
+        if (!sh) {
             fprintf(stderr, "envpool gen: --shape wants lean, mathlib or small, not '%s'\n", shape);
             return CLI_USAGE;
         }
-        uint32_t m = modules_set ? o.modules : shapes[k].modules;
-        o.modules = m;
-        o.decls = shapes[k].decls;
-        o.fan_in = shapes[k].fan_in;
-        o.depth = shapes[k].depth < m ? shapes[k].depth : m;
+        if (!o.prefix[0] || strchr(o.prefix, '.') || strchr(o.prefix, '/')) {
+            fprintf(stderr, "envpool gen: --prefix wants one name component, not '%s'\n", o.prefix);
+            return CLI_USAGE;
+        }
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        gen_lib_stats st;
+        char err[1024];
+        if (gen_lib_write(dir, sh, o.prefix, modules_set ? o.modules : 0, o.seed, jobs, &st, err, sizeof err) != 0) {
+            fprintf(stderr, "envpool gen: %s\n", err);
+            return CLI_FAIL;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (stats) {
+            double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+            fprintf(stderr, "envpool gen: %" PRIu64 " modules, %" PRIu64 " constants, %" PRIu64
+                            " bytes in %.2f s\n", st.modules, st.constants, st.bytes, s);
+        }
+        return CLI_OK;
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
