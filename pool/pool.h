@@ -85,9 +85,19 @@ typedef struct pool_roots pool_roots;
  */
 POOL_WUR int pool_roots_new(const char *const *dirs, size_t n, pool_roots **out, pool_error *err);
 /*
- * The search path as DESIGN.md §3 says: `list` (colon-separated, the
- * --search-path flag) if not NULL, else $ENVPOOL_PATH, else $LEAN_PATH.
- * Empty entries are skipped; an empty result is POOL_EINVAL.
+ * The search path policy, decided here once (DESIGN.md §3): the first of
+ * `given` (the --search-path flag; may be NULL), $ENVPOOL_PATH and $LEAN_PATH
+ * that names a directory; a value with none (unset, "", ":::") counts as not
+ * given, so an empty flag falls back to the variables. Returns that
+ * colon-separated list (borrowed: given, or the environment's string), or
+ * NULL when none names a directory. Reads the environment: call it from one
+ * thread, at start-up.
+ */
+const char *pool_search_list(const char *given);
+/*
+ * The roots of pool_search_list(list); empty entries are skipped. No search
+ * path at all is POOL_EINVAL ("no search path: give --search-path or set
+ * ENVPOOL_PATH or LEAN_PATH").
  */
 POOL_WUR int pool_roots_from_env(const char *list, pool_roots **out, pool_error *err);
 void        pool_roots_free(pool_roots *r);                       /* r may be NULL */
