@@ -34,9 +34,10 @@ const char *envpool_strerror(int code)
     const entry *e = lookup(code);
     if (e)
         return e->message;
-    if (code < 0 && code > -4096)
-        return strerror(-code); /* glibc's table: static strings ("Unknown error N" past it) */
-    return "unknown error";
+    /* glibc 2.32's static descriptions: strerror's "Unknown error N" lives in a
+     * buffer the next call frees, and is no errno anyway. */
+    const char *d = code < 0 && code > -4096 ? strerrordesc_np(-code) : NULL;
+    return d ? d : "unknown error";
 }
 
 const char *envpool_error_name(int code)

@@ -66,7 +66,7 @@ enum envpool_error { ENVPOOL_ERRORS(ENVPOOL__ERROR_ENUM) };
 
 /*
  * What a code means, for a person: "ok" for 0, the registry's message for
- * a project code, strerror's text for a negated errno, "unknown error"
+ * a project code, glibc's description (strerrordesc_np) for a negated errno, "unknown error"
  * otherwise. Never NULL; a static string; thread-safe.
  */
 const char *envpool_strerror(int code);
