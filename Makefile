@@ -8,6 +8,7 @@
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
 #   make demo | bench | bench-memory | install | uninstall | clean | deps
 #   make bench-open BENCH_OPEN_DIR=DIR   cold open of DIR's Gen, lazy vs eager, RSS
+#   make bench-find BENCH_FIND_DIR=DIR   decl.find on DIR's Gen: index build, latency, index memory
 #   make stress          the suite and the demo STRESS_N times (default 10), then tests/stress/*.sh
 #   make deps            install every Debian package of DEB_PKGS (demo and check
 #                        check theirs first); make print-deps lists them
@@ -114,7 +115,7 @@ export ENVPOOL_SAMPLES = $(SAMPLES)
 export ENVPOOL_BUILD   = $(abspath $(BUILD))
 export ENVPOOL_SANITIZE = $(SANITIZE)
 
-.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-open bench-memory install uninstall clean deps examples
+.PHONY: all check unit integration valgrind fuzz demo bench bench-pool bench-open bench-find bench-memory install uninstall clean deps examples
 .PHONY: run-check run-valgrind stress run-stress run-demo deps-build deps-all print-deps
 .SUFFIXES:
 # Keep intermediate objects (test .o files) so that rebuilds stay incremental.
@@ -164,6 +165,10 @@ bench-pool: $(BUILD)/bench/bench_pool
 # Cold open lazy vs eager at real weight: make bench-open BENCH_OPEN_DIR=build/bench-lib/lean
 bench-open: $(BUILD)/bench/bench_open
 	$(Q)$(BUILD)/bench/bench_open --dir $(BENCH_OPEN_DIR) $(BENCH_OPEN_ARGS)
+
+# decl.find at real weight (issue 13.2): make bench-find BENCH_FIND_DIR=build/bench-lib/lean
+bench-find: $(BUILD)/bench/bench_find
+	$(Q)$(BUILD)/bench/bench_find --dir $(BENCH_FIND_DIR) $(BENCH_FIND_ARGS)
 
 # The example library (examples/*.lean.txt) packed into build/examples/ once pack exists.
 EXAMPLE_SRC = $(wildcard examples/*.txt)

@@ -39,5 +39,8 @@ int cmd_doc(int argc, char **argv);        /* module.doc */
 int cmd_instances(int argc, char **argv);  /* instance.list */
 int cmd_children(int argc, char **argv);   /* decl.children */
 int cmd_attr(int argc, char **argv);       /* attr.list */
+int cmd_find(int argc, char **argv);       /* decl.find */
+int cmd_uses(int argc, char **argv);       /* decl.uses */
+int cmd_used_by(int argc, char **argv);    /* decl.used_by */
 
 #endif

@@ -38,11 +38,16 @@ typedef struct copts {
     const char *cursor;
     const char *module;
     long        limit;
+    bool        all;        /* follow next_cursor to the last page */
+    bool        internal;
+    bool        transitive;
+    const char *in;
+    long        depth, max;
 } copts;
 
 enum {
     O_SOCKET = 300, O_IMPORTS, O_JSON, O_PROM, O_PARTIAL, O_VALUE, O_MODE, O_KINDS, O_CURSOR,
-    O_LIMIT, O_HELP, O_MODULE,
+    O_LIMIT, O_HELP, O_MODULE, O_ALL, O_INTERNAL, O_IN, O_TRANSITIVE, O_DEPTH, O_MAX,
 };
 
 static const struct option all_options[] = {
@@ -52,6 +57,9 @@ static const struct option all_options[] = {
     {"mode", required_argument, NULL, O_MODE},       {"kinds", required_argument, NULL, O_KINDS},
     {"cursor", required_argument, NULL, O_CURSOR},   {"limit", required_argument, NULL, O_LIMIT},
     {"help", no_argument, NULL, O_HELP},             {"module", required_argument, NULL, O_MODULE},
+    {"all", no_argument, NULL, O_ALL},               {"internal", no_argument, NULL, O_INTERNAL},
+    {"in", required_argument, NULL, O_IN},           {"transitive", no_argument, NULL, O_TRANSITIVE},
+    {"depth", required_argument, NULL, O_DEPTH},     {"max", required_argument, NULL, O_MAX},
     {NULL, 0, NULL, 0},
 };
 
@@ -72,6 +80,8 @@ static int parse_opts(copts *o, const char *cmd, int argc, char **argv, const in
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
     o->limit = -1;
+    o->depth = -1;
+    o->max = -1;
     const char *sock = NULL;
     optind = 1;
     opterr = 0;
@@ -98,6 +108,28 @@ static int parse_opts(copts *o, const char *cmd, int argc, char **argv, const in
         case O_KINDS: o->kinds = optarg; break;
         case O_CURSOR: o->cursor = optarg; break;
         case O_MODULE: o->module = optarg; break;
+        case O_ALL: o->all = true; break;
+        case O_INTERNAL: o->internal = true; break;
+        case O_TRANSITIVE: o->transitive = true; break;
+        case O_IN:
+            if (strcmp(optarg, "type") && strcmp(optarg, "value") && strcmp(optarg, "both")) {
+                fprintf(stderr, "envpool %s: --in must be type, value or both\n", cmd);
+                return CLI_USAGE;
+            }
+            o->in = optarg;
+            break;
+        case O_DEPTH:
+        case O_MAX: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            long top = opt == O_DEPTH ? 1000 : 1000000;
+            if (!*optarg || *end || v < 1 || v > top) {
+                fprintf(stderr, "envpool %s: --%s must be 1..%ld\n", cmd, opt == O_DEPTH ? "depth" : "max", top);
+                return CLI_USAGE;
+            }
+            *(opt == O_DEPTH ? &o->depth : &o->max) = v;
+            break;
+        }
         case O_LIMIT: {
             char *end;
             o->limit = strtol(optarg, &end, 10);
@@ -171,6 +203,8 @@ static int report_error(const copts *o, const json_t *reply)
     fprintf(stderr, "envpool %s: %s (error %d)\n", o->cmd, msg ? msg : "error", code);
     const json_t *data = json_object_get(e, "data");
     const json_t *sugg = json_object_get(data, "suggestions");
+    if (!sugg)
+        sugg = json_object_get(data, "candidates"); /* decl.find: what an unknown or ambiguous name may mean */
     if (json_array_size(sugg) > 0) {
         fprintf(stderr, "  did you mean:");
         size_t i;
@@ -586,6 +620,229 @@ int cmd_search(int argc, char **argv)
     if (o.cursor)
         json_object_set_new(params, "cursor", json_string(o.cursor));
     return call_and_show(&o, "decl.search", params, show_search);
+}
+
+/* ---- find / uses / used-by ---------------------------------------------- */
+
+/*
+ * Calls method with params (stolen); with --all follows next_cursor on the
+ * same connection and joins the pages' items into the first page's result
+ * (next_cursor null at the end). Shows the result as call_and_show does.
+ */
+static int call_pages(const copts *o, const char *method, json_t *params,
+                      int (*show)(const copts *o, const json_t *result))
+{
+    if (!o->all)
+        return call_and_show(o, method, params, show);
+    client c;
+    int rc = connect_or_report(o, &c);
+    if (rc) {
+        json_decref(params);
+        return rc;
+    }
+    json_t *acc = NULL;
+    int status = CLI_OK;
+    for (;;) {
+        json_t *reply = NULL;
+        rc = client_call(&c, method, json_copy(params), &reply);
+        if (rc < 0) {
+            fprintf(stderr, "envpool %s: %s\n", o->cmd,
+                    rc == -EPROTO ? "the daemon sent something that is not JSON-RPC"
+                                  : rc == -ECONNRESET ? "the daemon closed the connection" : strerror(-rc));
+            status = rc == -ECONNRESET ? CLI_UNAVAILABLE : CLI_FAIL;
+            break;
+        }
+        if (json_object_get(reply, "error")) {
+            status = report_error(o, reply);
+            json_decref(reply);
+            break;
+        }
+        json_t *result = json_object_get(reply, "result");
+        json_t *next = json_object_get(result, "next_cursor");
+        if (!acc) {
+            acc = json_incref(result);
+        } else {
+            json_array_extend(json_object_get(acc, "items"), json_object_get(result, "items"));
+            json_object_set(acc, "next_cursor", next ? next : json_null());
+        }
+        const char *cur = json_string_value(json_object_get(params, "cursor"));
+        const char *nc = json_string_value(next);
+        if (!nc || (cur && !strcmp(cur, nc))) {
+            json_object_set_new(acc, "next_cursor", json_null());
+            json_decref(reply);
+            break;
+        }
+        json_object_set_new(params, "cursor", json_string(nc));
+        json_decref(reply);
+    }
+    client_close(&c);
+    json_decref(params);
+    if (acc && status == CLI_OK) {
+        if (o->json || !show) {
+            print_json(acc);
+        } else {
+            status = show(o, acc);
+        }
+    }
+    json_decref(acc);
+    return status;
+}
+
+static void print_more(const json_t *r)
+{
+    const char *next = json_string_value(json_object_get(r, "next_cursor"));
+    if (next)
+        printf("(more: --cursor %s, or --all)\n", next);
+}
+
+static int show_find(const copts *o, const json_t *r)
+{
+    (void)o;
+    const char *header = jstr(r, "header");
+    fputs(header, stdout);
+    if (*header && header[strlen(header) - 1] != '\n')
+        putchar('\n');
+    const json_t *items = json_object_get(r, "items");
+    size_t i;
+    json_t *v;
+    json_array_foreach(items, i, v) {
+        printf("%s  %s  %s\n", jstr(v, "name"), jstr(v, "kind"), jstr(v, "module"));
+        printf("  : %s%s\n", json_is_string(json_object_get(v, "type")) ? jstr(v, "type") : "?",
+               json_is_true(json_object_get(v, "type_truncated")) ? " (cut)" : "");
+    }
+    print_more(r);
+    return CLI_OK;
+}
+
+static int show_deps(const copts *o, const json_t *r)
+{
+    const json_t *items = json_object_get(r, "items");
+    size_t width = 0, i;
+    json_t *v;
+    bool deep = false;
+    json_array_foreach(items, i, v) {
+        size_t l = strlen(jstr(v, "name"));
+        if (l > width)
+            width = l;
+        deep |= json_integer_value(json_object_get(v, "depth")) > 1;
+    }
+    if (width > 60)
+        width = 60;
+    json_array_foreach(items, i, v) {
+        bool found = json_is_string(json_object_get(v, "module"));
+        printf("%-*s  %-11s %s", (int)width, jstr(v, "name"), found ? jstr(v, "kind") : "-",
+               found ? jstr(v, "module") : "(not in this environment)");
+        if (deep || o->transitive)
+            printf("  depth %" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(v, "depth")));
+        putchar('\n');
+    }
+    if (json_array_size(items) == 0)
+        printf("none\n");
+    if (json_is_true(json_object_get(r, "truncated")))
+        printf("(the walk stopped after %" JSON_INTEGER_FORMAT " declarations: raise --max)\n",
+               json_integer_value(json_object_get(r, "count")));
+    print_more(r);
+    return CLI_OK;
+}
+
+int cmd_find(int argc, char **argv)
+{
+    static const int acc[] = {O_IMPORTS, O_PARTIAL, O_KINDS, O_LIMIT, O_CURSOR, O_ALL, O_INTERNAL, 0};
+    copts o;
+    int rc = parse_opts(&o, "find", argc, argv, acc,
+                        "usage: envpool find --imports A,B,... [--partial] [--kinds K,...] [--internal]\n"
+                        "                    [--limit N] [--cursor C | --all] QUERY\n\n"
+                        "List the declarations whose types match QUERY, in Loogle's query language:\n"
+                        "comma-separated filters that must all hold, each a constant (List.map: the\n"
+                        "type mentions it), a quoted string (\"comm\": the name contains it), a term\n"
+                        "pattern with holes (_ * (_ ^ _), List.map _ (List.map _ _), ?a + ?b = ?b + ?a)\n"
+                        "or |- PATTERN (the conclusion matches; hypotheses in any order). Fewer extra\n"
+                        "constants first, then by name. --kinds keeps those kinds (axiom, def, theorem,\n"
+                        "opaque, quot, inductive, ctor, rec); --internal also shows internal names\n"
+                        "(_private, matchers, proof_N, noConfusion, ...); --all fetches every page;\n"
+                        "--partial skips modules that are not found.\n"
+                        "Example: envpool find --imports Init 'List.map, |- List.length _ = _'\n\n");
+    if (rc >= 0)
+        return rc;
+    if (optind != argc - 1) {
+        fprintf(stderr, "envpool find: expected one QUERY (see 'envpool find --help')\n");
+        return CLI_USAGE;
+    }
+    if (o.all && o.cursor) {
+        fprintf(stderr, "envpool find: --all and --cursor exclude each other\n");
+        return CLI_USAGE;
+    }
+    if ((rc = require_imports(&o)))
+        return rc;
+    json_t *params = json_pack("{s:o,s:s}", "imports", split_imports(o.imports), "query", argv[optind]);
+    if (o.partial)
+        json_object_set_new(params, "partial", json_true());
+    if (o.kinds)
+        json_object_set_new(params, "kinds", split_imports(o.kinds));
+    if (o.internal)
+        json_object_set_new(params, "internal", json_true());
+    if (o.limit > 0 || o.all)
+        json_object_set_new(params, "limit", json_integer(o.limit > 0 ? o.limit : 1000));
+    if (o.cursor)
+        json_object_set_new(params, "cursor", json_string(o.cursor));
+    return call_pages(&o, "decl.find", params, show_find);
+}
+
+static int deps_command(int argc, char **argv, const char *cmd, const char *method, const char *usage)
+{
+    static const int acc[] = {O_IMPORTS, O_PARTIAL, O_IN, O_TRANSITIVE, O_DEPTH, O_MAX, O_LIMIT, O_CURSOR, O_ALL, 0};
+    copts o;
+    int rc = parse_opts(&o, cmd, argc, argv, acc, usage);
+    if (rc >= 0)
+        return rc;
+    if (optind != argc - 1) {
+        fprintf(stderr, "envpool %s: expected one declaration NAME (see 'envpool %s --help')\n", cmd, cmd);
+        return CLI_USAGE;
+    }
+    if (o.all && o.cursor) {
+        fprintf(stderr, "envpool %s: --all and --cursor exclude each other\n", cmd);
+        return CLI_USAGE;
+    }
+    if ((rc = require_imports(&o)))
+        return rc;
+    json_t *params = json_pack("{s:o,s:s}", "imports", split_imports(o.imports), "name", argv[optind]);
+    if (o.partial)
+        json_object_set_new(params, "partial", json_true());
+    if (o.in)
+        json_object_set_new(params, "in", json_string(o.in));
+    if (o.transitive)
+        json_object_set_new(params, "transitive", json_true());
+    if (o.depth > 0)
+        json_object_set_new(params, "depth", json_integer(o.depth));
+    if (o.max > 0)
+        json_object_set_new(params, "max", json_integer(o.max));
+    if (o.limit > 0 || o.all)
+        json_object_set_new(params, "limit", json_integer(o.limit > 0 ? o.limit : 1000));
+    if (o.cursor)
+        json_object_set_new(params, "cursor", json_string(o.cursor));
+    return call_pages(&o, method, params, show_deps);
+}
+
+int cmd_uses(int argc, char **argv)
+{
+    return deps_command(argc, argv, "uses", "decl.uses",
+                        "usage: envpool uses --imports A,B,... [--partial] [--in type|value|both] [--transitive]\n"
+                        "                    [--depth N] [--max N] [--limit N] [--cursor C | --all] NAME\n\n"
+                        "List the constants NAME's type and/or value refer to (default: both), nearest\n"
+                        "first, then by name. --transitive follows them (up to 64 steps, or --depth N\n"
+                        "steps; --depth alone implies it) and stops after --max declarations (default\n"
+                        "10000). Constants the environment lacks are listed as not in it.\n\n");
+}
+
+int cmd_used_by(int argc, char **argv)
+{
+    return deps_command(argc, argv, "used-by", "decl.used_by",
+                        "usage: envpool used-by --imports A,B,... [--partial] [--in type|value|both] [--transitive]\n"
+                        "                       [--depth N] [--max N] [--limit N] [--cursor C | --all] NAME\n\n"
+                        "List the declarations of the environment whose type and/or value refer to NAME\n"
+                        "(default: both), nearest first, then by name. --transitive also lists what\n"
+                        "uses those (up to 64 steps, or --depth N steps) and stops after --max\n"
+                        "declarations (default 10000).\n\n");
 }
 
 /* ---- open / modules ----------------------------------------------------- */

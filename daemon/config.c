@@ -9,7 +9,8 @@
  * The socket defaults to $XDG_RUNTIME_DIR/envpool.sock, or
  * /run/envpool/envpool.sock for root. The HTTP listener is off unless
  * --http-listen (alias --metrics-listen) or $ENVPOOL_HTTP_LISTEN names an
- * address; hosts are IP literals (or "localhost"), never looked up, so
+ * address (--default-imports / $ENVPOOL_DEFAULT_IMPORTS: the environment of
+ * its GET /json); hosts are IP literals (or "localhost"), never looked up, so
  * startup cannot hang on a resolver.
  */
 #include "daemon/daemon.h"
@@ -64,11 +65,14 @@ static void usage(FILE *f)
         "  --output-low SIZE      resume reading below this (default 256K)\n"
         "  --output-hard SIZE     close a client with this much unsent output (default 16M)\n"
         "HTTP (off by default; use a loopback address):\n"
-        "  --http-listen HOST:PORT  serve GET /metrics (Prometheus) and /healthz over HTTP on HOST\n"
+        "  --http-listen HOST:PORT  serve GET /metrics (Prometheus), /healthz and Loogle's /json over HTTP on HOST\n"
         "                         (an IPv4 literal, [IPv6], or localhost); PORT 0 picks a free one\n"
         "                         (logged); default $ENVPOOL_HTTP_LISTEN; --metrics-listen is an alias\n"
         "  --http-timeout SECS    time an HTTP client has to send its request, and again to read\n"
         "                         the answer (default 10)\n"
+        "  --default-imports A,B  the environment of GET /json?q=QUERY when the request has no\n"
+        "                         imports=A,B (default $ENVPOOL_DEFAULT_IMPORTS; none: such a\n"
+        "                         request is refused with 400)\n"
         "Operation:\n"
         "  --grace SECS           on SIGTERM, time allowed for in-flight requests (default 10)\n"
         "  --log-level LEVEL      error, warn, info or debug (default info)\n"
@@ -207,7 +211,7 @@ enum {
     OPT_SOCKET = 256, OPT_SEARCH, OPT_CAPACITY, OPT_MAX_BYTES, OPT_THREADS, OPT_MAX_CONN,
     OPT_MAX_FRAME, OPT_MAX_INFLIGHT, OPT_IDLE, OPT_OUT_HIGH, OPT_OUT_LOW, OPT_OUT_HARD,
     OPT_GROUP, OPT_ALLOW_UID, OPT_LOG_LEVEL, OPT_GRACE, OPT_HELP, OPT_VERSION, OPT_REPLY_CACHE,
-    OPT_VALIDATE, OPT_MAX_WATCHES, OPT_HTTP_LISTEN, OPT_HTTP_TIMEOUT, OPT_SOURCE,
+    OPT_VALIDATE, OPT_MAX_WATCHES, OPT_HTTP_LISTEN, OPT_HTTP_TIMEOUT, OPT_SOURCE, OPT_DEFAULT_IMPORTS,
 };
 
 static const struct option options[] = {
@@ -234,6 +238,7 @@ static const struct option options[] = {
     {"http-listen", required_argument, NULL, OPT_HTTP_LISTEN},
     {"metrics-listen", required_argument, NULL, OPT_HTTP_LISTEN},
     {"http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT},
+    {"default-imports", required_argument, NULL, OPT_DEFAULT_IMPORTS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -277,7 +282,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
     cfg->log_level = LOG_INFO;
     cfg->grace_ms = 10 * 1000;
     cfg->http_timeout_ms = 10 * 1000;
-    const char *socket = NULL, *search = NULL, *source = NULL, *http = NULL;
+    const char *socket = NULL, *search = NULL, *source = NULL, *http = NULL, *defimp = NULL;
     uint64_t v;
     int opt;
     optind = 1;
@@ -358,6 +363,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
                 return bad("grace", optarg, "expected seconds");
             break;
         case OPT_HTTP_LISTEN: http = optarg; break;
+        case OPT_DEFAULT_IMPORTS: defimp = optarg; break;
         case OPT_HTTP_TIMEOUT:
             if (parse_seconds(optarg, &cfg->http_timeout_ms) || cfg->http_timeout_ms < 10)
                 return bad("http-timeout", optarg, "expected seconds (at least 0.01)");
@@ -423,6 +429,29 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         }
         strcpy(cfg->http_listen, http);
     }
+    const char *defimp_from = defimp ? "--default-imports" : "ENVPOOL_DEFAULT_IMPORTS";
+    if (!defimp)
+        defimp = getenv("ENVPOOL_DEFAULT_IMPORTS");
+    if (defimp && *defimp) {
+        /* module names separated by commas: each non-empty, no spaces or control bytes inside */
+        bool ok = strlen(defimp) < sizeof cfg->default_imports;
+        for (const char *p = defimp, *start = defimp; ok; p++) {
+            if (*p == ',' || !*p) {
+                ok = p > start;
+                if (!*p)
+                    break;
+                start = p + 1;
+            } else {
+                ok = (unsigned char)*p > ' ' && *p != 0x7f;
+            }
+        }
+        if (!ok) {
+            fprintf(stderr, "envpoold: %s '%.200s': expected module names separated by commas (A,B), at most "
+                    "%zu bytes\n", defimp_from, defimp, sizeof cfg->default_imports - 1);
+            return -EINVAL;
+        }
+        strcpy(cfg->default_imports, defimp);
+    }
     if (!search)
         search = getenv("ENVPOOL_PATH");
     if (!search || !*search)
@@ -466,11 +495,12 @@ void config_log_summary(const daemon_config *cfg)
             "envpoold %s: socket=%s search-path=%s source-path=%s capacity=%" PRIu64 " max-bytes=%" PRIu64 " reply-cache=%" PRIu64
             " max-watches=%" PRIu64 " threads=%u max-connections=%" PRIu64 " max-frame=%" PRIu64 " max-inflight=%" PRIu64
             " idle-timeout=%.3fs output=%" PRIu64 "/%" PRIu64 "/%" PRIu64 " grace=%.3fs socket-group=%s"
-            " allow-uids=%zu log-level=%s http-listen=%s http-timeout=%.3fs validate=%s",
+            " allow-uids=%zu log-level=%s http-listen=%s http-timeout=%.3fs default-imports=%.200s validate=%s",
             ENVPOOL_VERSION, cfg->socket_path, roots[0] ? roots : "(none)", sources[0] ? sources : "-", cfg->capacity, cfg->max_bytes, cfg->reply_cache,
             cfg->max_watches, cfg->threads, cfg->max_connections, cfg->max_frame, cfg->max_inflight,
             (double)cfg->idle_timeout_ms / 1000.0, cfg->output_low, cfg->output_high, cfg->output_hard,
             (double)cfg->grace_ms / 1000.0, cfg->socket_group ? cfg->socket_group : "-", cfg->nallow,
             log_level_name(cfg->log_level), cfg->http_listen[0] ? cfg->http_listen : "off",
-            (double)cfg->http_timeout_ms / 1000.0, cfg->validate_eager ? "eager" : "lazy");
+            (double)cfg->http_timeout_ms / 1000.0, cfg->default_imports[0] ? cfg->default_imports : "-",
+            cfg->validate_eager ? "eager" : "lazy");
 }

@@ -8,6 +8,7 @@
  *             shutdown, sd_notify and the watchdog
  *   conn.c    one client connection: read buffer, frames, limits, writes
  *   http.c    the HTTP listener (--http-listen): /metrics, /healthz, the route table (http.h)
+ *   loogle.c  GET /json, Loogle's endpoint: decl.find through an internal session
  *
  * Threads: everything runs on the loop thread, except the work that server.c
  * hands to libuv's thread pool (uv_queue_work), which touches no struct here.
@@ -75,6 +76,7 @@ typedef struct daemon_config {
     char     http_listen[128];   /* --http-listen / --metrics-listen / $ENVPOOL_HTTP_LISTEN; "" off */
     struct sockaddr_storage http_addr; /* http_listen parsed */
     uint64_t http_timeout_ms;    /* --http-timeout (seconds on the command line) */
+    char     default_imports[4096]; /* --default-imports / $ENVPOOL_DEFAULT_IMPORTS: GET /json's env; "" none */
 } daemon_config;
 
 enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1 }; /* parse results besides errors */

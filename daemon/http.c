@@ -11,7 +11,7 @@
  *            parsed only when a read brings a new '\n' (so a client dribbling
  *            bytes costs O(lines), not O(bytes²)). --http-timeout from accept
  *            to a complete head, else 408.
- *   PENDING  a route answers later (none of the built-in ones does); reading
+ *   PENDING  a route answers later (/json: decl.find on a worker); reading
  *            is off. Only http_stop ends it early, through the cancel hook.
  *   WRITING  one uv_write of head + body; --http-timeout for it.
  *   LINGER   after the write, shutdown(SHUT_WR) and read until the client's
@@ -40,11 +40,13 @@
 
 static void route_metrics(http_exchange *x, const http_request *req, server *srv);
 static void route_healthz(http_exchange *x, const http_request *req, server *srv);
+static void route_json(http_exchange *x, const http_request *req, server *srv);
 
-/* The route table: one row per path (GET and HEAD; anything else is 405). */
+/* The route table: one row per path (GET and HEAD; OPTIONS where cors is set; anything else is 405). */
 static const http_route routes[] = {
-    {"/metrics", route_metrics},
-    {"/healthz", route_healthz},
+    {"/metrics", route_metrics, false},
+    {"/healthz", route_healthz, false},
+    {"/json", route_json, true},
 };
 
 enum hstate { HS_READING, HS_PENDING, HS_WRITING, HS_LINGER };
@@ -81,6 +83,7 @@ struct http_server {
     size_t         nconns;
     uint64_t       next_id;
     char           addr[96];      /* as bound, for logs */
+    loogle        *lg;            /* GET /json (daemon/loogle.c) */
 };
 
 /* ---- lifetime ----------------------------------------------------------- */
@@ -216,9 +219,17 @@ static void dispatch(http_exchange *x)
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (!http_span_eq(req->path, routes[i].path))
             continue;
+        if (routes[i].cors && http_span_eq(req->method_text, "OPTIONS")) {
+            /* a browser's preflight before a GET with a custom header (X-Loogle-Client) */
+            http_reply(x, 200, NULL, NULL, 0,
+                       "Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: GET, HEAD\r\n"
+                       "Access-Control-Allow-Headers: User-Agent, X-Loogle-Client\r\n");
+            return;
+        }
         if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
             static const char text[] = "405 Method Not Allowed\n";
-            http_reply(x, 405, "text/plain; charset=utf-8", mem_strdup(text), sizeof text - 1, "Allow: GET, HEAD\r\n");
+            http_reply(x, 405, "text/plain; charset=utf-8", mem_strdup(text), sizeof text - 1,
+                       routes[i].cors ? "Allow: GET, HEAD, OPTIONS\r\n" : "Allow: GET, HEAD\r\n");
             return;
         }
         x->state = HS_PENDING;
@@ -345,6 +356,11 @@ static void route_metrics(http_exchange *x, const http_request *req, server *srv
     http_reply(x, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, NULL);
 }
 
+static void route_json(http_exchange *x, const http_request *req, server *srv)
+{
+    loogle_route_json(x, req, srv, srv->http ? srv->http->lg : NULL);
+}
+
 /* ---- listener ----------------------------------------------------------- */
 
 static void on_reject_close(uv_handle_t *h)
@@ -432,7 +448,8 @@ int http_start(server *srv)
         }
     }
     snprintf(hs->addr, sizeof hs->addr, sa.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
-    log_msg(LOG_INFO, "http: serving /metrics and /healthz on %s", hs->addr);
+    hs->lg = loogle_new(srv);
+    log_msg(LOG_INFO, "http: serving /metrics, /healthz and /json on %s", hs->addr);
     return 0;
 }
 
@@ -447,6 +464,8 @@ void http_stop(server *srv)
         next = x->next;
         xclose(x, "daemon stopping");
     }
+    loogle_free(hs->lg); /* after the cancel hooks: cancels the decl.find calls still running */
+    hs->lg = NULL;
     if (hs->listening)
         uv_close((uv_handle_t *)&hs->listener, on_listener_close);
     else

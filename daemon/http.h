@@ -3,14 +3,15 @@
  * --metrics-listen): a libuv TCP listener on the daemon's loop that answers
  * one request per connection from a route table (daemon/http.c, `routes[]`).
  *
- * Adding a route (e.g. issue 13's Loogle endpoint `GET /json?q=…`) is one row
- * in routes[] and one handler:
+ * Adding a route is one row in routes[] and one handler (as /json, Loogle's
+ * endpoint, daemon/loogle.c):
  *
  *     static void route_json(http_exchange *x, const http_request *req, server *srv);
- *     { "/json", route_json },
+ *     { "/json", route_json, true },
  *
  * The handler runs on the loop thread for GET and HEAD of that exact path
- * (other methods get 405 before it runs). It must answer exactly once with
+ * (OPTIONS is answered for it when the row's cors is set; other methods get
+ * 405 before it runs). It must answer exactly once with
  * http_reply — before returning, or later from the loop thread (an import on
  * a worker). When it answers later it must first call
  * http_exchange_set_cancel: the hook runs if the daemon stops before the
@@ -26,6 +27,7 @@
 #ifndef ENVPOOL_DAEMON_HTTP_H
 #define ENVPOOL_DAEMON_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "protocol/http.h"
@@ -42,6 +44,7 @@ typedef void (*http_cancel_cb)(http_exchange *x, void *arg);
 typedef struct http_route {
     const char   *path;   /* exact match on the request path (query excluded) */
     http_route_cb cb;
+    bool          cors;   /* answers OPTIONS (CORS preflight) too */
 } http_route;
 
 /* Starts the listener if cfg->http_listen is set; logs "http: serving ... on ADDR:PORT". 0 or negative (logged). */
@@ -60,5 +63,16 @@ void http_reply(http_exchange *x, int status, const char *content_type, char *bo
 void http_reply_text(http_exchange *x, int status, const char *content_type, const char *text);
 /* Installs the cancel hook of an answer that comes later (before the handler returns). */
 void http_exchange_set_cancel(http_exchange *x, http_cancel_cb cb, void *arg);
+
+/*
+ * Loogle's GET /json (daemon/loogle.c): the state is one internal JSON-RPC
+ * session per listener (loogle_new at http_start; loogle_free at http_stop,
+ * after the pending exchanges' cancel hooks ran). The route answers later,
+ * when decl.find's reply comes back from the workers.
+ */
+typedef struct loogle loogle;
+loogle *loogle_new(server *srv);
+void    loogle_free(loogle *lg);
+void    loogle_route_json(http_exchange *x, const http_request *req, server *srv, loogle *lg);
 
 #endif

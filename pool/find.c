@@ -20,15 +20,89 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "region/guard.h"
 #include "util/mem.h"
 
 /* ---- index preparation ------------------------------------------------------ */
+
+/*
+ * The modules lacking an index are built by this thread and up to
+ * FIND_BUILD_HELPERS helper threads (fewer on a machine with fewer CPUs, none
+ * for a small environment), each taking the next module from a shared
+ * counter: modules are independent (one lock per module and part, so two
+ * environments preparing the same module build it once). The helpers live
+ * for this call only and own nothing across it; a module build is guarded
+ * (region_guard_run) on whichever thread runs it.
+ */
+enum { FIND_BUILD_HELPERS = 3, FIND_PARALLEL_MIN_MODULES = 32 };
+
+int find__build_helpers = -1;
+
+typedef struct prep_shared {
+    const pool_env     *e;
+    enum pool_find_part part;
+    pool_find_ctl      *ctl;
+    atomic_size_t       next;    /* next module to take */
+    atomic_uint         done;    /* modules finished */
+    atomic_bool         stop;
+    pthread_mutex_t     lock;    /* rc, err */
+    int                 rc;
+    pool_error          err;
+} prep_shared;
+
+static void prep_fail(prep_shared *s, int rc, const pool_error *err, const char *module)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->rc) {
+        s->rc = rc;
+        if (err)
+            s->err = *err;
+        if (module && !s->err.module[0])
+            snprintf(s->err.module, sizeof s->err.module, "%s", module);
+    }
+    pthread_mutex_unlock(&s->lock);
+    atomic_store(&s->stop, true);
+}
+
+static void prep_loop(prep_shared *s)
+{
+    const pool_env *e = s->e;
+    while (!atomic_load(&s->stop)) {
+        if (s->ctl && atomic_load(&s->ctl->cancel)) {
+            pool_error err;
+            pool__fail(&err, POOL_ECANCELLED, NULL, NULL, "index build cancelled");
+            prep_fail(s, POOL_ECANCELLED, &err, NULL);
+            return;
+        }
+        size_t k = atomic_fetch_add(&s->next, 1);
+        if (k >= e->nmods)
+            return;
+        const find_modidx *x;
+        pool_error err;
+        memset(&err, 0, sizeof err);
+        int rc = pool__module_find_index(e->mods[k].m, (int)s->part, &x, &err);
+        if (rc) {
+            prep_fail(s, rc, &err, e->mods[k].name);
+            return;
+        }
+        unsigned d = atomic_fetch_add(&s->done, 1) + 1;
+        if (s->ctl)
+            atomic_store(&s->ctl->loaded, (uint32_t)d);
+    }
+}
+
+static void *prep_helper(void *arg)
+{
+    prep_loop(arg);
+    return NULL;
+}
 
 int pool_env_find_prepare(const pool_env *e, enum pool_find_part part, pool_find_ctl *ctl, pool_error *err)
 {
@@ -36,22 +110,39 @@ int pool_env_find_prepare(const pool_env *e, enum pool_find_part part, pool_find
         atomic_store(&ctl->total, (uint32_t)e->nmods);
         atomic_store(&ctl->loaded, 0);
     }
-    for (size_t k = 0; k < e->nmods; k++) {
-        if (ctl && atomic_load(&ctl->cancel)) {
-            pool__modcache_find_cancelled(e->mc);
-            return pool__fail(err, POOL_ECANCELLED, NULL, NULL, "index build cancelled");
-        }
-        const find_modidx *x;
-        int rc = pool__module_find_index(e->mods[k].m, (int)part, &x, err);
-        if (rc) {
-            if (err && !err->module[0])
-                snprintf(err->module, sizeof err->module, "%s", e->mods[k].name);
-            return rc;
-        }
-        if (ctl)
-            atomic_store(&ctl->loaded, (uint32_t)(k + 1));
+    size_t missing = 0;
+    for (size_t k = 0; k < e->nmods; k++)
+        missing += pool__module_find_ready(e->mods[k].m, (int)part) == NULL;
+    prep_shared s;
+    memset(&s, 0, sizeof s);
+    s.e = e;
+    s.part = part;
+    s.ctl = ctl;
+    atomic_init(&s.next, 0);
+    atomic_init(&s.done, 0);
+    atomic_init(&s.stop, false);
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_t helpers[FIND_BUILD_HELPERS];
+    size_t nh = 0;
+    if (missing >= FIND_PARALLEL_MIN_MODULES) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t want = cpus > 1 ? (size_t)cpus - 1 : 0;
+        if (find__build_helpers >= 0)
+            want = (size_t)find__build_helpers < FIND_BUILD_HELPERS ? (size_t)find__build_helpers : FIND_BUILD_HELPERS;
+        if (want > FIND_BUILD_HELPERS)
+            want = FIND_BUILD_HELPERS;
+        while (nh < want && pthread_create(&helpers[nh], NULL, prep_helper, &s) == 0)
+            nh++; /* a helper that cannot start leaves its share to the others */
     }
-    return 0;
+    prep_loop(&s);
+    for (size_t i = 0; i < nh; i++)
+        pthread_join(helpers[i], NULL);
+    pthread_mutex_destroy(&s.lock);
+    if (s.rc == POOL_ECANCELLED)
+        pool__modcache_find_cancelled(e->mc);
+    if (s.rc && err)
+        *err = s.err;
+    return s.rc;
 }
 
 /* ---- internal names ---------------------------------------------------------- */

@@ -232,4 +232,7 @@ void fm_ctx_deinit(fm_ctx *c);
 /* Whether the declaration type `type` (in c->lm) satisfies term filter f (FQF_TERM or FQF_CONCL). */
 bool fm_filter(fm_ctx *c, const fq_filter *f, lx_word type);
 
+/* Helper threads of pool_env_find_prepare: -1 (default) one per CPU beyond the first, at most 3; tests set it. */
+extern int find__build_helpers;
+
 #endif

@@ -1075,6 +1075,25 @@ void fq_query_deinit(fq_query *q)
 
 /* ---- printing back -------------------------------------------------------- */
 
+/* A string literal as the parser reads it back: quote, backslash and control bytes escaped. */
+static int format_string(ln_buf *out, const char *s, size_t len)
+{
+    int rc = ln_buf_puts(out, "\"");
+    for (size_t i = 0; i < len && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': rc = ln_buf_puts(out, "\\\""); break;
+        case '\\': rc = ln_buf_puts(out, "\\\\"); break;
+        case '\n': rc = ln_buf_puts(out, "\\n"); break;
+        case '\t': rc = ln_buf_puts(out, "\\t"); break;
+        case '\r': rc = ln_buf_puts(out, "\\r"); break;
+        default:
+            rc = c < 0x20 || c == 0x7f ? ln_buf_printf(out, "\\x%02x", c) : ln_buf_append(out, s + i, 1);
+        }
+    }
+    return rc ? rc : ln_buf_puts(out, "\"");
+}
+
 static int format_node(const fq_query *q, uint32_t id, ln_buf *out, unsigned depth)
 {
     if (depth > FQ_MAX_DEPTH * 4)
@@ -1099,7 +1118,7 @@ static int format_node(const fq_query *q, uint32_t id, ln_buf *out, unsigned dep
             return ln_buf_puts(out, "}");
         }
     case FQ_NUM: return ln_buf_printf(out, "%llu", (unsigned long long)n->num);
-    case FQ_STR: return ln_buf_printf(out, "\"%.*s\"", (int)n->len, q->text + n->text);
+    case FQ_STR: return format_string(out, q->text + n->text, n->len);
     case FQ_BVAR: return ln_buf_printf(out, "#%llu", (unsigned long long)n->num);
     case FQ_SORT: return ln_buf_puts(out, n->sort == FQ_PROP ? "Prop" : n->sort == FQ_TYPE ? "Type _" : "Sort _");
     case FQ_APP:
@@ -1134,7 +1153,7 @@ int fq_format(const fq_query *q, ln_buf *out)
         if (i && (rc = ln_buf_puts(out, ", ")))
             break;
         switch (f->kind) {
-        case FQF_NAME: rc = ln_buf_printf(out, "\"%.*s\"", (int)f->len, q->text + f->text); break;
+        case FQF_NAME: rc = format_string(out, q->text + f->text, f->len); break;
         case FQF_CONST: rc = ln_buf_puts(out, q->text + f->text); break;
         case FQF_CONCL:
             if ((rc = ln_buf_puts(out, "⊢ ")))

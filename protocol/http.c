@@ -286,6 +286,23 @@ int http_query_param(http_span query, const char *name, char *out, size_t cap, s
     return 0;
 }
 
+size_t http_query_count(http_span query, const char *name)
+{
+    size_t n = 0, nlen = strlen(name), i = 0;
+    while (i <= query.len) {
+        size_t e = i;
+        while (e < query.len && query.p[e] != '&')
+            e++;
+        size_t eq = i;
+        while (eq < e && query.p[eq] != '=')
+            eq++;
+        if (eq - i == nlen && !memcmp(query.p + i, name, nlen))
+            n++;
+        i = e + 1;
+    }
+    return n;
+}
+
 const char *http_reason(int status)
 {
     switch (status) {

@@ -71,6 +71,8 @@ bool http_span_eq(http_span a, const char *s);
 int http_query_param(http_span query, const char *name, char *out, size_t cap, size_t *out_len)
     __attribute__((warn_unused_result));
 
+/* How many parameters `name` the query string has (compared as http_query_param does). */
+size_t http_query_count(http_span query, const char *name);
 /* Reason phrase of a status we send ("OK", "Not Found", ...; "Unknown" otherwise). */
 const char *http_reason(int status);
 

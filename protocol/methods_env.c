@@ -1051,9 +1051,9 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
         {"instance.list", m_instance_list, em, "env,imports,class,limit,cursor,partial"},
         {"attr.list", m_attr_list, em, "env,imports,attr,limit,cursor,partial"},
         {"decl.children", m_decl_children, em, "env,imports,namespace,limit,cursor,partial"},
-        {"decl.find", m_decl_find, em, "env,imports,query,limit,cursor,internal,kinds"},
-        {"decl.uses", m_decl_uses, em, "env,imports,name,in,transitive,depth,max,limit,cursor"},
-        {"decl.used_by", m_decl_used_by, em, "env,imports,name,in,transitive,depth,max,limit,cursor"},
+        {"decl.find", m_decl_find, em, "env,imports,query,limit,cursor,internal,kinds,partial"},
+        {"decl.uses", m_decl_uses, em, "env,imports,name,in,transitive,depth,max,limit,cursor,partial"},
+        {"decl.used_by", m_decl_used_by, em, "env,imports,name,in,transitive,depth,max,limit,cursor,partial"},
         {"pool.drain", m_pool_drain, em, NULL},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)

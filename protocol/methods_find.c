@@ -82,6 +82,7 @@ void rpc__find_jobs_tick(find_jobs *fj, uint64_t now_us)
 typedef struct print_args {
     find_job *j;
     ln_buf   *b;
+    bool      docs;   /* the environment's declaration info is built: docstrings available */
 } print_args;
 
 /* Items of decl.find as JSON, types printed: reads the mapped files, so guarded. */
@@ -105,9 +106,13 @@ static int print_items(void *arg)
                 cut = pa->b->truncated;
             }
         }
-        json_t *o = json_pack("{s:o,s:s,s:s,s:o,s:n}", "name", decl_json_text(it->name, it->name_len), "kind",
+        const char *doc = NULL;
+        size_t doc_len = 0;
+        if (!pa->docs || pool_env_decl_doc(j->env, &it->ref, &doc, &doc_len) != 1)
+            doc = NULL;
+        json_t *o = json_pack("{s:o,s:s,s:s,s:o,s:o}", "name", decl_json_text(it->name, it->name_len), "kind",
                               it->kind < 8 ? ln_const_kind_name((enum ln_const_kind)it->kind) : "?", "module",
-                              mi.name, "type", type, "doc");
+                              mi.name, "type", type, "doc", doc ? decl_json_text(doc, doc_len) : json_null());
         if (cut)
             json_object_set_new(o, "type_truncated", json_true());
         json_array_append_new(j->items, o);
@@ -135,10 +140,18 @@ static void find_work(void *arg)
         }
         j->rc = pool_env_find(j->env, &q, &j->ctl, &j->fres, &j->err);
         if (j->rc == 0) {
+            /* Docstrings come from the extension entries, decoded once per environment (like decl.get's);
+               without them (out of memory) the items carry doc null. */
+            pool_error derr;
+            int drc = j->fres.n ? pool_env_declinfo_build(j->env, &derr) : -1;
+            if (drc == REGION_ESTALE) {
+                j->rc = REGION_ESTALE;
+                return;
+            }
             ln_buf b;
             ln_buf_init(&b, FIND_TYPE_LIMIT);
             j->items = json_array();
-            print_args pa = {j, &b};
+            print_args pa = {j, &b, drc == 0};
             if (region_guard_run(print_items, &pa) != 0)
                 j->rc = REGION_ESTALE;
             ln_buf_deinit(&b);

@@ -5,7 +5,8 @@
  * are parsed whole, and again as the daemon reads them (in pieces, parsing
  * only when a piece brings a '\n' or fills the buffer): both must reach the
  * same verdict, spans must lie inside the head, every refusal is a status we
- * document, and the query decoder runs on whatever query the head carried.
+ * document, and the query decoder and counter (of /json's parameters) agree
+ * on whatever query the head carried.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,13 +41,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!inside(whole.method_text, data, whole.head_len) || !inside(whole.target, data, whole.head_len) ||
             !inside(whole.path, data, whole.head_len) || !inside(whole.query, data, whole.head_len))
             abort();
-        char out[256];
-        size_t len;
-        int q = http_query_param(whole.query, "q", out, sizeof out, &len);
-        if (q == 1 && (len >= sizeof out || out[len] != 0 || strlen(out) != len))
-            abort();
-        if (q != 0 && q != 1 && q != -22 && q != -28)
-            abort();
+        static const char *const names[] = {"q", "imports", ""};
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+            char out[256];
+            size_t len;
+            int q = http_query_param(whole.query, names[k], out, sizeof out, &len);
+            if (q == 1 && (len >= sizeof out || out[len] != 0 || strlen(out) != len))
+                abort();
+            if (q != 0 && q != 1 && q != -22 && q != -28)
+                abort();
+            /* the counter /json uses to refuse a repeated parameter agrees with the lookup */
+            size_t n = http_query_count(whole.query, names[k]);
+            if ((n == 0) != (q == 0))
+                abort();
+            /* a buffer as long as the query always holds the decoded value (decoding never grows it) */
+            char big[HTTP_MAX_HEAD + 1];
+            size_t blen;
+            int qb = http_query_param(whole.query, names[k], big, whole.query.len + 1, &blen);
+            if (qb == -28 || (qb == 1 && blen > whole.query.len))
+                abort();
+        }
     }
     /* As the daemon reads: a bounded buffer, parse on a new line or when full. */
     static uint8_t buf[HTTP_MAX_HEAD];

@@ -153,6 +153,9 @@ $E attr --imports MyNatDef --partial --limit 4 instance > "$TMP/attr.txt" || fai
 grep -q '^(more: --cursor 5)$' "$TMP/attr.txt" || fail "attr: paging hint"
 $E children --imports MyNatDef --partial MyNat | grep -q '^MyNat.MyNat  *namespace' || fail "children"
 $E doc --imports MyNatAdd --partial --module MyNatAdd | grep -q '^MyNatAdd:17:1$' || fail "doc"
+# decl.find's items carry the docstring too (with --partial, like the others)
+$E find --imports ZkLean.Formalism --partial --json '"run_circuit"' > "$TMP/find.json" || fail "envpool find --partial"
+grep -q '"doc": "Run a circuit' "$TMP/find.json" || { cat "$TMP/find.json"; fail "find: no doc"; }
 set +e
 $E attr --imports MyNatDef --partial bogus > /dev/null 2>&1; st=$?
 set -e

@@ -81,5 +81,59 @@ pool = s["pool"]
 assert pool["find_index_builds"] >= 2 and pool["find_index_bytes"] > 0, pool
 assert s["methods"]["decl.find"]["requests"] >= 10
 PY
+
+# The CLI: envpool find / uses / used-by, readable and --json, paging, --all, errors.
+export ENVPOOL_SOCKET="$SOCK"
+E="$BUILD/envpool"
+$E find --imports Demo.Main 'Nat.add ?a Nat.zero = ?a' > "$TMP/f1.txt" || fail "envpool find"
+grep -q '^Found 2 declarations mentioning ' "$TMP/f1.txt" || { cat "$TMP/f1.txt"; fail "find: header"; }
+grep -q '^Nat.add_zero  theorem  Demo.Nat$' "$TMP/f1.txt" || { cat "$TMP/f1.txt"; fail "find: item line"; }
+grep -q '^  : ∀ (n : Nat), Eq.{1} Nat (Nat.add n Nat.zero) n$' "$TMP/f1.txt" || fail "find: type line"
+$E find --imports Demo.Main --limit 2 Nat > "$TMP/f2.txt" || fail "envpool find --limit"
+[ "$(grep -c '^  : ' "$TMP/f2.txt")" -eq 2 ] || fail "find --limit 2: not 2 items"
+cur=$(sed -n 's/^(more: --cursor \(.*\), or --all)$/\1/p' "$TMP/f2.txt")
+[ -n "$cur" ] || { cat "$TMP/f2.txt"; fail "find: paging hint"; }
+$E find --imports Demo.Main --limit 2 --cursor "$cur" Nat > "$TMP/f3.txt" || fail "envpool find --cursor"
+[ "$(sed -n 2p "$TMP/f2.txt")" != "$(sed -n 2p "$TMP/f3.txt")" ] || fail "find --cursor: same page"
+# --all (pages of 3) joins to the same list as one page of 1000, in --json too
+$E find --imports Demo.Main --limit 3 --all --json Nat > "$TMP/all.json" || fail "find --all --json"
+$E find --imports Demo.Main --limit 1000 --json Nat > "$TMP/one.json" || fail "find --json"
+py - "$TMP/all.json" "$TMP/one.json" <<'PY' || fail "find --all differs from one page"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert a["items"] == b["items"] and a["next_cursor"] is None and a["count"] == len(a["items"]) > 3, a
+PY
+$E find --imports Demo.Main --kinds theorem --internal Nat --all | grep -q '^Nat.add_comm  theorem ' || fail "find --kinds"
+set +e
+$E find --imports Demo.Main 'Nat, add_comm' > /dev/null 2> "$TMP/ferr.txt"; st=$?
+set -e
+[ "$st" -eq 1 ] || fail "find unknown name: status $st"
+grep -q "column 6: unknown identifier 'add_comm'" "$TMP/ferr.txt" || { cat "$TMP/ferr.txt"; fail "find: error text"; }
+grep -q 'did you mean: Nat.add_comm' "$TMP/ferr.txt" || { cat "$TMP/ferr.txt"; fail "find: candidates"; }
+set +e
+$E find --imports Demo.Main --all --cursor x Nat > /dev/null 2>&1; st1=$?
+$E find Nat > /dev/null 2>&1; st2=$?
+$E uses --imports Demo.Main --in all Nat > /dev/null 2>&1; st3=$?
+$E uses --imports Demo.Main --depth 0 Nat > /dev/null 2>&1; st4=$?
+$E uses --imports Demo.Main No.such > /dev/null 2>&1; st5=$?
+set -e
+[ "$st1$st2$st3$st4$st5" = 22221 ] || fail "usage errors: $st1$st2$st3$st4$st5"
+$E uses --imports Demo.Main --in type Nat.add_comm > "$TMP/u.txt" || fail "envpool uses"
+[ "$(awk '{print $1}' "$TMP/u.txt" | tr '\n' ' ')" = "Eq Nat Nat.add " ] || { cat "$TMP/u.txt"; fail "uses: names"; }
+grep -q '^Nat.add  *def  *Demo.Nat$' "$TMP/u.txt" || fail "uses: item line"
+$E uses --imports Demo.Main --in value --transitive Nat.double > "$TMP/ut.txt" || fail "envpool uses --transitive"
+grep -q '^Nat.rec  *rec  *Demo.Nat  depth 2$' "$TMP/ut.txt" || { cat "$TMP/ut.txt"; fail "uses --transitive: depth"; }
+$E used-by --imports Demo.Main Nat.double > "$TMP/ub.txt" || fail "envpool used-by"
+[ "$(awk '{print $1}' "$TMP/ub.txt" | tr '\n' ' ')" = "Demo.compose Demo.quad Nat.double_eq " ] || { cat "$TMP/ub.txt"; fail "used-by"; }
+$E used-by --imports Demo.Main --limit 2 Nat | grep -q '^(more: --cursor 2, or --all)$' || fail "used-by paging hint"
+$E used-by --imports Demo.Main --limit 2 --all --json Nat > "$TMP/uball.json" || fail "used-by --all"
+$E used-by --imports Demo.Main --limit 1000 --json Nat > "$TMP/ubone.json" || fail "used-by --json"
+py - "$TMP/uball.json" "$TMP/ubone.json" <<'PY' || fail "used-by --all differs from one page"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert a["items"] == b["items"] and a["next_cursor"] is None and len(a["items"]) > 2, a
+PY
+$E find --help | grep -q '^usage: envpool find' || fail "find --help"
+$E used-by --help | grep -q -- '--transitive' || fail "used-by --help"
 stop_daemon
-echo "find: decl.find/uses/used_by shapes, paging, errors, counters"
+echo "find: decl.find/uses/used_by shapes, paging, errors, counters; the CLI"

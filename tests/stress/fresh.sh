@@ -1,8 +1,9 @@
 #!/bin/sh
 # tests/stress/fresh.sh — issue 9's zero-delay rebuild loops at full count
 # against the real daemon: ENVPOOL_FRESH_ROUNDS rounds (default 10,000) of each
-# of rename over, in-place rewrite (truncate + write, same inode) and delete +
-# recreate, each round replacing the module with a version that has a new
+# of rename over, in-place rewrite (truncate + write, same inode), delete +
+# recreate, and rename over while another connection holds the environment
+# (it keeps its answers; the key goes to a fresh import), each round replacing the module with a version that has a new
 # declaration and at once opening it and asking for that name (pipelined
 # client: tests/integration/lib/fresh_loop.py). Any stale answer fails. The
 # rest of tests/integration/daemon_fresh.sh (rename over a held module,
@@ -16,8 +17,8 @@ log=$(mktemp "${TMPDIR:-/tmp}/envpool-stress-fresh.XXXXXX")
 t0=$(date +%s)
 ENVPOOL_FRESH_ROUNDS=$rounds sh "$here/integration/daemon_fresh.sh" >"$log" 2>&1 </dev/null
 st=$?
-grep -E '^(rename|inplace|recreate|freshness):' "$log"
+grep -E '^(rename|inplace|recreate|held|freshness):' "$log"
 [ "$st" -eq 0 ] || tail -n 40 "$log"
 rm -f "$log"
-echo "stress/fresh: $rounds rounds x 3 modes, $(($(date +%s) - t0)) s, exit status $st"
+echo "stress/fresh: $rounds rounds x 4 modes, $(($(date +%s) - t0)) s, exit status $st"
 [ "$st" -eq 0 ]

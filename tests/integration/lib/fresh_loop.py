@@ -11,6 +11,10 @@ any of: env.open a hit, the new name not found, the old name found. MODE:
     rename    write R.olean.tmp, rename it over R.olean (what lake does)
     inplace   truncate R.olean and write the new bytes into the same inode
     recreate  unlink R.olean, create it afresh
+    held      rename, while a second connection holds the environment of the
+              old file: it must keep answering from what it mapped (the old
+              name found), and the key goes to a fresh import (stale_in_use
+              counts every round); then it closes and reopens (a hit)
 
 Pipelined, two round trips a round: env.open and a decl.get with "imports"
 (which joins the import) in one write; then, with the handle, decl.get of
@@ -42,7 +46,7 @@ def write_all(fd, data):
 
 
 def replace(data):
-    if mode == "rename":
+    if mode in ("rename", "held"):
         tmp = target + ".tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         write_all(fd, data)
@@ -87,7 +91,11 @@ before = stats(path)["pool"]
 replace(versions[0][0])
 h = c.call("env.open", {"imports": ["R"]})["result"]["env"]
 c.call("env.close", {"env": h})
-stale = hits = errors = 0
+hold = hh = None
+if mode == "held":
+    hold = Pipe(path)
+    hh = hold.call("env.open", {"imports": ["R"]})["result"]["env"]
+stale = hits = errors = held_lost = 0
 t0 = time.monotonic()
 for i in range(rounds):
     data, new = versions[(i + 1) % 2]
@@ -115,19 +123,34 @@ for i in range(rounds):
     if "error" not in got_old or error_code(got_old) != -32004:
         bad = True
     assert "result" in closed, closed
+    if hold:
+        kept, _, reopened = hold.send_many([("decl.get", {"env": hh, "name": old}),
+                                            ("env.close", {"env": hh}),
+                                            ("env.open", {"imports": ["R"]})])
+        if "result" not in kept or kept["result"]["name"] != old:
+            held_lost += 1
+            bad = True
+        hh = reopened["result"]["env"]
     if bad:
         stale += 1
         if stale <= 5:
             print("round %d: stale answer: open=%s new=%s (imports: %s) old=%s" % (i, r, got_new, via_imports, got_old),
                   file=sys.stderr)
 elapsed = time.monotonic() - t0
+if hold:
+    hold.call("env.close", {"env": hh})
+    hold.close()
 after = stats(path)["pool"]
 c.close()
 d = {k: after[k] - before[k] for k in after if isinstance(after[k], int) and k in before}
 marks = ", ".join("%s=%d" % (k, d[k]) for k in ("stale_marks_event", "stale_marks_scan", "stale_marks_fault",
                                                 "evicted_stale", "stale_in_use", "imports_restarted") if k in d)
-print("%s: %d rounds, %d stale answers (%d hits, %d errors), %.1f s, %.0f rounds/s; %s" %
-      (mode, rounds, stale, hits, errors, elapsed, rounds / elapsed if elapsed else 0, marks))
+print("%s: %d rounds, %d stale answers (%d hits, %d errors%s), %.1f s, %.0f rounds/s; %s" %
+      (mode, rounds, stale, hits, errors, ", %d holders lost" % held_lost if hold else "", elapsed,
+       rounds / elapsed if elapsed else 0, marks))
+if hold:
+    # every round found the held environment stale in use, and none is held now
+    assert d["stale_in_use"] == rounds and after["stale_held"] == 0, (d, after)
 assert after["acquired"] == after["imports_performed"] + after["reused"], after
 assert after["releases"] == after["released_to_pool"] + after["released_dropped"], after
 sys.exit(1 if stale else 0)

@@ -182,7 +182,10 @@ static void test_parse_filters(void **state)
     assert_string_equal(parsed("⊢ _ = _"), "⊢ (Eq _ _)");
     assert_string_equal(parsed("|- _ = _"), "⊢ (Eq _ _)");
     assert_string_equal(parsed("(List.map _ (List.map _ _))"), "(List.map _ (List.map _ _))");
-    assert_string_equal(parsed("\"a\\\"b\""), "\"a\"b\"");
+    /* printed back escaped, so that it parses again to the same string */
+    assert_string_equal(parsed("\"a\\\"b\""), "\"a\\\"b\"");
+    assert_string_equal(parsed("\"a\\\\b\\n\\t\\x01\\x7f\""), "\"a\\\\b\\n\\t\\x01\\x7f\"");
+    assert_string_equal(parsed("Nat.add \"\\\"\" _"), "(Nat.add \"\\\"\" _)");
     fq_query q;
     fq_error e;
     const char *four = "Nat, \"x\", _ + _, ⊢ _";
@@ -669,6 +672,73 @@ static void all_pages(pool_env *e, const char *query, bf_set *out)
     }
 }
 
+/* A library big enough for helper threads: built with and without them, the same answers and index bytes. */
+static void test_prepare_parallel(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    lib_gen(dir, "G", 64, 12, 3, 6, 7);
+    pool *pp[2];
+    pool_env *ee[2];
+    uint64_t bytes[2];
+    for (int k = 0; k < 2; k++) {
+        find__build_helpers = k ? 3 : 0;
+        pp[k] = pool_make(dir, 1, 0, POOL_STALE_STAT);
+        const char *imp[] = {"G"};
+        pool_error err;
+        assert_int_equal(pool_acquire(pp[k], imp, 1, 0, &ee[k], &err), 0);
+        if (k) { /* cancelled before it starts: nothing built, the cancel counted once */
+            pool_find_ctl ctl;
+            memset(&ctl, 0, sizeof ctl);
+            atomic_store(&ctl.cancel, true);
+            assert_int_equal(pool_env_find_prepare(ee[k], POOL_FIND_TYPES, &ctl, &err), POOL_ECANCELLED);
+        }
+        pool_find_ctl ctl;
+        memset(&ctl, 0, sizeof ctl);
+        assert_int_equal(pool_env_find_prepare(ee[k], POOL_FIND_TYPES, &ctl, &err), 0);
+        assert_int_equal(atomic_load(&ctl.loaded), atomic_load(&ctl.total));
+        assert_int_equal(atomic_load(&ctl.total), pool_env_module_count(ee[k]));
+        pool_stats st;
+        pool_stats_get(pp[k], &st);
+        assert_int_equal(st.find_index_builds, pool_env_module_count(ee[k]));
+        assert_int_equal(st.find_index_cancelled, k ? 1 : 0);
+        bytes[k] = st.find_index_bytes;
+    }
+    find__build_helpers = -1;
+    assert_int_equal(bytes[0], bytes[1]);
+    /* every 7th constant as a query: the same pages from both */
+    uint64_t cur = 0;
+    pool_const_ref ref;
+    unsigned n = 0, checked = 0;
+    ln_buf b;
+    ln_buf_init(&b, 4096);
+    while (pool_env_next(ee[0], &cur, &ref) == 1) {
+        if (n++ % 7)
+            continue;
+        ln_buf_reset(&b);
+        assert_int_equal(ln_name_format(pool_env_ln_module(ee[0], ref.module), ref.name, &b, NULL), 0);
+        if (strpbrk(ln_buf_cstr(&b), "«»"))
+            continue;
+        bf_set r0 = {0}, r1 = {0};
+        all_pages(ee[0], ln_buf_cstr(&b), &r0);
+        all_pages(ee[1], ln_buf_cstr(&b), &r1);
+        assert_int_equal(r0.n, r1.n);
+        for (size_t i = 0; i < r0.n; i++)
+            assert_string_equal(r0.names[i], r1.names[i]);
+        assert_true(r0.n >= 1); /* the constant itself */
+        bf_free(&r0);
+        bf_free(&r1);
+        checked++;
+    }
+    ln_buf_deinit(&b);
+    assert_true(checked > 50);
+    for (int k = 0; k < 2; k++) {
+        pool_release(pp[k], ee[k], NULL);
+        pool_free(pp[k]);
+    }
+    tmpdir_remove(dir);
+}
+
 static void check_sample(const char *path)
 {
     /* root and module name from the path: .../lib[/lean]/A/B.olean, or the file's directory */
@@ -806,5 +876,6 @@ TEST_MAIN("test_find",
           cmocka_unit_test_setup_teardown(test_find_patterns, setup, teardown),
           cmocka_unit_test_setup_teardown(test_rank_and_pages, setup, teardown),
           cmocka_unit_test_setup_teardown(test_prepare_cancel, setup, teardown),
+          cmocka_unit_test(test_prepare_parallel),
           cmocka_unit_test_setup_teardown(test_deps, setup, teardown),
           cmocka_unit_test(test_samples_brute_force))
