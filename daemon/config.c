@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pool/pool.h"
 #include "util/mem.h"
 
 static void usage(FILE *f)
@@ -452,10 +453,7 @@ int config_parse(daemon_config *cfg, int argc, char **argv)
         }
         strcpy(cfg->default_imports, defimp);
     }
-    if (!search)
-        search = getenv("ENVPOOL_PATH");
-    if (!search || !*search)
-        search = getenv("LEAN_PATH");
+    search = pool_search_list(search); /* the policy is pool's: an empty flag falls back too */
     if (set_dirs("search-path", &cfg->search_buf, cfg->search, search ? search : "") < 0)
         return -EINVAL;
     if (!source)

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "pool/pool.h"
+#include "util/error.h"
 #include "util/mem.h"
 
 #define ENVS_TICK_MS 100
@@ -124,7 +125,7 @@ static void scan_done(void *arg)
     envs *e = arg;
     e->scanning = false;
     if (e->scan_rc < 0)
-        log_msg(LOG_WARN, "file scan failed: %s", pool_strerror(e->scan_rc));
+        log_msg(LOG_WARN, "file scan failed: %s", envpool_strerror(e->scan_rc));
     else if (e->scan_changed)
         log_msg(LOG_INFO, "%zu mapped module file(s) changed on disk; their environments will be reimported",
                 e->scan_changed);

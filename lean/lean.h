@@ -31,6 +31,7 @@
 
 #include "region/hash.h"
 #include "region/region.h"
+#include "util/error.h"
 
 #define LN_WUR __attribute__((warn_unused_result))
 
@@ -65,11 +66,9 @@ LN_WUR int ln_buf_append(ln_buf *b, const char *s, size_t n);
 LN_WUR int ln_buf_puts(ln_buf *b, const char *s);
 LN_WUR int ln_buf_printf(ln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Error codes beyond region.h's. */
-enum {
-    LN_ETOOBIG = -1101, /* output limit reached (text cut, "…" appended) */
-    LN_EINVAL  = -1102, /* bad argument (malformed name text, index out of range) */
-};
+/* Error codes beyond region.h's (util/error.h): LN_ETOOBIG, output limit
+ * reached (text cut, "…" appended); LN_EINVAL, bad argument (malformed name
+ * text, index out of range). */
 
 /* ------------------------------------------------------------------------ */
 /* Module.                                                                   */

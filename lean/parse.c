@@ -34,9 +34,8 @@
 
 #include "lean/data.h"
 #include "region/heap.h"
+#include "util/error.h"
 #include "util/mem.h"
-
-#define LN_EINVAL_CODE (-1102)
 
 /* ---- builders ---------------------------------------------------------- */
 
@@ -120,7 +119,7 @@ int ln_mk_name_text(const char *t, size_t len, lx_word *out)
     return 0;
 bad:
     lx_unref(n);
-    return LN_EINVAL_CODE;
+    return LN_EINVAL;
 }
 
 static lx_word level_node(unsigned tag, lx_word a, lx_word b, unsigned nptr)
@@ -144,7 +143,7 @@ lx_word ln_mk_level_mvar(lx_word name)          { return level_node(5, name, 0, 
 int ln_mk_nat_dec(const char *s, size_t len, lx_word *out)
 {
     if (!all_digits(s, len))
-        return LN_EINVAL_CODE;
+        return LN_EINVAL;
     if (len < 19) {
         uint64_t v = 0;
         for (size_t i = 0; i < len; i++)
@@ -417,9 +416,9 @@ static int perr(parser *p, const char *what)
 {
     if (p->rc)
         return p->rc;
-    p->rc = LN_EINVAL_CODE;
+    p->rc = LN_EINVAL;
     if (p->err) {
-        p->err->code = LN_EINVAL_CODE;
+        p->err->code = LN_EINVAL;
         p->err->offset = p->tstart;
         snprintf(p->err->reason, sizeof p->err->reason, "expected %s at byte %zu (found '%.*s')", what,
                  p->tstart, (int)(p->tlen > 24 ? 24 : p->tlen), p->s + p->tstart);

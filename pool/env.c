@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "region/guard.h"
+#include "util/error.h"
 #include "util/mem.h"
 
 /* ---- reference counting and accessors ------------------------------------- */
@@ -36,10 +37,7 @@
 pool_env *pool_env_ref(pool_env *e)
 {
     unsigned old = atomic_fetch_add(&e->refs, 1);
-    if (old == 0) {
-        fprintf(stderr, "envpool: pool_env_ref on a freed environment\n");
-        abort();
-    }
+    ENVPOOL_INVARIANT(old != 0, "pool_env_ref on a freed environment");
     return e;
 }
 

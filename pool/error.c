@@ -6,6 +6,7 @@
  * imported it, and for file trouble the region reader's path, offset and reason.
  */
 #include "pool/pool_internal.h"
+#include "util/error.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -47,28 +48,7 @@ int pool__fail_region(pool_error *err, const region_error *rerr, const char *mod
     return code;
 }
 
-const char *pool_strerror(int code)
-{
-    switch (code) {
-    case 0:                   return "ok";
-    case POOL_ENOTFOUND:      return "module not found";
-    case POOL_EBADNAME:       return "bad module name";
-    case POOL_EOUTSIDE:       return "file outside the search roots";
-    case POOL_ECANCELLED:     return "cancelled";
-    case POOL_ENOCONST:       return "declaration not found";
-    case POOL_ECYCLE:         return "import cycle";
-    case POOL_ELIMIT:         return "too many modules or constants";
-    case POOL_EINVAL:         return "invalid argument";
-    case POOL_EAGAIN:         return "declaration info not built yet";
-    case REGION_ECORRUPT:     return "corrupt region";
-    case REGION_EUNSUPPORTED: return "unsupported format";
-    case REGION_ESTALE:       return "file changed or vanished";
-    default:
-        if (code < 0 && code > -4096)
-            return strerror(-code);
-        return "unknown error";
-    }
-}
+const char *pool_strerror(int code) { return envpool_strerror(code); }
 
 const char *pool_error_format(const pool_error *err, char *buf, size_t size)
 {

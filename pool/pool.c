@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/error.h"
 #include "util/mem.h"
 
 typedef struct entry {
@@ -415,11 +416,9 @@ void pool_free(pool *p)
 {
     if (!p)
         return;
-    if (p->tickets_alive != 0 || p->nentries != p->idle || p->ndetached != 0) {
-        fprintf(stderr, "envpool: pool_free with %zu imports in flight and %zu environments in use\n",
-                p->tickets_alive, p->nentries - p->idle + p->ndetached);
-        abort();
-    }
+    ENVPOOL_INVARIANT(p->tickets_alive == 0 && p->nentries == p->idle && p->ndetached == 0,
+                      "pool_free with %zu imports in flight and %zu environments in use", p->tickets_alive,
+                      p->nentries - p->idle + p->ndetached);
     while (p->lru_tail)
         drop_idle(p, p->lru_tail);
     mem_free(p->eb);
@@ -823,10 +822,7 @@ int pool_acquire(pool *p, const char *const *imports, size_t n, unsigned flags,
 void pool_release(pool *p, pool_env *env, bool *kept)
 {
     entry *e = pool__env_slot(env);
-    if (!e || e->env != env || e->users == 0) {
-        fprintf(stderr, "envpool: pool_release of an environment not in use in this pool\n");
-        abort();
-    }
+    ENVPOOL_INVARIANT(e && e->env == env && e->users > 0, "pool_release of an environment not in use in this pool");
     bool stays = true;
     if (--e->users == 0 && e->detached) {
         drop_detached(p, e);

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "region/region.h"
+#include "util/error.h"
 
 #define POOL_WUR __attribute__((warn_unused_result))
 
@@ -50,20 +51,12 @@ struct ln_module; /* lean/lean.h */
 /* Errors.                                                                   */
 
 /*
- * Codes: 0, a negative errno, REGION_E* (region.h: corrupt/unsupported/stale
- * file, details in pool_error.region), or these.
+ * Codes: 0, a negative errno, REGION_E* (corrupt/unsupported/stale file,
+ * details in pool_error.region), or POOL_E*: all in util/error.h, the one
+ * registry (POOL_ENOTFOUND: module not found under any root, with module and
+ * imported_by; POOL_EBADNAME, POOL_EOUTSIDE, POOL_ECANCELLED, POOL_ENOCONST,
+ * POOL_ECYCLE, POOL_ELIMIT, POOL_EINVAL, POOL_EAGAIN: see there).
  */
-enum {
-    POOL_ENOTFOUND  = -1201, /* module not found under any root: module, imported_by */
-    POOL_EBADNAME   = -1202, /* module name refused (empty component, '/', NUL, '.', '..') */
-    POOL_EOUTSIDE   = -1203, /* the file's real path lies outside every root */
-    POOL_ECANCELLED = -1204, /* every waiter of the import cancelled */
-    POOL_ENOCONST   = -1205, /* no constant of that name in the environment */
-    POOL_ECYCLE     = -1206, /* import cycle: module imports itself through imported_by */
-    POOL_ELIMIT     = -1207, /* more modules or constants than an index can number */
-    POOL_EINVAL     = -1208, /* bad argument (empty import list, limit out of range, bad cursor) */
-    POOL_EAGAIN     = -1209, /* the environment's entry maps are not built yet (pool_env_declinfo_build) */
-};
 
 /* What went wrong, with everything a client needs to act on it. Caller storage. */
 typedef struct pool_error {
@@ -77,6 +70,7 @@ typedef struct pool_error {
 /* One line: "module M (imported by I): REASON" and the region's path/offset; returns buf. */
 const char *pool_error_format(const pool_error *err, char *buf, size_t size);
 /* Stable short name of a code: "not found", "bad name", "corrupt region", ... */
+/* envpool_strerror (util/error.h) under its older name. */
 const char *pool_strerror(int code);
 
 /* ------------------------------------------------------------------------ */
@@ -91,9 +85,19 @@ typedef struct pool_roots pool_roots;
  */
 POOL_WUR int pool_roots_new(const char *const *dirs, size_t n, pool_roots **out, pool_error *err);
 /*
- * The search path as DESIGN.md §3 says: `list` (colon-separated, the
- * --search-path flag) if not NULL, else $ENVPOOL_PATH, else $LEAN_PATH.
- * Empty entries are skipped; an empty result is POOL_EINVAL.
+ * The search path policy, decided here once (DESIGN.md §3): the first of
+ * `given` (the --search-path flag; may be NULL), $ENVPOOL_PATH and $LEAN_PATH
+ * that names a directory; a value with none (unset, "", ":::") counts as not
+ * given, so an empty flag falls back to the variables. Returns that
+ * colon-separated list (borrowed: given, or the environment's string), or
+ * NULL when none names a directory. Reads the environment: call it from one
+ * thread, at start-up.
+ */
+const char *pool_search_list(const char *given);
+/*
+ * The roots of pool_search_list(list); empty entries are skipped. No search
+ * path at all is POOL_EINVAL ("no search path: give --search-path or set
+ * ENVPOOL_PATH or LEAN_PATH").
  */
 POOL_WUR int pool_roots_from_env(const char *list, pool_roots **out, pool_error *err);
 void        pool_roots_free(pool_roots *r);                       /* r may be NULL */

@@ -84,14 +84,31 @@ int pool_roots_new(const char *const *dirs, size_t n, pool_roots **out, pool_err
     return 0;
 }
 
+/* Whether a colon-separated list has a non-empty entry. */
+static bool names_a_dir(const char *list)
+{
+    for (; list && *list; list++)
+        if (*list != ':')
+            return true;
+    return false;
+}
+
+const char *pool_search_list(const char *given)
+{
+    if (names_a_dir(given))
+        return given;
+    const char *v = getenv("ENVPOOL_PATH");
+    if (names_a_dir(v))
+        return v;
+    v = getenv("LEAN_PATH");
+    return names_a_dir(v) ? v : NULL;
+}
+
 int pool_roots_from_env(const char *list, pool_roots **out, pool_error *err)
 {
     *out = NULL;
-    if (!list || !*list)
-        list = getenv("ENVPOOL_PATH");
-    if (!list || !*list)
-        list = getenv("LEAN_PATH");
-    if (!list || !*list)
+    list = pool_search_list(list);
+    if (!list)
         return pool__fail(err, POOL_EINVAL, NULL, NULL,
                           "no search path: give --search-path or set ENVPOOL_PATH or LEAN_PATH");
     size_t len = strlen(list), n = 1;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/error.h"
 #include "util/mem.h"
 
 #define FRAME_INITIAL_SIZE 16384u
@@ -75,10 +76,7 @@ int frame_space(frame_reader *fr, uint8_t **ptr, size_t *len)
 void frame_commit(frame_reader *fr, size_t n)
 {
     /* The host read at most what frame_space offered: our own invariant. */
-    if (n > fr->size - fr->end) {
-        fprintf(stderr, "frame_commit: %zu bytes committed, %zu offered\n", n, fr->size - fr->end);
-        abort();
-    }
+    ENVPOOL_INVARIANT(n <= fr->size - fr->end, "%zu bytes committed, %zu offered", n, fr->size - fr->end);
     fr->end += n;
 }
 

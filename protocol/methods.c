@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/error.h"
 #include "util/mem.h"
 
 static json_t *string_array(const char *const *v)
@@ -96,7 +97,8 @@ void rpc__add_builtin_methods(rpc_server *srv)
         {"server.info", server_info, NULL, NULL},
         {"pool.stats", method_pool_stats, NULL, "format"},
     };
-    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (rpc_server_add(srv, &builtin[i]) < 0)
-            abort(); /* the table is far larger than the built-in methods */
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+        int added = rpc_server_add(srv, &builtin[i]);
+        ENVPOOL_INVARIANT(added >= 0, "the table is far larger than the built-in methods");
+    }
 }

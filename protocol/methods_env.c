@@ -31,6 +31,7 @@
 #include "pool/pool.h"
 #include "protocol/decl_json.h"
 #include "region/guard.h"
+#include "util/error.h"
 #include "util/mem.h"
 
 enum env_op { OP_OPEN, OP_GET, OP_SEARCH, OP_MODULES, OP_MODULE_DOC, OP_INSTANCES, OP_ATTRS, OP_CHILDREN,
@@ -86,7 +87,7 @@ typedef struct ticket_job {
 static void reply_pool_error(rpc_call *c, int code, const pool_error *err)
 {
     char buf[1024];
-    const char *text = err ? pool_error_format(err, buf, sizeof buf) : pool_strerror(code);
+    const char *text = err ? pool_error_format(err, buf, sizeof buf) : envpool_strerror(code);
     const region_error *re = err ? &err->region : NULL;
     switch (code) {
     case POOL_ENOTFOUND:
@@ -146,7 +147,7 @@ static void reply_read_error(rpc_call *c, int code, const region_error *re, cons
     if (code == LN_ETOOBIG || code == LN_EINVAL)
         code = RPC_INTERNAL_ERROR;
     snprintf(pe.reason, sizeof pe.reason, "%s", code == REGION_ESTALE ? "a module file changed while it was read"
-                                                  : re && re->reason[0] ? re->reason : pool_strerror(code));
+                                                  : re && re->reason[0] ? re->reason : envpool_strerror(code));
     reply_pool_error(c, code, &pe);
 }
 
@@ -1056,11 +1057,14 @@ env_methods *env_methods_new(rpc_server *srv, const env_host *host)
         {"decl.used_by", m_decl_used_by, em, "env,imports,name,in,transitive,depth,max,limit,cursor,partial"},
         {"pool.drain", m_pool_drain, em, NULL},
     };
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (rpc_server_add(srv, &methods[i]) < 0)
-            abort(); /* the method table is sized for every method we have */
-    if (host->reply_cache_bytes && rpc__server_set_fast(srv, "decl.get", fast_decl_get, em) < 0)
-        abort(); /* decl.get was registered just above */
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        int added = rpc_server_add(srv, &methods[i]);
+        ENVPOOL_INVARIANT(added >= 0, "the method table is sized for every method we have");
+    }
+    if (host->reply_cache_bytes) {
+        int fast = rpc__server_set_fast(srv, "decl.get", fast_decl_get, em);
+        ENVPOOL_INVARIANT(fast >= 0, "decl.get was registered just above");
+    }
     return em;
 }
 
@@ -1068,11 +1072,9 @@ void env_methods_free(env_methods *em)
 {
     if (!em)
         return;
-    if (em->waiting || em->tickets || em->searches || rpc__find_jobs_pending(em->finds)) {
-        fprintf(stderr, "env_methods_free: %zu calls waiting, %zu imports and %zu searches unfinished\n",
-                em->nwaiting, em->tickets, em->searches);
-        abort();
-    }
+    ENVPOOL_INVARIANT(!em->waiting && !em->tickets && !em->searches && !rpc__find_jobs_pending(em->finds),
+                      "%zu calls waiting, %zu imports and %zu searches unfinished", em->nwaiting, em->tickets,
+                      em->searches);
     replycache_free(em->cache);
     rpc__find_jobs_free(em->finds);
     mem_free(em);

@@ -25,6 +25,7 @@
 #include "pool/pool.h"
 #include "protocol/decl_json.h"
 #include "region/guard.h"
+#include "util/error.h"
 #include "util/mem.h"
 
 typedef struct info_job {
@@ -258,7 +259,7 @@ static void info_done(void *arg)
     } else if (j->rc == REGION_ESTALE) {
         rpc_call_error(j->call, RPC_STALE, "a module file changed while it was read", NULL);
     } else if (j->rc < 0 || !j->result) {
-        rpc_call_errorf(j->call, RPC_INTERNAL_ERROR, NULL, "%s", j->reason[0] ? j->reason : pool_strerror(j->rc));
+        rpc_call_errorf(j->call, RPC_INTERNAL_ERROR, NULL, "%s", j->reason[0] ? j->reason : envpool_strerror(j->rc));
     } else {
         rpc_call_result(j->call, j->result);
         j->result = NULL;

@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "pool/pool.h"
+#include "util/error.h"
 
 /* ------------------------------------------------------------------------ */
 /* Framing (frame.c)                                                          */
@@ -199,21 +200,8 @@ int stats_to_prometheus(const stats *st, const pool_stats *ps, char **text, size
 /* JSON-RPC (rpc.c)                                                           */
 /* ------------------------------------------------------------------------ */
 
-enum {
-    RPC_PARSE_ERROR      = -32700,
-    RPC_INVALID_REQUEST  = -32600,
-    RPC_METHOD_NOT_FOUND = -32601,
-    RPC_INVALID_PARAMS   = -32602,
-    RPC_INTERNAL_ERROR   = -32603,
-    RPC_CANCELLED        = -32800,
-    RPC_MODULE_NOT_FOUND = -32001,
-    RPC_CORRUPT_REGION   = -32002,
-    RPC_UNSUPPORTED      = -32003,
-    RPC_DECL_NOT_FOUND   = -32004,
-    RPC_UNKNOWN_ENV      = -32005,
-    RPC_BUSY             = -32006,
-    RPC_STALE            = -32007,
-};
+/* Error codes of replies: RPC_PARSE_ERROR … RPC_STALE, in util/error.h with
+ * every layer's codes. */
 
 #define RPC_MAX_DEPTH 64     /* deepest nesting of arrays/objects accepted */
 #define RPC_MAX_BATCH 1000   /* most elements in one batch */

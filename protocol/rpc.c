@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/error.h"
 #include "util/mem.h"
 
 struct rpc_server {
@@ -129,8 +130,8 @@ rpc_server *rpc_server_new(const rpc_server_info *info)
     srv->started_us = rpc__now_us();
     rpc__add_builtin_methods(srv);
     rpc_method cancel = {"$/cancelRequest", cancel_request, NULL, "id"};
-    if (rpc_server_add(srv, &cancel) < 0)
-        abort(); /* the table is far larger than the built-in methods */
+    int added = rpc_server_add(srv, &cancel);
+    ENVPOOL_INVARIANT(added >= 0, "the table is far larger than the built-in methods");
     return srv;
 }
 
@@ -353,11 +354,8 @@ static void send_oom_error(rpc_session *s, const json_t *id)
 static void finish_mark(rpc_call *c, int code)
 {
     rpc_session *s = c->s;
-    if (c->answered) {
-        /* Answering twice is a bug in a handler: our own invariant. */
-        fprintf(stderr, "rpc: call of %s answered twice\n", c->method);
-        abort();
-    }
+    /* Answering twice is a bug in a handler. */
+    ENVPOOL_INVARIANT(!c->answered, "call of %s answered twice", c->method);
     c->answered = true;
     stats_record(&s->srv->st, c->mi, rpc__now_us() - c->start_us, code);
 }
@@ -659,11 +657,8 @@ static void dispatch_one(rpc_session *s, json_t *req, rpc_batch *b, size_t idx)
         call_free(c);
         return;
     }
-    if (!c->cancel) {
-        /* A pending call that nobody can detach would dangle at session close. */
-        fprintf(stderr, "rpc: %s left a call pending without a cancel hook\n", c->method);
-        abort();
-    }
+    /* A pending call that nobody can detach would dangle at session close. */
+    ENVPOOL_INVARIANT(c->cancel, "%s left a call pending without a cancel hook", c->method);
     c->pending = true;
     c->next = s->pending;
     if (s->pending)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/error.h"
 #include "util/mem.h"
 
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -76,8 +77,7 @@ static lx_word new_or_abort(uint8_t tag, uint8_t other, size_t size)
 lx_word lx_string_new(const char *s, size_t len)
 {
     lx_word w;
-    if (len > SIZE_MAX - 64)
-        abort(); /* a length no allocator could give */
+    ENVPOOL_INVARIANT(len <= SIZE_MAX - 64, "a name component of %zu bytes", len);
     w = new_or_abort(LX_TAG_STRING, 0, LX_STRING_DATA_OFF + len + 1);
     uint8_t *p = lx_heap_ptr(w);
     uint64_t chars = 0;
@@ -242,10 +242,7 @@ void lx_ref(lx_word o)
 static void push_dead(uint8_t **dead, uint8_t *p)
 {
     uintptr_t next = (uintptr_t)*dead;
-    if ((uintptr_t)p >> 48 || next >> 48) {
-        fprintf(stderr, "envpool: heap address %p does not fit in 48 bits\n", (void *)p);
-        abort();
-    }
+    ENVPOOL_INVARIANT(!((uintptr_t)p >> 48 || next >> 48), "heap address %p does not fit in 48 bits", (void *)p);
     uint64_t hdr = (uint64_t)next | ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
     memcpy(p, &hdr, 8);
     *dead = p;

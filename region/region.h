@@ -35,13 +35,12 @@
 #include <stdint.h>
 
 #include "region/object.h"
+#include "util/error.h"
 
-/* Error codes: negative errno values, or these (outside errno's range). */
-enum {
-    REGION_ECORRUPT     = -1001, /* the bytes break a rule of the format */
-    REGION_EUNSUPPORTED = -1002, /* well-formed but a format we do not read (v3, big-endian...) */
-    REGION_ESTALE       = -1003, /* the file changed while we looked at it */
-};
+/* Error codes: negative errno values, or REGION_ECORRUPT (the bytes break a
+ * rule of the format), REGION_EUNSUPPORTED (well-formed, a format we do not
+ * read: v3, big-endian...), REGION_ESTALE (the file changed while we looked
+ * at it): util/error.h, the registry of every layer's codes. */
 
 enum region_format { REGION_V0 = 0, REGION_V1 = 1, REGION_V2 = 2 };
 /* "v0" "v1" "v2" ("?" for anything else): the one spelling of a format. */

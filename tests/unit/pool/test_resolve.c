@@ -149,15 +149,47 @@ static void test_from_env(void **state)
     assert_int_equal(pool_roots_count(r), 1);
     assert_non_null(strstr(pool_roots_get(r, 0), b + 5));
     pool_roots_free(r);
-    assert_int_equal(pool_roots_from_env(":::", &r, &err), POOL_EINVAL);
+    /* A flag naming no directory counts as not given: ENVPOOL_PATH's two. */
+    assert_int_equal(pool_roots_from_env(":::", &r, &err), 0);
+    assert_int_equal(pool_roots_count(r), 2);
+    pool_roots_free(r);
+    assert_int_equal(pool_roots_from_env("", &r, &err), 0);
+    assert_int_equal(pool_roots_count(r), 2);
+    pool_roots_free(r);
     unsetenv("ENVPOOL_PATH");
+    unsetenv("LEAN_PATH");
+    assert_int_equal(pool_roots_from_env(":::", &r, &err), POOL_EINVAL);
+    assert_non_null(strstr(err.reason, "no search path"));
     unsetenv("LEAN_PATH");
     tmpdir_remove(a);
     tmpdir_remove(b);
     assert_int_equal(mem_live_total(), 0);
 }
 
+/* pool_search_list: the policy the daemon's flag parsing uses too. */
+static void test_search_list(void **state)
+{
+    (void)state;
+    unsetenv("ENVPOOL_PATH");
+    unsetenv("LEAN_PATH");
+    assert_null(pool_search_list(NULL));
+    assert_null(pool_search_list(""));
+    assert_null(pool_search_list("::"));
+    assert_string_equal(pool_search_list("a:b"), "a:b");
+    setenv("LEAN_PATH", "lean", 1);
+    assert_string_equal(pool_search_list(NULL), "lean");
+    setenv("ENVPOOL_PATH", ":", 1); /* names no directory: skipped */
+    assert_string_equal(pool_search_list(""), "lean");
+    setenv("ENVPOOL_PATH", "ep", 1);
+    assert_string_equal(pool_search_list(""), "ep");   /* an empty flag falls back */
+    assert_string_equal(pool_search_list(":"), "ep");
+    assert_string_equal(pool_search_list("x"), "x");   /* the flag wins */
+    unsetenv("ENVPOOL_PATH");
+    unsetenv("LEAN_PATH");
+}
+
 TEST_MAIN("test_resolve",
+          cmocka_unit_test(test_search_list),
           cmocka_unit_test(test_name_check),
           cmocka_unit_test(test_first_root_wins),
           cmocka_unit_test(test_from_env))
