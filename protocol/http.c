@@ -246,6 +246,8 @@ static int hexval(char c)
 
 int http_query_param(http_span query, const char *name, char *out, size_t cap, size_t *out_len)
 {
+    if (!query.p)
+        return 0; /* no query at all (an asterisk-form target) */
     size_t nlen = strlen(name), i = 0;
     while (i <= query.len) {
         size_t e = i;
@@ -288,6 +290,8 @@ int http_query_param(http_span query, const char *name, char *out, size_t cap, s
 
 size_t http_query_count(http_span query, const char *name)
 {
+    if (!query.p)
+        return 0;
     size_t n = 0, nlen = strlen(name), i = 0;
     while (i <= query.len) {
         size_t e = i;
