@@ -182,6 +182,16 @@ $(BUILD)/examples/.stamp: $(EXAMPLE_SRC) $(BUILD)/envpool
 # one unit binary, one test (name or binary:name) or one script; V=1 shows
 # the output of passing tests too.
 RUN_TESTS = tests/run-tests.sh $(if $(T),--only '$(T)')
+# make bench's client and baseline are not ours: ../shared/bench/loadgen.c (an
+# independent load client) and jsond.c (a bare libuv + jansson lookup server),
+# compiled in place into $(BUILD)/bench/, never copied into the repo. Defined before run-check,
+# whose prerequisites are expanded where the rule is read.
+SHARED_BENCH ?= $(abspath ../shared/bench)
+ifneq ($(wildcard $(SHARED_BENCH)/loadgen.c),)
+BENCH_TOOLS = $(BUILD)/bench/loadgen $(BUILD)/bench/jsond
+endif
+export ENVPOOL_BENCH_TOOLS = $(if $(BENCH_TOOLS),1,0)
+
 # make demo, check and valgrind first see to the build dependencies (deps-*,
 # below), then build and run in a second make: pkg-config's answers are read
 # when the Makefile is parsed, so a make that just installed them must start over.
@@ -228,14 +238,6 @@ fuzz: $(FUZZ_BINS)
 bench-memory: all
 	$(Q)BUILD=$(abspath $(BUILD)) python3 bench/memory.py
 
-# make bench's client and baseline are not ours: ../shared/bench/loadgen.c (an
-# independent load client) and jsond.c (a bare libuv + jansson lookup server),
-# compiled in place into $(BUILD)/bench/, never copied into the repo.
-SHARED_BENCH ?= $(abspath ../shared/bench)
-ifneq ($(wildcard $(SHARED_BENCH)/loadgen.c),)
-BENCH_TOOLS = $(BUILD)/bench/loadgen $(BUILD)/bench/jsond
-endif
-export ENVPOOL_BENCH_TOOLS = $(if $(BENCH_TOOLS),1,0)
 $(BUILD)/bench/loadgen: $(SHARED_BENCH)/loadgen.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) -O2 -g -w -o $@ $<
