@@ -589,14 +589,7 @@ static void op_search(env_methods *em, op_ctx *o)
         if (!strcmp(mode_text, mode_names[i]))
             mode = i;
     pool_search_query q = {(enum pool_search_mode)mode, query, strlen(query), 0, 50, 0};
-    json_t *kinds = json_object_get(p, "kinds");
-    size_t i;
-    json_t *v;
-    json_array_foreach(kinds, i, v) {
-        for (int k = LN_AXIOM; k <= LN_REC; k++)
-            if (!strcmp(json_string_value(v), ln_const_kind_name((enum ln_const_kind)k)))
-                q.kinds |= 1u << k;
-    }
+    q.kinds = param_kinds_mask(p);
     json_t *lim = json_object_get(p, "limit");
     if (json_is_integer(lim))
         q.limit = (uint32_t)json_integer_value(lim);
@@ -942,40 +935,14 @@ static int m_decl_get(rpc_call *call, json_t *params, void *udata)
 
 static int m_decl_search(rpc_call *call, json_t *params, void *udata)
 {
-    const char *query, *cursor = NULL;
+    const char *query;
     int mode, rc;
     int64_t limit;
-    json_t *kinds;
     if ((rc = rpc_param_string(call, params, "query", true, &query)) ||
         (rc = rpc_param_enum(call, params, "mode", mode_names, 1, &mode)) ||
         (rc = rpc_param_int(call, params, "limit", false, 1, POOL_SEARCH_MAX_LIMIT, 50, &limit)) ||
-        (rc = rpc_param_strings(call, params, "kinds", false, 8, &kinds)) ||
-        (rc = rpc_param_string(call, params, "cursor", false, &cursor)))
+        (rc = param_check_kinds(call, params)) || (rc = param_check_cursor(call, params)))
         return rc;
-    size_t i;
-    json_t *v;
-    json_array_foreach(kinds, i, v) {
-        bool known = false;
-        for (int k = LN_AXIOM; k <= LN_REC; k++)
-            known |= !strcmp(json_string_value(v), ln_const_kind_name((enum ln_const_kind)k));
-        if (!known) {
-            rpc_call_errorf(call, RPC_INVALID_PARAMS, json_pack("{s:s}", "param", "kinds"),
-                            "param 'kinds': item %zu must be one of axiom, def, theorem, opaque, quot, "
-                            "inductive, ctor, rec",
-                            i);
-            return -EINVAL;
-        }
-    }
-    if (cursor) {
-        char *end;
-        errno = 0;
-        unsigned long long cv = strtoull(cursor, &end, 10);
-        if (errno || *end || cursor[0] < '0' || cursor[0] > '9' || cv == 0) {
-            rpc_call_error(call, RPC_INVALID_PARAMS, "param 'cursor': must be a next_cursor from a previous page",
-                           json_pack("{s:s}", "param", "cursor"));
-            return -EINVAL;
-        }
-    }
     return with_env(udata, call, params, OP_SEARCH);
 }
 

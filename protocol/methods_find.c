@@ -131,13 +131,7 @@ static void find_work(void *arg)
         json_t *lim = json_object_get(p, "limit");
         if (json_is_integer(lim))
             q.limit = (uint32_t)json_integer_value(lim);
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(p, "kinds"), i, v) {
-            for (int k = LN_AXIOM; k <= LN_REC; k++)
-                if (!strcmp(json_string_value(v), ln_const_kind_name((enum ln_const_kind)k)))
-                    q.kinds |= 1u << k;
-        }
+        q.kinds = param_kinds_mask(p);
         j->rc = pool_env_find(j->env, &q, &j->ctl, &j->fres, &j->err);
         if (j->rc == 0) {
             /* Docstrings come from the extension entries, decoded once per environment (like decl.get's);
@@ -335,27 +329,12 @@ int rpc__find_check(rpc_call *call, json_t *params, int op)
     if (op == FIND_OP_FIND) {
         const char *query;
         bool internal;
-        json_t *kinds;
         if ((rc = rpc_param_string(call, params, "query", true, &query)) ||
             (rc = rpc_param_int(call, params, "limit", false, 1, POOL_FIND_MAX_LIMIT, 50, &limit)) ||
             (rc = rpc_param_bool(call, params, "internal", false, &internal)) ||
-            (rc = rpc_param_strings(call, params, "kinds", false, 8, &kinds)) ||
+            (rc = param_check_kinds(call, params)) ||
             (rc = rpc_param_string(call, params, "cursor", false, &cursor)))
             return rc;
-        size_t i;
-        json_t *v;
-        json_array_foreach(kinds, i, v) {
-            bool known = false;
-            for (int k = LN_AXIOM; k <= LN_REC; k++)
-                known |= !strcmp(json_string_value(v), ln_const_kind_name((enum ln_const_kind)k));
-            if (!known) {
-                rpc_call_errorf(call, RPC_INVALID_PARAMS, json_pack("{s:s}", "param", "kinds"),
-                                "param 'kinds': item %zu must be one of axiom, def, theorem, opaque, quot, "
-                                "inductive, ctor, rec",
-                                i);
-                return -EINVAL;
-            }
-        }
         if (strlen(query) != json_string_length(json_object_get(params, "query"))) {
             rpc_call_error(call, RPC_INVALID_PARAMS, "param 'query': contains a NUL character",
                            json_pack("{s:s}", "param", "query"));
@@ -372,18 +351,7 @@ int rpc__find_check(rpc_call *call, json_t *params, int op)
         (rc = rpc_param_bool(call, params, "transitive", false, &transitive)) ||
         (rc = rpc_param_int(call, params, "depth", false, 1, POOL_DEP_MAX_DEPTH, 1, &depth)) ||
         (rc = rpc_param_int(call, params, "max", false, 1, POOL_DEP_MAX, 10000, &max)) ||
-        (rc = rpc_param_int(call, params, "limit", false, 1, POOL_FIND_MAX_LIMIT, 50, &limit)) ||
-        (rc = rpc_param_string(call, params, "cursor", false, &cursor)))
+        (rc = rpc_param_int(call, params, "limit", false, 1, POOL_FIND_MAX_LIMIT, 50, &limit)))
         return rc;
-    if (cursor) {
-        char *end;
-        errno = 0;
-        unsigned long long cv = strtoull(cursor, &end, 10);
-        if (errno || *end || cursor[0] < '0' || cursor[0] > '9' || cv == 0) {
-            rpc_call_error(call, RPC_INVALID_PARAMS, "param 'cursor': must be a next_cursor from a previous page",
-                           json_pack("{s:s}", "param", "cursor"));
-            return -EINVAL;
-        }
-    }
-    return 0;
+    return param_check_cursor(call, params);
 }

@@ -295,31 +295,13 @@ void info_start(const env_host *host, size_t *pending, enum info_op op, rpc_call
     }
 }
 
-/* "cursor": digits, not 0 (a next_cursor). */
-static int check_cursor(rpc_call *call, json_t *params)
-{
-    const char *cursor = NULL;
-    int rc = rpc_param_string(call, params, "cursor", false, &cursor);
-    if (rc || !cursor)
-        return rc;
-    char *end;
-    errno = 0;
-    unsigned long long cv = strtoull(cursor, &end, 10);
-    if (errno || *end || cursor[0] < '0' || cursor[0] > '9' || cv == 0) {
-        rpc_call_error(call, RPC_INVALID_PARAMS, "param 'cursor': must be a next_cursor from a previous page",
-                       json_pack("{s:s}", "param", "cursor"));
-        return -EINVAL;
-    }
-    return 0;
-}
-
 int info_check_params(enum info_op op, rpc_call *call, json_t *params)
 {
     int64_t limit;
     const char *s = NULL;
     int rc;
     if ((rc = rpc_param_int(call, params, "limit", false, 1, POOL_SEARCH_MAX_LIMIT, 50, &limit)) ||
-        (rc = check_cursor(call, params)))
+        (rc = param_check_cursor(call, params)))
         return rc;
     switch (op) {
     case INFO_MODULE_DOC: return rpc_param_string(call, params, "module", false, &s);

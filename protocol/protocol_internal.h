@@ -67,6 +67,15 @@ bool replycache_get(replycache *c, uint64_t serial, const char *name, size_t len
 void replycache_put(replycache *c, uint64_t serial, const char *name, size_t len,
                     const char *text, size_t text_len, const uint8_t *probe);
 
+/* ---- params.c: parameters several methods share ---- */
+
+/* "kinds" (optional, at most 8 kind names): 0, or -EINVAL with the call answered -32602. */
+int      param_check_kinds(rpc_call *call, json_t *params);
+/* The kinds of checked params as bits 1 << ln_const_kind (0: every kind). */
+unsigned param_kinds_mask(json_t *params);
+/* "cursor" (optional): digits, not 0 (a next_cursor); 0, or -EINVAL with the call answered. */
+int      param_check_cursor(rpc_call *call, json_t *params);
+
 /* ---- methods_info.c: the lists made from extension entries ---- */
 
 enum info_op { INFO_MODULE_DOC, INFO_INSTANCES, INFO_ATTRS, INFO_CHILDREN };

@@ -34,16 +34,6 @@ cp "$TMP/va/Other/N.olean" "$LIBDIR/Other/N.olean"
 # A module big enough to span several pages, for truncation under a mapping.
 "$E" gen "$LIBDIR" --prefix Big --modules 1 --depth 1 --decls 400 >/dev/null 2>&1 || fail "gen"
 
-# The log line of the HTTP listener (--http-listen 127.0.0.1:0 picks a free port).
-http_port() {
-    i=0
-    while :; do
-        p=$(sed -n 's/.*http: serving .* on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$TMP/daemon.log" | tail -n 1)
-        [ -n "$p" ] && { echo "$p"; return; }
-        i=$((i + 1)); [ $i -lt 100 ] || fail "no 'http: serving' line in the log"
-        sleep 0.1
-    done
-}
 # check_metrics PORT: /metrics (HTTP) shows the freshness counters with pool.stats' values.
 check_metrics() {
     py - "$SOCK" "$1" <<'PY' || fail "/metrics"

@@ -56,6 +56,13 @@ for bad in [{"query": 3}, {"query": "Nat", "limit": 0}, {"query": "Nat", "kinds"
     p.update(bad)
     assert error_code(c.call("decl.find", p)) == -32602, bad
 assert error_code(c.call("decl.find", {"env": 99, "query": "Nat"})) == -32005
+# kinds and cursor are checked alike by decl.search, decl.find, decl.uses and the info lists
+for method, p in [("decl.search", {"query": "Nat", "kinds": ["lemma"]}), ("decl.search", {"query": "Nat", "cursor": "0"}),
+                  ("decl.uses", {"name": "Nat.add_comm", "cursor": "x1"}), ("attr.list", {"attr": "simp", "cursor": "-3"})]:
+    p["imports"] = imp
+    m = c.call(method, p)
+    want = "kinds" if "kinds" in p else "cursor"
+    assert error_code(m) == -32602 and m["error"]["data"]["param"] == want, (method, p, m)
 assert error_code(c.call("decl.find", {"imports": ["No.Such"], "query": "Nat"})) == -32001
 # uses / used_by
 u = c.call("decl.uses", {"imports": imp, "name": "Nat.add_comm", "in": "type"})["result"]

@@ -6,15 +6,6 @@
 # promtool and a real Prometheus: http_prometheus.sh.
 . "$(dirname "$0")/lib/daemon.sh"
 
-http_port() {
-    i=0
-    while :; do
-        p=$(sed -n 's/.*http: serving .* on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$TMP/daemon.log" | tail -n 1)
-        [ -n "$p" ] && { echo "$p"; return; }
-        i=$((i + 1)); [ $i -lt 100 ] || fail "no 'http: serving' line in the log"
-        sleep 0.1
-    done
-}
 
 # Flags are refused precisely.
 for bad in "nohost" "127.0.0.1:" "127.0.0.1:99999" "example.org:80" "[::1:80" "1.2.3:80"; do

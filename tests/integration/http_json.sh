@@ -10,15 +10,6 @@
 . "$(dirname "$0")/lib/daemon.sh"
 
 ls "$BUILD/examples/Demo/"*.olean >/dev/null 2>&1 || fail "build/examples is missing (run make)"
-http_port() {
-    i=0
-    while :; do
-        p=$(sed -n 's/.*http: serving .* on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$TMP/daemon.log" | tail -n 1)
-        [ -n "$p" ] && { echo "$p"; return; }
-        i=$((i + 1)); [ $i -lt 100 ] || fail "no 'http: serving' line in the log"
-        sleep 0.1
-    done
-}
 
 # --default-imports is checked at startup, flag and environment variable.
 for bad in "A,,B" ",A" "A," "A B"; do

@@ -7,15 +7,6 @@
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 ||
     skip "prometheus/promtool not installed (apt-get install prometheus)"
 
-http_port() {
-    i=0
-    while :; do
-        p=$(sed -n 's/.*http: serving .* on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$TMP/daemon.log" | tail -n 1)
-        [ -n "$p" ] && { echo "$p"; return; }
-        i=$((i + 1)); [ $i -lt 100 ] || fail "no 'http: serving' line in the log"
-        sleep 0.1
-    done
-}
 
 start_daemon --search-path "$BUILD/examples" --http-listen 127.0.0.1:0
 PORT=$(http_port)

@@ -10,6 +10,9 @@
 #   need_samples   sets SAMPLES to ../shared/lean-samples ($ENVPOOL_SAMPLES);
 #                  skips when it holds no .olean (fails under
 #                  ENVPOOL_REQUIRE_SAMPLES=1)
+#   http_port      the port of the daemon's HTTP listener, read from its log
+#                  line in $TMP/daemon.log (--http-listen 127.0.0.1:0 picks a
+#                  free one); waits up to 10 s for it, then calls fail
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/envpool-it.XXXXXX")
 
 common_finish() {
@@ -39,4 +42,14 @@ need_samples() {
         exit 1
     fi
     skip "samples absent at $SAMPLES"
+}
+
+http_port() {
+    i=0
+    while :; do
+        p=$(sed -n 's/.*http: serving .* on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$TMP/daemon.log" | tail -n 1)
+        [ -n "$p" ] && { echo "$p"; return; }
+        i=$((i + 1)); [ $i -lt 100 ] || fail "no 'http: serving' line in the log"
+        sleep 0.1
+    done
 }
