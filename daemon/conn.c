@@ -184,6 +184,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     conn *c = s->data;
     if (n > 0) {
         frame_commit(&c->fr, (size_t)n);
+        envs_input(c->srv->envs);
         c->srv->st->server.bytes_in += (uint64_t)n;
         touch_idle(c, on_idle_timeout);
         conn_pump(c);

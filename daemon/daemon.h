@@ -138,6 +138,9 @@ int envs_new(const daemon_config *cfg, envs **out);
 int envs_attach(envs *e, server *srv);
 /* The search roots as real paths, NULL-terminated (borrowed). */
 const char *const *envs_roots(const envs *e);
+/* Request bytes were read: the next acquire drains the watch first (pool_watch_gate).
+   Every read of a client's bytes must call it. e may be NULL. */
+void envs_input(envs *e);
 /* rpc_server_info.pool_stats adapter (ctx: the envs). */
 int envs_pool_stats(void *ctx, pool_stats *out);
 /* SIGHUP: drop idle environments. */

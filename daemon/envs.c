@@ -209,6 +209,7 @@ int envs_new(const daemon_config *cfg, envs **out)
         mem_free(e);
         return rc;
     }
+    pool_watch_gate(e->pool, true); /* conn.c and http.c report every read (envs_input) */
     if (pc.watch && pool_watch_fd(e->pool) < 0)
         log_msg(LOG_WARN, "inotify is not available; file freshness relies on the %d ms scan", ENVS_SCAN_MS);
     const pool_roots *r = pool_get_roots(e->pool);
@@ -222,6 +223,12 @@ int envs_new(const daemon_config *cfg, envs **out)
 const char *const *envs_roots(const envs *e)
 {
     return e->roots;
+}
+
+void envs_input(envs *e)
+{
+    if (e)
+        pool_watch_input(e->pool);
 }
 
 int envs_pool_stats(void *ctx, pool_stats *out)

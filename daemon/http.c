@@ -186,6 +186,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     if (n == 0)
         return;
     x->hs->srv->st->server.http_bytes_in += (uint64_t)n;
+    envs_input(x->hs->srv->envs);
     if (x->state == HS_LINGER) {
         x->discarded += (size_t)n;
         if (x->discarded > HTTP_LINGER_BYTES)

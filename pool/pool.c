@@ -105,6 +105,8 @@ struct pool {
     void          *reap_ctx;
     pool_watch    *watch;       /* the module cache's (borrowed); NULL when not watching */
     size_t         ndetached;   /* detached entries (held, stale, out of the key table) */
+    bool           drain_gated; /* drain only after pool_watch_input (a server's reads) */
+    bool           input_pending; /* request bytes were read since the last drain */
     pool_stats     st;          /* counters (never reset); gauges are filled by pool_stats_get */
 };
 
@@ -529,32 +531,23 @@ static int ticket_new(pool *p, const char *const *imports, size_t n, unsigned fl
     return 0;
 }
 
-int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned flags,
-                       pool_acquire_cb cb, void *cookie, pool_env **env,
-                       pool_ticket **ticket, pool_waiter **waiter, pool_error *err)
+/*
+ * What the watch queue holds concerns an acquire: a change completed before
+ * it was asked for must not be a hit. Gated (a server), the queue is read
+ * once per batch of request bytes: a request read before a drain was sent
+ * before it, so that drain saw every change completed before the request.
+ */
+static void drain_for_acquire(pool *p)
 {
-    *env = NULL;
-    if (ticket)
-        *ticket = NULL;
-    if (waiter)
-        *waiter = NULL;
-    if (n == 0)
-        return pool__fail(err, POOL_EINVAL, NULL, NULL, "the import list is empty");
-    if (flags & ~(unsigned)POOL_PARTIAL)
-        return pool__fail(err, POOL_EINVAL, NULL, NULL, "unknown acquire flags 0x%x", flags);
-    for (size_t i = 0; i < n; i++) {
-        int rc;
-        if (!imports[i])
-            return pool__fail(err, POOL_EINVAL, NULL, NULL, "import %zu is missing", i);
-        if ((rc = pool_name_check(imports[i], strlen(imports[i]), err)))
-            return rc;
-    }
-    /* What the watch queue holds concerns this acquire: a change completed
-       before it was asked for must not be a hit. */
-    if (p->watch)
-        pool__watch_drain(p->watch);
-    uint64_t gen = pool__modcache_generation(p->mc);
-    uint64_t h = key_hash(imports, n, flags);
+    if (!p->watch || (p->drain_gated && !p->input_pending))
+        return;
+    pool__watch_drain(p->watch);
+    p->input_pending = false;
+}
+
+/* The entry of a key if it may be a hit; a stale one is dropped or detached. */
+static entry *fresh_entry(pool *p, uint64_t h, const char *const *imports, size_t n, unsigned flags)
+{
     entry *e = entry_find(p, h, imports, n, flags);
     if (e && entry_is_stale(p, e)) {
         if (e->users == 0) {
@@ -566,6 +559,80 @@ int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned f
         }
         e = NULL;
     }
+    return e;
+}
+
+static int check_key(const char *const *imports, size_t n, unsigned flags, pool_error *err)
+{
+    if (n == 0)
+        return pool__fail(err, POOL_EINVAL, NULL, NULL, "the import list is empty");
+    if (flags & ~(unsigned)POOL_PARTIAL)
+        return pool__fail(err, POOL_EINVAL, NULL, NULL, "unknown acquire flags 0x%x", flags);
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        if (!imports[i])
+            return pool__fail(err, POOL_EINVAL, NULL, NULL, "import %zu is missing", i);
+        if ((rc = pool_name_check(imports[i], strlen(imports[i]), err)))
+            return rc;
+    }
+    return 0;
+}
+
+pool_env *pool_peek(pool *p, const char *const *imports, size_t n, unsigned flags)
+{
+    if (check_key(imports, n, flags, NULL) < 0)
+        return NULL;
+    drain_for_acquire(p);
+    entry *e = fresh_entry(p, key_hash(imports, n, flags), imports, n, flags);
+    return e ? e->env : NULL;
+}
+
+void pool_count_use(pool *p, pool_env *env)
+{
+    entry *e = pool__env_slot(env);
+    ENVPOOL_INVARIANT(e && e->env == env && !e->detached, "pool_count_use of an environment not resident in this pool");
+    if (e->users == 0) {
+        lru_remove(p, e);
+        lru_push_head(p, e);
+    }
+    p->st.acquired++;
+    p->st.reused++;
+    p->st.releases++;
+    p->st.released_to_pool++;
+}
+
+bool pool_watch_covers_all(const pool *p)
+{
+    return p->watch && pool__watch_covers_all(p->watch);
+}
+
+void pool_watch_gate(pool *p, bool on)
+{
+    p->drain_gated = on;
+    p->input_pending = true;
+}
+
+void pool_watch_input(pool *p)
+{
+    p->input_pending = true;
+}
+
+int pool_acquire_begin(pool *p, const char *const *imports, size_t n, unsigned flags,
+                       pool_acquire_cb cb, void *cookie, pool_env **env,
+                       pool_ticket **ticket, pool_waiter **waiter, pool_error *err)
+{
+    *env = NULL;
+    if (ticket)
+        *ticket = NULL;
+    if (waiter)
+        *waiter = NULL;
+    int krc = check_key(imports, n, flags, err);
+    if (krc < 0)
+        return krc;
+    drain_for_acquire(p);
+    uint64_t gen = pool__modcache_generation(p->mc);
+    uint64_t h = key_hash(imports, n, flags);
+    entry *e = fresh_entry(p, h, imports, n, flags);
     if (e) {
         if (e->users == 0)
             lru_remove(p, e);
@@ -869,6 +936,7 @@ int pool_watch_fd(const pool *p)
 
 size_t pool_watch_drain(pool *p)
 {
+    p->input_pending = false;
     return p->watch ? pool__watch_drain(p->watch) : 0;
 }
 

@@ -618,6 +618,16 @@ POOL_WUR int pool_acquire(pool *p, const char *const *imports, size_t n, unsigne
                           pool_env **env, pool_error *err);
 
 /*
+ * Loop thread. The environment a pool_acquire_begin of the key would hit now
+ * (after the same validation, drain and stale check), or NULL; nothing is
+ * counted and no use is taken: the result is valid until the next pool call.
+ * For answers served in place (the reply cache): pool_count_use then counts
+ * the acquire and release that the answer stands for.
+ */
+pool_env *pool_peek(pool *p, const char *const *imports, size_t n, unsigned flags);
+void      pool_count_use(pool *p, pool_env *env);
+
+/*
  * Loop thread. Gives back one use obtained from an acquire. *kept (may be
  * NULL): true if the environment stays resident (idle at the head of the LRU,
  * or still in use by others), false if it was dropped by this release.
@@ -637,6 +647,22 @@ size_t pool_drain(pool *p);
  */
 int    pool_watch_fd(const pool *p);
 size_t pool_watch_drain(pool *p);
+
+/*
+ * A server reads requests in batches: pool_watch_gate(p, true) makes acquires
+ * drain only when pool_watch_input was called since the last drain, and the
+ * server calls it after every read of request bytes. Every request read
+ * before a drain was sent before it, so the guarantee above holds with one
+ * read(2) per batch instead of one per request. Loop thread.
+ */
+void   pool_watch_gate(pool *p, bool on);
+/*
+ * True when every mapped module's directory is watched (none fell back to the
+ * scan): then an environment pool_peek returns had no file changed — nor cut
+ * short — before the last drain. Loop thread.
+ */
+bool   pool_watch_covers_all(const pool *p);
+void   pool_watch_input(pool *p);
 /* errno of the first directory that could not be watched (0: none yet). Loop thread. */
 int    pool_watch_first_error(const pool *p);
 

@@ -173,6 +173,12 @@ int  pool__watch_new(uint32_t max_watches, pool_watch **out);
 void pool__watch_free(pool_watch *w);  /* no registration may be left; w may be NULL */
 void pool__watch_set_add_fn(pool_watch *w, pool_watch_add_fn fn); /* NULL: the real one */
 int  pool__watch_fd(const pool_watch *w);
+/*
+ * Any thread. True when no registered module lies in a fallback directory:
+ * every mapped file is watched, so a change to any of them (a truncation
+ * included: IN_MODIFY) is in the queue that the next drain reads.
+ */
+bool pool__watch_covers_all(pool_watch *w);
 
 /*
  * Any thread. Registers the module file at path (a real path) and watches its

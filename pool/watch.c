@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,7 @@ struct pool_watch {
     htab            by_path;       /* fallback directories */
     htab            by_name;       /* registrations by (dir, name) */
     size_t          ndirs;         /* directory structures alive (watched, fallback, ended) */
+    atomic_size_t   fallbacks_alive; /* fallback directories now (read without the lock) */
     int             first_error;   /* errno of the first failed watch (0: none) */
     /* counters, under lock */
     uint64_t        watches, fallbacks, events, overflows; /* events: of watched directories */
@@ -220,6 +222,11 @@ void pool__watch_set_add_fn(pool_watch *w, pool_watch_add_fn fn)
 
 int pool__watch_fd(const pool_watch *w) { return w->fd; }
 
+bool pool__watch_covers_all(pool_watch *w)
+{
+    return atomic_load(&w->fallbacks_alive) == 0;
+}
+
 /* Under lock. The inotify watch of d ends: forget its wd (the kernel's is gone or removed). */
 static void dir_unwatch(pool_watch *w, watch_dir *d, bool remove_kernel_watch)
 {
@@ -247,6 +254,7 @@ static watch_dir *dir_new(pool_watch *w, const char *path, size_t len, int wd)
         d->hash = fnv(0xcbf29ce484222325ull, path, len);
         ht_insert(&w->by_path, d);
         w->fallbacks++;
+        atomic_fetch_add(&w->fallbacks_alive, 1);
     }
     return d;
 }
@@ -256,9 +264,10 @@ static void dir_release(pool_watch *w, watch_dir *d)
 {
     if (--d->refs > 0)
         return;
-    if (d->fallback)
+    if (d->fallback) {
         ht_remove(&w->by_path, d);
-    else
+        atomic_fetch_sub(&w->fallbacks_alive, 1);
+    } else
         dir_unwatch(w, d, true);
     w->ndirs--;
     mem_free(d->path);

@@ -1,15 +1,17 @@
 /*
- * protocol/fastpath.c — recognises the one request shape that dominates real
- * traffic, a decl.get on an open handle:
+ * protocol/fastpath.c — recognises the request shape that dominates real
+ * traffic, a decl.get on an open handle or on an import list:
  *
  *   {"jsonrpc":"2.0","id":17,"method":"decl.get","params":{"env":1,"name":"Nat.add"}}
+ *   {"jsonrpc":"2.0","id":18,"method":"decl.get","params":{"imports":["Lean"],"name":"Nat.add"}}
  *
  * without building a JSON document. Keys may come in any order with any JSON
  * whitespace between tokens; the id and env must be plain non-negative
  * integers (at most 18 digits, no leading zero, no sign, fraction or
- * exponent); the name a string of printable ASCII without escapes. Anything
- * else — other keys, a repeated key, escapes, non-ASCII bytes, other methods,
- * "imports", "value" — is not recognised and goes through jansson as usual.
+ * exponent); the name and the imports (1 to RPC_FAST_MAX_IMPORTS) strings of
+ * printable ASCII without escapes. Anything else — other keys, a repeated
+ * key, both env and imports, escapes, non-ASCII bytes, other methods,
+ * "value", "partial" — is not recognised and goes through jansson as usual.
  * A recognised request is, by construction, one the general path reads the
  * same way, so the fast path can only change how fast an answer comes, never
  * which answer (methods_env.c answers it only from the reply cache, and hands
@@ -86,9 +88,24 @@ static bool key_is(const char *k, size_t n, const char *want)
     return n == strlen(want) && memcmp(k, want, n) == 0;
 }
 
+/* ["A", "B", ...]: 1..RPC_FAST_MAX_IMPORTS plain strings. */
+static bool parse_imports(scan *s, rpc_fast_get *out)
+{
+    if (!eat(s, '['))
+        return false;
+    do {
+        if (out->nimports == RPC_FAST_MAX_IMPORTS ||
+            !plain_string(s, &out->imports[out->nimports], &out->import_len[out->nimports]))
+            return false;
+        out->nimports++;
+    } while (eat(s, ','));
+    return eat(s, ']');
+}
+
 static bool parse_params(scan *s, rpc_fast_get *out)
 {
     bool have_env = false, have_name = false;
+    out->nimports = 0;
     if (!eat(s, '{'))
         return false;
     do {
@@ -98,6 +115,10 @@ static bool parse_params(scan *s, rpc_fast_get *out)
             return false;
         if (key_is(k, kn, "env") && !have_env) {
             if (!plain_uint(s, &out->env, NULL, NULL))
+                return false;
+            have_env = true;
+        } else if (key_is(k, kn, "imports") && !have_env) {
+            if (!parse_imports(s, out))
                 return false;
             have_env = true;
         } else if (key_is(k, kn, "name") && !have_name) {

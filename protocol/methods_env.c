@@ -477,27 +477,59 @@ static void op_get(env_methods *em, op_ctx *o)
 }
 
 /*
- * The fast path: a plain decl.get on an open handle whose answer is in the
- * reply cache is answered straight from the frame's bytes (fastpath.c).
- * Everything else — an unknown handle, a cache miss, a shrunken file — goes
- * the general way, which gives the error or fills the cache.
+ * The resident environment of a fast request's import list (pool_peek: the
+ * one an acquire would hit), or NULL. The names are copied into buf to be
+ * NUL-terminated; a list that does not fit is left to the general path.
+ */
+static pool_env *fast_peek(env_methods *em, const rpc_fast_get *g, char *buf, size_t cap)
+{
+    const char *names[RPC_FAST_MAX_IMPORTS];
+    size_t used = 0;
+    for (size_t i = 0; i < g->nimports; i++) {
+        if (g->import_len[i] >= cap - used)
+            return NULL;
+        memcpy(buf + used, g->imports[i], g->import_len[i]);
+        buf[used + g->import_len[i]] = '\0';
+        names[i] = buf + used;
+        used += g->import_len[i] + 1;
+    }
+    return pool_peek(em->host.pool, names, g->nimports, 0);
+}
+
+/*
+ * The fast path: a plain decl.get on an open handle or a resident import
+ * list whose answer is in the reply cache is answered straight from the
+ * frame's bytes (fastpath.c); with imports, the acquire and release it
+ * stands for are counted as the general path would count them. Everything
+ * else — an unknown handle, an import list not resident (or stale), a cache
+ * miss, a shrunken file — goes the general way, which gives the error,
+ * imports, or fills the cache.
  */
 static bool fast_decl_get(void *udata, rpc_session *s, const uint8_t *frame, size_t len)
 {
     env_methods *em = udata;
     uint64_t start = rpc__now_us();
     rpc_fast_get g;
+    char names[1024];
     if (!rpc_fast_parse_get(frame, len, &g))
         return false;
-    pool_env *env = table_get(rpc_session_data(s), (int64_t)g.env);
+    pool_env *env = g.nimports ? fast_peek(em, &g, names, sizeof names)
+                               : table_get(rpc_session_data(s), (int64_t)g.env);
     if (!env)
         return false;
     const char *text;
     size_t text_len;
     const uint8_t *probe;
-    if (!replycache_get(em->cache, pool_env_serial(env), g.name, g.name_len, &text, &text_len, &probe) ||
-        region_guard_probe(probe) != 0)
+    if (!replycache_get(em->cache, pool_env_serial(env), g.name, g.name_len, &text, &text_len, &probe))
         return false;
+    /* A resident import list found fresh after the drain, with every file
+       watched, has no file that shrank (IN_MODIFY marks it stale): the probe,
+       a cold read of the module's last page, is needed only otherwise. */
+    bool watched = g.nimports && pool_watch_covers_all(em->host.pool);
+    if (!watched && region_guard_probe(probe) != 0)
+        return false;
+    if (g.nimports)
+        pool_count_use(em->host.pool, env);
     rpc__session_fast_result(s, start, g.id_text, g.id_len, text, text_len);
     return true;
 }

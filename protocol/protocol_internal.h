@@ -22,11 +22,15 @@ void rpc__add_builtin_methods(rpc_server *srv);
  * Fast path (fastpath.c): a decl.get on an open handle recognised without
  * jansson. Spans point into the frame.
  */
+enum { RPC_FAST_MAX_IMPORTS = 8 };
 typedef struct rpc_fast_get {
     uint64_t    id;
     const char *id_text;   /* the id as written (digits) */
     size_t      id_len;
-    uint64_t    env;
+    uint64_t    env;       /* when nimports == 0 */
+    size_t      nimports;  /* 1..RPC_FAST_MAX_IMPORTS: "imports" instead of "env" */
+    const char *imports[RPC_FAST_MAX_IMPORTS]; /* printable ASCII, no escapes */
+    size_t      import_len[RPC_FAST_MAX_IMPORTS];
     const char *name;      /* printable ASCII, no escapes */
     size_t      name_len;
 } rpc_fast_get;
