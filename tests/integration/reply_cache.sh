@@ -12,6 +12,7 @@ mkdir -p "$LIBDIR"
 ls "$BUILD/examples/Demo/"*.olean >/dev/null 2>&1 || fail "build/examples is missing (run make)"
 cp -r "$BUILD/examples/Demo" "$LIBDIR/"
 cp "$LIBDIR/Demo/Logic.olean" "$LIBDIR/Trunc.olean"
+cp "$LIBDIR/Demo/Logic.olean" "$LIBDIR/Trunc2.olean"
 
 for budget in 64M 0; do
 start_daemon --search-path "$LIBDIR" --reply-cache "$budget"
@@ -36,6 +37,10 @@ forms = [
     '{"jsonrpc":"2.0","id":"fifteen","method":"decl.get","params":{"env":1,"name":"Nat.add_comm"}}',
     '{"jsonrpc":"2.0","id":16,"method":"decl.get","params":{"env":1,"name":"Nat.add_comm","value":false}}',
     '{"jsonrpc":"2.0","id":17,"method":"decl.get","params":{"env":1.0,"name":"Nat.add_comm"}}',
+    # On the import list (the key of handle 1): the fast path reads these too.
+    '{"jsonrpc":"2.0","id":18,"method":"decl.get","params":{"imports":["Demo.Main"],"name":"Nat.add_comm"}}',
+    '{"params":{"name":"Nat.add_comm","imports":[ "Demo.Main" ]},"id":19,"method":"decl.get","jsonrpc":"2.0"}',
+    '{"jsonrpc":"2.0","id":20,"method":"decl.get","params":{"imports":["Demo\\u002eMain"],"name":"Nat.add_comm"}}',
 ]
 for f in forms:
     m = raw(f)
@@ -51,6 +56,10 @@ for f, code in [
     ('{"jsonrpc":"2.0","id":22,"method":"decl.get","params":{"env":1,"name":"Nat.add_com"}}', -32004),
     ('{"jsonrpc":"2.0","id":23,"method":"decl.get","params":{"env":1,"name":"Nat.add_comm","env":1}}', -32700),
     ('{"jsonrpc":"2.0","id":24,"method":"decl.get","params":{"env":1,"name":"Nat.add_comm"}', -32700),
+    ('{"jsonrpc":"2.0","id":25,"method":"decl.get","params":{"imports":["Demo.Main"],"name":"Nat.add_com"}}', -32004),
+    ('{"jsonrpc":"2.0","id":26,"method":"decl.get","params":{"imports":["Demo.Mian"],"name":"Nat.add_comm"}}', -32001),
+    ('{"jsonrpc":"2.0","id":27,"method":"decl.get","params":{"imports":["Demo..Main"],"name":"Nat.add_comm"}}', -32602),
+    ('{"jsonrpc":"2.0","id":28,"method":"decl.get","params":{"env":1,"imports":["Demo.Main"],"name":"Nat.add_comm"}}', -32602),
 ]:
     m = raw(f)
     assert error_code(m) == code, (f, m)
@@ -61,10 +70,14 @@ rc, get = s["reply_cache"], s["methods"]["decl.get"]
 if budget == "0":
     assert rc["max_bytes"] == 0 and rc["hits"] == 0 and rc["entries"] == 0, rc
 else:
-    assert rc["max_bytes"] == 64 << 20 and rc["entries"] >= 1 and rc["hits"] >= 5, rc
-# Every answer is counted once in the method's row, fast or not: 1 + 7 forms +
-# 4 errors of the method; the 4 unparsable frames count as parse errors instead.
-assert get["requests"] == 12 and get["errors"] == 5, get
+    assert rc["max_bytes"] == 64 << 20 and rc["entries"] >= 1 and rc["hits"] >= 8, rc
+# Every answer is counted once in the method's row, fast or not: 1 + 10 forms +
+# 12 errors of the method; the 4 unparsable frames count as parse errors instead.
+assert get["requests"] == 23 and get["errors"] == 13, get
+# The import-list requests count as one acquire each, fast or not: env.open and
+# forms 18-20 hit the key, 25 hits it, 26 and 27 acquire nothing (not found, invalid).
+p = s["pool"]
+assert p["acquired"] == p["imports_performed"] + p["reused"] and p["reused"] == 5, p
 assert s["server"]["parse_errors"] == 4, s["server"]
 
 # A file truncated in place while its environment is open: never an answer from memory.
@@ -78,6 +91,13 @@ if not valgrind:
     # fault (its other pages do), so the cache's probe cannot see the change
     # there; natively it must. The uncached read below is checked either way.
     assert c.call("decl.get", {"env": h, "name": name})["result"]   # now cached
+# The same through an import list, answered by the fast path until the cut.
+imp = {"imports": ["Trunc2"], "name": "True.intro"}
+assert c.call("decl.get", imp)["result"]
+assert c.call("decl.get", imp)["result"]
+os.truncate(os.path.join(libdir, "Trunc2.olean"), 0)
+m = c.call("decl.get", imp)
+assert "error" in m, m
 os.truncate(os.path.join(libdir, "Trunc.olean"), 0)
 if valgrind:
     name = "True"                                                   # never asked: uncached
@@ -89,5 +109,6 @@ c.close()
 PY
 stop_daemon
 cp "$LIBDIR/Demo/Logic.olean" "$LIBDIR/Trunc.olean"
+cp "$LIBDIR/Demo/Logic.olean" "$LIBDIR/Trunc2.olean"
 done
 echo "reply cache: identical answers, errors uncached, truncation detected, off with 0"

@@ -555,6 +555,68 @@ static void test_pool_fault_marks(void **state)
     assert_int_equal(mem_live_total(), 0);
 }
 
+/*
+ * What the daemon's fast path relies on: pool_peek finds what an acquire
+ * would hit and counts nothing; pool_count_use counts one acquire + release;
+ * gated, the drain waits for pool_watch_input (a read of request bytes) and
+ * then sees the change; a directory left to the scan ends covers_all.
+ */
+static void test_pool_peek_gated(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make_mem();
+    lib_module(dir, "P", "", "P.one");
+    lib_module(dir, "Q.R", "", "Q.R.one");
+    pool *p = pool_make_watched(dir, 4, POOL_STALE_SCAN, 1);
+    const char *key[] = {"P"}, *other[] = {"Q.R"};
+    pool_env *e;
+    pool_error err;
+    assert_null(pool_peek(p, key, 1, 0));
+    assert_null(pool_peek(p, key, 0, 0));
+    const char *bad[] = {"P..x"};
+    assert_null(pool_peek(p, bad, 1, 0));
+    assert_int_equal(pool_acquire(p, key, 1, 0, &e, &err), 0);
+    assert_ptr_equal(pool_peek(p, key, 1, 0), e); /* in use: still the hit */
+    pool_release(p, e, NULL);
+    assert_true(pool_watch_covers_all(p));
+    pool_stats before = pstats(p);
+    assert_ptr_equal(pool_peek(p, key, 1, 0), e);
+    assert_null(pool_peek(p, key, 1, POOL_PARTIAL)); /* another key */
+    pool_stats s = pstats(p);
+    assert_int_equal(s.acquired, before.acquired);
+    pool_count_use(p, e);
+    s = pstats(p);
+    assert_int_equal(s.acquired, before.acquired + 1);
+    assert_int_equal(s.reused, before.reused + 1);
+    assert_int_equal(s.releases, before.releases + 1);
+    assert_int_equal(s.released_to_pool, before.released_to_pool + 1);
+    assert_int_equal(s.idle, 1);
+    pool_check_invariants(p);
+
+    pool_watch_gate(p, true);
+    assert_ptr_equal(pool_peek(p, key, 1, 0), e); /* the gate's first drain */
+    lib_module(dir, "P", "", "P.two");
+    /* No request bytes read since that drain: no request can have been sent after the change. */
+    assert_ptr_equal(pool_peek(p, key, 1, 0), e);
+    pool_watch_input(p);
+    assert_null(pool_peek(p, key, 1, 0));
+    assert_int_equal(pstats(p).evicted_stale, 1);
+    assert_int_equal(pool_acquire(p, key, 1, 0, &e, &err), 0);
+    assert_true(has_const(e, "P.two"));
+    pool_release(p, e, NULL);
+
+    /* Q.R's directory is past --max-watches 1: left to the scan, so not every file is watched. */
+    assert_int_equal(pool_acquire(p, other, 1, 0, &e, &err), 0);
+    assert_false(pool_watch_covers_all(p));
+    pool_release(p, e, NULL);
+    pool_drain(p);
+    assert_true(pool_watch_covers_all(p)); /* its last module went, and the fallback with it */
+    pool_check_invariants(p);
+    pool_free(p);
+    tmpdir_remove(dir);
+    assert_int_equal(mem_live_total(), 0);
+}
+
 TEST_MAIN("test_watch",
           cmocka_unit_test(test_dir_refcounts),
           cmocka_unit_test(test_enospc_fallback),
@@ -566,4 +628,5 @@ TEST_MAIN("test_watch",
           cmocka_unit_test(test_pool_no_hit_after_change),
           cmocka_unit_test(test_pool_stale_in_use),
           cmocka_unit_test(test_pool_late_waiter_restarts),
-          cmocka_unit_test(test_pool_fault_marks))
+          cmocka_unit_test(test_pool_fault_marks),
+          cmocka_unit_test(test_pool_peek_gated))

@@ -36,6 +36,29 @@ static void test_recognised(void **state)
     assert_int_equal(g.id, 123456789012345678ull);
 }
 
+static void test_imports(void **state)
+{
+    (void)state;
+    rpc_fast_get g;
+    assert_true(parse("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"decl.get\",\"params\":{\"imports\":[\"Lean\"],\"name\":\"Nat.add\"}}", &g));
+    assert_int_equal(g.nimports, 1);
+    assert_int_equal(g.import_len[0], 4);
+    assert_memory_equal(g.imports[0], "Lean", 4);
+    assert_memory_equal(g.name, "Nat.add", 7);
+    /* Order kept, whitespace anywhere, name before imports; eight names at most. */
+    assert_true(parse("{\"params\":{\"name\":\"x\", \"imports\" : [ \"B.C\" ,\"A\",\"D\",\"E\",\"F\",\"G\",\"H\",\"I\" ] },"
+                      "\"id\":1,\"method\":\"decl.get\",\"jsonrpc\":\"2.0\"}", &g));
+    assert_int_equal(g.nimports, RPC_FAST_MAX_IMPORTS);
+    assert_int_equal(g.import_len[0], 3);
+    assert_memory_equal(g.imports[0], "B.C", 3);
+    assert_memory_equal(g.imports[1], "A", 1);
+    assert_memory_equal(g.imports[7], "I", 1);
+    /* A request on a handle after one on imports: no imports left over. */
+    assert_true(parse("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"decl.get\",\"params\":{\"env\":4,\"name\":\"y\"}}", &g));
+    assert_int_equal(g.nimports, 0);
+    assert_int_equal(g.env, 4);
+}
+
 static void test_left_to_jansson(void **state)
 {
     (void)state;
@@ -47,7 +70,19 @@ static void test_left_to_jansson(void **state)
         "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}]",
         "{\"jsonrpc\":\"2.0\",\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\"}}",
         /* params the fast path does not serve */
-        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\"],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\"],\"name\":\"x\",\"partial\":true}}",
+        /* import lists: empty, too long, not plain strings, with env, repeated */
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\",\"B\",\"C\",\"D\",\"E\",\"F\",\"G\",\"H\",\"I\"],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\",],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\",1],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[null],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":\"A\",\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\\u0042\"],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"imports\":[\"A\"],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\"],\"env\":1,\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\"],\"imports\":[\"B\"],\"name\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"imports\":[\"A\"],\"name\":\"x\"]}",
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1,\"name\":\"x\",\"value\":false}}",
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"env\":1}}",
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"decl.get\",\"params\":{\"name\":\"x\"}}",
@@ -100,5 +135,6 @@ static void test_prefixes(void **state)
 
 TEST_MAIN("test_fastpath",
           cmocka_unit_test(test_recognised),
+          cmocka_unit_test(test_imports),
           cmocka_unit_test(test_left_to_jansson),
           cmocka_unit_test(test_prefixes))
