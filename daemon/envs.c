@@ -45,6 +45,8 @@ struct envs {
     bool         watch_warned;  /* the first watch fallback was logged */
     bool         scanning;      /* a scan is queued or running */
     uint64_t     scans;         /* scans run (worker thread, one at a time) */
+    uint64_t     imports_seen;  /* imports_performed when the last scan was queued */
+    bool         release_now;   /* this scan also releases pages: an import finished */
     size_t       scan_changed;  /* written by the worker, read in scan_done */
     int          scan_rc;
     const char  *roots[CONFIG_MAX_SEARCH + 1]; /* real paths (borrowed from the pool), NULL-terminated */
@@ -116,7 +118,7 @@ static void scan_work(void *arg)
     envs *e = arg;
     e->scan_changed = 0;
     e->scan_rc = pool_scan_files(e->pool, &e->scan_changed);
-    if (++e->scans % (ENVS_RELEASE_MS / ENVS_SCAN_MS) == 0)
+    if (++e->scans % (ENVS_RELEASE_MS / ENVS_SCAN_MS) == 0 || e->release_now)
         (void)pool_release_pages(e->pool);
 }
 
@@ -163,6 +165,13 @@ static void on_scan(uv_timer_t *t)
     check_watch_fallbacks(e);
     if (e->scanning || e->srv->stopping)
         return;
+    /* A lazy import leaves what it read (fault-around windows of every file)
+       in the page tables rather than pay a madvise per module on its way:
+       the next scan drops them, off the loop and off the import's path. */
+    pool_stats ps;
+    pool_stats_get(e->pool, &ps);
+    e->release_now = ps.imports_performed != e->imports_seen;
+    e->imports_seen = ps.imports_performed;
     e->scanning = true;
     if (queue_work(e, scan_work, scan_done, e) < 0)
         e->scanning = false;

@@ -359,9 +359,13 @@ int pool__modcache_get(pool_modcache *mc, const char *path, const char *module,
         m->bytes = region_get_info(m->r)->size;
         if (m->watch)
             pool__watch_attach(mc->watch, m->watch, m);
-        /* What the load read (names for the index; every byte, eagerly) is in
-           the page cache; requests fault back in the little they read. */
-        region_release_pages(m->r);
+        /* An eager load read every byte: out of the page tables at once, or
+           a build's resident set would grow to the whole library. A lazy
+           one read little (header, root, arrays, names): its owner releases
+           the pages later, in one pass (pool_release_pages; envpoold's scan
+           after an import), which keeps a madvise per module off the build. */
+        if (!(mc->region_flags & REGION_OPEN_LAZY))
+            region_release_pages(m->r);
     }
 
     pthread_mutex_lock(&mc->lock);
