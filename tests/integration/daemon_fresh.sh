@@ -64,7 +64,7 @@ PY
 start_daemon --search-path "$LIBDIR" --http-listen 127.0.0.1:0
 PORT=$(http_port)
 # Bounded: 120 s plus 50 ms a round (a loaded machine does ~200 rounds/s or more).
-for mode in rename inplace recreate held; do
+for mode in rename inplace recreate held cached; do
     timeout $((120 + ROUNDS / 20)) python3 "$LIB/fresh_loop.py" "$SOCK" "$LIBDIR" "$TMP/va/R.olean" "$TMP/vb/R.olean" \
         "$mode" "$ROUNDS" || fail "zero-delay loop ($mode)"
 done

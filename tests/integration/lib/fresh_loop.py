@@ -15,6 +15,11 @@ any of: env.open a hit, the new name not found, the old name found. MODE:
               old file: it must keep answering from what it mapped (the old
               name found), and the key goes to a fresh import (stale_in_use
               counts every round); then it closes and reopens (a hit)
+    cached    in place, as inplace, and then only decl.get with "imports"
+              (the daemon's fast path: the reply cache, no jansson, no probe
+              of the file's tail when every file is watched): the old
+              version's name, asked twice the round before so that its answer
+              is cached, must now be not found, and the new one found twice
 
 Pipelined, two round trips a round: env.open and a decl.get with "imports"
 (which joins the import) in one write; then, with the handle, decl.get of
@@ -52,7 +57,7 @@ def replace(data):
         write_all(fd, data)
         os.close(fd)
         os.rename(tmp, target)
-    elif mode == "inplace":
+    elif mode in ("inplace", "cached"):
         fd = os.open(target, os.O_WRONLY | os.O_TRUNC)
         write_all(fd, data)
         os.close(fd)
@@ -96,11 +101,26 @@ if mode == "held":
     hold = Pipe(path)
     hh = hold.call("env.open", {"imports": ["R"]})["result"]["env"]
 stale = hits = errors = held_lost = 0
+if mode == "cached":  # version 0's name answered twice: the second from the cache
+    for _ in range(2):
+        assert c.call("decl.get", {"imports": ["R"], "name": versions[0][1]})["result"]
 t0 = time.monotonic()
 for i in range(rounds):
     data, new = versions[(i + 1) % 2]
     old = versions[i % 2][1]
     replace(data)
+    if mode == "cached":
+        got_old, got_new, again = c.send_many([("decl.get", {"imports": ["R"], "name": old}),
+                                               ("decl.get", {"imports": ["R"], "name": new}),
+                                               ("decl.get", {"imports": ["R"], "name": new})])
+        bad = error_code(got_old) != -32004 or any(
+            "result" not in g or g["result"]["name"] != new for g in (got_new, again))
+        if bad:
+            stale += 1
+            if stale <= 5:
+                print("round %d: stale answer: old=%s new=%s again=%s" % (i, got_old, got_new, again),
+                      file=sys.stderr)
+        continue
     m, via_imports = c.send_many([("env.open", {"imports": ["R"]}),
                                   ("decl.get", {"imports": ["R"], "name": new})])
     if "result" not in m:
