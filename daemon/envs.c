@@ -168,10 +168,9 @@ static void on_scan(uv_timer_t *t)
     /* A lazy import leaves what it read (fault-around windows of every file)
        in the page tables rather than pay a madvise per module on its way:
        the next scan drops them, off the loop and off the import's path. */
-    pool_stats ps;
-    pool_stats_get(e->pool, &ps);
-    e->release_now = ps.imports_performed != e->imports_seen;
-    e->imports_seen = ps.imports_performed;
+    uint64_t imports = pool_imports_performed(e->pool);
+    e->release_now = imports != e->imports_seen;
+    e->imports_seen = imports;
     e->scanning = true;
     if (queue_work(e, scan_work, scan_done, e) < 0)
         e->scanning = false;

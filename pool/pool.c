@@ -949,6 +949,11 @@ int pool_watch_first_error(const pool *p)
     return ws.first_error;
 }
 
+uint64_t pool_imports_performed(const pool *p)
+{
+    return p->st.imports_performed;
+}
+
 void pool_stats_get(const pool *p, pool_stats *out)
 {
     pool_modcache_stats mc;

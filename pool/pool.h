@@ -744,6 +744,8 @@ typedef struct pool_stats {
     uint64_t import_count, import_ns_total, import_ns_max;  /* successful imports' build time */
 } pool_stats;
 
+/* Loop thread. The imports_performed counter alone: no lock (pool_stats_get takes the module cache's). */
+uint64_t pool_imports_performed(const pool *p);
 /* Loop thread. A consistent snapshot (module cache counters read under its lock). */
 void pool_stats_get(const pool *p, pool_stats *out);
 

@@ -591,6 +591,7 @@ static void test_pool_peek_gated(void **state)
     assert_int_equal(s.releases, before.releases + 1);
     assert_int_equal(s.released_to_pool, before.released_to_pool + 1);
     assert_int_equal(s.idle, 1);
+    assert_int_equal(pool_imports_performed(p), s.imports_performed);
     pool_check_invariants(p);
 
     pool_watch_gate(p, true);
