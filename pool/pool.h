@@ -656,13 +656,13 @@ size_t pool_watch_drain(pool *p);
  * read(2) per batch instead of one per request. Loop thread.
  */
 void   pool_watch_gate(pool *p, bool on);
+void   pool_watch_input(pool *p);
 /*
  * True when every mapped module's directory is watched (none fell back to the
- * scan): then an environment pool_peek returns had no file changed — nor cut
- * short — before the last drain. Loop thread.
+ * scan): then an environment an acquire or pool_peek finds had no file
+ * changed — nor cut short — before the last drain. Loop thread.
  */
 bool   pool_watch_covers_all(const pool *p);
-void   pool_watch_input(pool *p);
 /* errno of the first directory that could not be watched (0: none yet). Loop thread. */
 int    pool_watch_first_error(const pool *p);
 

@@ -418,6 +418,21 @@ static void reply_not_found(env_methods *em, op_ctx *o, const char *name, size_t
 }
 
 /*
+ * Whether a cached answer may still be served. An environment acquired for
+ * this request through its import list was found fresh by a drain that
+ * followed the request's read; with every file watched, a file cut short
+ * before then (IN_MODIFY) made it stale, so no probe is needed. Otherwise
+ * (a handle, a file left to the scan) the module's last mapped byte is read
+ * under the SIGBUS guard: a truncated file loses its tail first.
+ */
+static bool cached_answer_current(env_methods *em, bool via_imports, const uint8_t *probe)
+{
+    if (via_imports && pool_watch_covers_all(em->host.pool))
+        return true;
+    return region_guard_probe(probe) == 0;
+}
+
+/*
  * decl.get: from the reply cache when this environment answered the same
  * name before (without a value); otherwise looked up, decoded and printed
  * under the SIGBUS guard, and the rendered result remembered.
@@ -432,7 +447,7 @@ static void op_get(env_methods *em, op_ctx *o)
     size_t cached_len;
     const uint8_t *probe;
     if (!want_value && replycache_get(em->cache, serial, name, name_len, &cached, &cached_len, &probe)) {
-        if (region_guard_probe(probe) == 0) {
+        if (cached_answer_current(em, o->temporary, probe)) {
             rpc_call_result_text(o->call, cached, cached_len);
             return;
         }
@@ -520,13 +535,8 @@ static bool fast_decl_get(void *udata, rpc_session *s, const uint8_t *frame, siz
     const char *text;
     size_t text_len;
     const uint8_t *probe;
-    if (!replycache_get(em->cache, pool_env_serial(env), g.name, g.name_len, &text, &text_len, &probe))
-        return false;
-    /* A resident import list found fresh after the drain, with every file
-       watched, has no file that shrank (IN_MODIFY marks it stale): the probe,
-       a cold read of the module's last page, is needed only otherwise. */
-    bool watched = g.nimports && pool_watch_covers_all(em->host.pool);
-    if (!watched && region_guard_probe(probe) != 0)
+    if (!replycache_get(em->cache, pool_env_serial(env), g.name, g.name_len, &text, &text_len, &probe) ||
+        !cached_answer_current(em, g.nimports > 0, probe))
         return false;
     if (g.nimports)
         pool_count_use(em->host.pool, env);
